@@ -1,0 +1,58 @@
+"""An open ethics scoring service for AI vendors in public procurement.
+
+Public buyers are asked to make **data privacy, surveillance ethics, human oversight,
+transparency and accountability** count beside price when they buy AI and data-analytics
+platforms. This API turns that into numbers a buyer can defend:
+
+* **Criteria sets** are versioned data files: weighted criteria, indicators with anchored 0-4
+  levels, knockouts and minimums, each indicator citing its legal or standards source.
+* **Assessments** are submitted by evaluators, with evidence. They are records: never edited,
+  a correction is a new assessment.
+* **Scorecards** combine the current assessments of a vendor exactly (rational arithmetic,
+  rounded half away from zero only when written out) and explain themselves: per-criterion
+  scores and contributions, knockouts, confidence from evidence, disagreements between
+  evaluators and an improvement plan.
+
+Every error is an RFC 9457 `application/problem+json` document. Lists are paginated with
+`page` and `page_size` (at most 200); the totals are in the `X-Pagination` header.
+"""
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from flask import Flask
+
+from . import errors, fingerprints
+from .config import Defaults, from_environment
+from .criteria import load_catalog
+from .db import Database, close_session
+
+
+def create_app(config: Mapping | None = None) -> Flask:
+    """Build the app: configuration, criteria, database, API and its documentation.
+
+    Raises CriteriaError when a criteria file breaks a rule or a file used for scoring changed:
+    the service must not start with a rubric it cannot vouch for.
+    """
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(Defaults)
+    app.config.update(from_environment())
+    app.config.update(config or {})
+    if not app.config["DATABASE_URL"]:
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        app.config["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'ethics.db'}"
+    app.config["API_SPEC_OPTIONS"] = {"info": {"description": __doc__}}
+
+    catalog = load_catalog(Path(app.config["CRITERIA_DIR"]), app.config["DEFAULT_CRITERIA_SET"])
+    database = Database(app.config["DATABASE_URL"])
+    fingerprints.verify(database.engine, catalog)
+    app.extensions["catalog"] = catalog
+    app.extensions["db"] = database
+    app.teardown_appcontext(close_session)
+
+    from .api import register_blueprints
+
+    api = errors.ProblemApi(app)
+    errors.register(app, api)
+    register_blueprints(app, api)
+    return app

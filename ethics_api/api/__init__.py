@@ -1,0 +1,24 @@
+"""HTTP resources, one module each. Views validate, load rows, call the rules, dump."""
+
+import swagger_ui_bundle
+from flask import Flask, send_from_directory
+from flask_smorest import Blueprint as SmorestBlueprint
+
+from ..errors import ProblemApi
+
+
+class Blueprint(SmorestBlueprint):
+    # The contract: pages of 50 by default, 200 at most.
+    DEFAULT_PAGINATION_PARAMETERS = {"page": 1, "page_size": 50, "max_page_size": 200}
+
+
+def register_blueprints(app: Flask, api: ProblemApi) -> None:
+    from . import assessments, criteria_sets, health, scorecards, vendors
+
+    for module in (health, criteria_sets, vendors, assessments, scorecards):
+        api.register_blueprint(module.blp)
+
+    # The interactive docs' scripts are served from the installed package, not from a CDN.
+    @app.get("/docs/assets/<path:filename>")
+    def docs_assets(filename: str):
+        return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)

@@ -1,0 +1,106 @@
+"""Assessments: evaluators' answers with evidence. Records, never edited."""
+
+import uuid
+
+from flask import current_app, request, url_for
+from flask_smorest import abort
+from sqlalchemy import select
+
+from ..answers import answer_errors
+from ..criteria import CriteriaSet
+from ..db import session
+from ..fingerprints import record_use
+from ..models import Assessment, Vendor
+from ..schemas import AssessmentCreateSchema, AssessmentSchema
+from ..scorecards import own_score
+from . import Blueprint
+from .common import LOCATION_HEADER, get_or_404, page_of
+
+blp = Blueprint("assessments", __name__, url_prefix="/v1", description="Assessments")
+
+
+def criteria_set_named(ref: str | None, field: str = "criteria_set") -> CriteriaSet:
+    """The set a request names (the default when it names none); 422 when none is loaded."""
+    catalog = current_app.extensions["catalog"]
+    if ref is None:
+        return catalog.default
+    criteria_set = catalog.get(ref)
+    if criteria_set is None:
+        abort(
+            422,
+            message=f"No criteria set {ref} is loaded.",
+            errors=[
+                {
+                    "pointer": f"/{field}",
+                    "location": "json" if request.method == "POST" else "query",
+                    "messages": [
+                        f"Unknown criteria set; loaded: {', '.join(sorted(catalog.sets))}."
+                    ],
+                }
+            ],
+        )
+    return criteria_set
+
+
+def with_score(record: Assessment) -> Assessment:
+    record.score = own_score(record, current_app.extensions["catalog"].get(record.criteria_set))
+    return record
+
+
+@blp.route("/vendors/<uuid:vendor_id>/assessments", methods=["POST"])
+@blp.arguments(AssessmentCreateSchema)
+@blp.response(201, AssessmentSchema, headers={"Location": LOCATION_HEADER})
+@blp.alt_response(404, response="NOT_FOUND")
+def submit_assessment(payload, vendor_id):
+    """Submit an assessment of a vendor; 201 with the stored record and its own score"""
+    vendor = get_or_404(Vendor, vendor_id)
+    criteria_set = criteria_set_named(payload["criteria_set"])
+    if payload["procurement_id"] is not None:
+        abort(
+            422,
+            message=f"No procurement has the id {payload['procurement_id']}.",
+            errors=[{"pointer": "/procurement_id", "location": "json", "messages": ["Unknown."]}],
+        )
+    errors = answer_errors(criteria_set, payload["answers"])
+    if errors:
+        abort(422, message=f"The answers do not fit {criteria_set.ref}.", errors=errors)
+    record = Assessment(
+        vendor_id=vendor.id,
+        criteria_key=criteria_set.key,
+        criteria_version=criteria_set.version,
+        criteria_sha256=criteria_set.sha256,
+        assessor=payload["assessor"],
+        moderated=payload["moderated"],
+        summary=payload["summary"],
+        # Stored exactly as sent: validation above refused anything it would have altered.
+        answers=request.get_json()["answers"],
+    )
+    db = session()
+    db.add(record)
+    record_use(db, criteria_set)
+    db.commit()
+    location = url_for("assessments.get_assessment", assessment_id=uuid.UUID(record.id))
+    return with_score(record), 201, {"Location": location}
+
+
+@blp.route("/vendors/<uuid:vendor_id>/assessments")
+@blp.response(200, AssessmentSchema(many=True))
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.paginate()
+def list_assessments(vendor_id, pagination_parameters):
+    """The vendor's assessments, newest first"""
+    vendor = get_or_404(Vendor, vendor_id)
+    statement = (
+        select(Assessment)
+        .where(Assessment.vendor_id == vendor.id)
+        .order_by(Assessment.submitted_at.desc(), Assessment.id)
+    )
+    return [with_score(r) for r in page_of(statement, pagination_parameters)]
+
+
+@blp.route("/assessments/<uuid:assessment_id>")
+@blp.response(200, AssessmentSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+def get_assessment(assessment_id):
+    """One assessment exactly as submitted, with `submitted_at`"""
+    return with_score(get_or_404(Assessment, assessment_id))

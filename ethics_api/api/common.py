@@ -1,0 +1,52 @@
+"""What several resources share: lookups, pages, ETags and their documentation."""
+
+import re
+
+from flask_smorest import abort
+from sqlalchemy import Select, func, select
+from werkzeug.datastructures import ETags
+
+from ..db import session
+
+LOCATION_HEADER = {"description": "URL of the created resource", "schema": {"type": "string"}}
+ETAG_HEADER = {"description": "Version of the resource, for If-Match", "schema": {"type": "string"}}
+IF_MATCH_PARAMETER = {
+    "in": "header",
+    "name": "If-Match",
+    "required": True,
+    "description": "The ETag last read; 412 when the resource changed since, 428 when absent",
+    "schema": {"type": "string"},
+}
+_ETAG = re.compile(r"^v([1-9][0-9]{0,17})$")
+
+
+def get_or_404(model, object_id):
+    found = session().get(model, str(object_id))
+    if found is None:
+        abort(404, message=f"No {model.__name__.lower()} has the id {object_id}.")
+    return found
+
+
+def page_of(statement: Select, pagination_parameters) -> list:
+    """One page of a select, with its total for the X-Pagination header."""
+    db = session()
+    pagination_parameters.item_count = db.scalar(
+        select(func.count()).select_from(statement.order_by(None).subquery())
+    )
+    return db.scalars(
+        statement.offset(pagination_parameters.first_item).limit(pagination_parameters.page_size)
+    ).all()
+
+
+def etag_of(row) -> str:
+    return f'"v{row.revision}"'
+
+
+def revisions_matched(if_match: ETags) -> list[int] | None:
+    """The revisions an If-Match header accepts; None for `*`. 428 when the header is absent."""
+    if if_match.star_tag:
+        return None
+    tags = list(if_match)
+    if not tags:
+        abort(428, message="Send If-Match with the ETag from your last GET of this resource.")
+    return [int(match[1]) for tag in tags if (match := _ETAG.match(tag))]

@@ -1,0 +1,98 @@
+"""Vendors: the companies whose AI systems are assessed."""
+
+import uuid
+
+from flask import request, url_for
+from flask_smorest import abort
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..db import session
+from ..models import Vendor, utcnow
+from ..schemas import VendorCreateSchema, VendorQuerySchema, VendorSchema, VendorUpdateSchema
+from . import Blueprint
+from .common import (
+    ETAG_HEADER,
+    IF_MATCH_PARAMETER,
+    LOCATION_HEADER,
+    etag_of,
+    get_or_404,
+    page_of,
+    revisions_matched,
+)
+
+blp = Blueprint("vendors", __name__, url_prefix="/v1/vendors", description="Vendors")
+
+
+@blp.route("", methods=["POST"])
+@blp.arguments(VendorCreateSchema)
+@blp.response(201, VendorSchema, headers={"Location": LOCATION_HEADER, "ETag": ETAG_HEADER})
+@blp.alt_response(409, response="CONFLICT")
+def create_vendor(payload):
+    """Create a vendor"""
+    identifier = payload.pop("identifier") or {}
+    vendor = Vendor(
+        identifier_scheme=identifier.get("scheme"), identifier_id=identifier.get("id"), **payload
+    )
+    db = session()
+    db.add(vendor)
+    try:
+        db.commit()
+    except IntegrityError:
+        db.rollback()
+        abort(
+            409,
+            message=f"A vendor with identifier {identifier['scheme']}/{identifier['id']} exists.",
+        )
+    location = url_for("vendors.get_vendor", vendor_id=uuid.UUID(vendor.id))
+    return vendor, 201, {"Location": location, "ETag": etag_of(vendor)}
+
+
+@blp.route("")
+@blp.arguments(VendorQuerySchema, location="query")
+@blp.response(200, VendorSchema(many=True))
+@blp.paginate()
+def list_vendors(query, pagination_parameters):
+    """List vendors, by name; `q` searches names"""
+    statement = select(Vendor).order_by(Vendor.name, Vendor.id)
+    if "q" in query:
+        pattern = query["q"].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        statement = statement.where(func.lower(Vendor.name).contains(pattern.lower(), escape="\\"))
+    return page_of(statement, pagination_parameters)
+
+
+@blp.route("/<uuid:vendor_id>")
+@blp.response(200, VendorSchema, headers={"ETag": ETAG_HEADER})
+@blp.alt_response(404, response="NOT_FOUND")
+def get_vendor(vendor_id):
+    """One vendor"""
+    vendor = get_or_404(Vendor, vendor_id)
+    return vendor, 200, {"ETag": etag_of(vendor)}
+
+
+@blp.route("/<uuid:vendor_id>", methods=["PATCH"])
+@blp.arguments(VendorUpdateSchema)
+@blp.doc(parameters=[IF_MATCH_PARAMETER])
+@blp.response(200, VendorSchema, headers={"ETag": ETAG_HEADER})
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(412, response="PRECONDITION_FAILED")
+@blp.alt_response(428, response="PRECONDITION_REQUIRED")
+def update_vendor(changes, vendor_id):
+    """Change a vendor's name, country or website (send `If-Match` with its ETag)"""
+    db = session()
+    vendor = get_or_404(Vendor, vendor_id)
+    statement = (
+        update(Vendor)
+        .where(Vendor.id == vendor.id)
+        .values(**changes, revision=Vendor.revision + 1, updated_at=utcnow())
+    )
+    revisions = revisions_matched(request.if_match)
+    if revisions is not None:
+        # Checked by the UPDATE itself: of two writers holding the same ETag, exactly one wins.
+        statement = statement.where(Vendor.revision.in_(revisions))
+    if db.execute(statement).rowcount != 1:
+        db.rollback()
+        abort(412, message="The vendor changed since that ETag: GET it again and retry.")
+    db.commit()
+    db.refresh(vendor)
+    return vendor, 200, {"ETag": etag_of(vendor)}

@@ -1,0 +1,41 @@
+"""Configuration: defaults, then ETHICS_* environment variables, then the caller's overrides."""
+
+import os
+from pathlib import Path
+
+PROJECT_CRITERIA_DIR = Path(__file__).resolve().parent.parent / "criteria"
+
+
+class Defaults:
+    # Where the data lives. None means a SQLite file in the instance folder.
+    DATABASE_URL: str | None = None
+    CRITERIA_DIR: str = str(PROJECT_CRITERIA_DIR)
+    # None: the only criteria key's latest version (several keys must name one).
+    DEFAULT_CRITERIA_SET: str | None = None
+    # Assessments with evidence for 50 indicators fit in well under 1 MiB.
+    MAX_CONTENT_LENGTH: int = 1024 * 1024
+    MAX_JSON_DEPTH: int = 32
+    # Pages of lists.
+    PAGE_SIZE: int = 50
+    MAX_PAGE_SIZE: int = 200
+
+    API_TITLE = "Ethics scoring API"
+    API_VERSION = "1"
+    OPENAPI_VERSION = "3.1.0"
+    OPENAPI_URL_PREFIX = "/"
+    OPENAPI_JSON_PATH = "openapi.json"
+    OPENAPI_SWAGGER_UI_PATH = "docs"
+    # Served by the app itself (see api/docs_assets.py): the docs work without internet.
+    OPENAPI_SWAGGER_UI_URL = "/docs/assets/"
+    JSON_SORT_KEYS = False
+
+
+ENVIRONMENT_SETTINGS = {
+    "ETHICS_DATABASE_URL": "DATABASE_URL",
+    "ETHICS_CRITERIA_DIR": "CRITERIA_DIR",
+    "ETHICS_DEFAULT_CRITERIA_SET": "DEFAULT_CRITERIA_SET",
+}
+
+
+def from_environment(environ=os.environ) -> dict[str, str]:
+    return {name: environ[var] for var, name in ENVIRONMENT_SETTINGS.items() if environ.get(var)}

@@ -1,0 +1,152 @@
+"""Demo data: three fictional analytics vendors, each assessed by two evaluators.
+
+One vendor is strong, one crosses a knockout red line, and on one the evaluators disagree, so a
+new user sees every part of a scorecard at once. The answers are generated for whatever default
+criteria set is loaded, and go through the same validation as the API.
+"""
+
+import datetime as dt
+
+from flask import Flask, url_for
+from sqlalchemy import select
+
+from .answers import answer_errors
+from .criteria import CriteriaSet
+from .fingerprints import record_use
+from .models import Assessment, Vendor
+from .schemas import AssessmentCreateSchema
+
+EVALUATORS = ("Evaluator A (R. Patel)", "Evaluator B (J. Okafor)")
+
+VENDORS = [
+    {
+        "name": "Northwind Analytics Ltd (demo)",
+        "identifier": ("GB-COH", "DEMO0001"),
+        "country": "GB",
+        "website": "https://northwind-analytics.example",
+        "profile": "strong",
+    },
+    {
+        "name": "Blue Lantern Vision Ltd (demo)",
+        "identifier": ("GB-COH", "DEMO0002"),
+        "country": "GB",
+        "website": "https://blue-lantern.example",
+        "profile": "knockout",
+    },
+    {
+        "name": "Civic Insight Systems BV (demo)",
+        "identifier": ("NL-KVK", "DEMO0003"),
+        "country": "NL",
+        "website": "https://civic-insight.example",
+        "profile": "disputed",
+    },
+]
+
+
+def _level(profile: str, evaluator: int, index: int, knockout_index: int) -> int:
+    if profile == "strong":
+        return min(4, 3 + (index + evaluator) % 3 // 2)
+    if profile == "knockout":
+        return 0 if index == knockout_index else 2 + (index + evaluator) % 2
+    # "disputed": the evaluators read two indicators two levels apart.
+    if index in (1, 7):
+        return 1 if evaluator == 0 else 3
+    return 2 + (index % 4 == 0)
+
+
+def _evidence(profile: str, indicator_key: str, level: int) -> list[dict]:
+    if level == 0:
+        return []
+    kind = {"strong": "independently_verified" if level == 4 else "documented"}.get(
+        profile, "self_declared" if level < 3 else "documented"
+    )
+    return [
+        {
+            "title": f"{indicator_key} evidence pack",
+            "kind": kind,
+            "url": f"https://docs.example/{profile}/{indicator_key}.pdf",
+            "effective_date": "2026-01-01",
+        }
+    ]
+
+
+def answers_for(criteria_set: CriteriaSet, profile: str, evaluator: int) -> list[dict]:
+    knockout_index = next(i for i, ind in enumerate(criteria_set.indicators) if ind.knockout)
+    answers = []
+    for index, indicator in enumerate(criteria_set.indicators):
+        if indicator.allow_not_applicable and profile != "disputed":
+            answers.append(
+                {
+                    "indicator": indicator.key,
+                    "not_applicable": True,
+                    "rationale": "The system offered does not include this capability.",
+                }
+            )
+            continue
+        level = _level(profile, evaluator, index, knockout_index)
+        answers.append(
+            {
+                "indicator": indicator.key,
+                "level": level,
+                "rationale": f"Level {level}: {indicator.levels[level]}",
+                "evidence": _evidence(profile, indicator.key, level),
+            }
+        )
+    return answers
+
+
+def load_demo(app: Flask) -> list[str]:
+    """Create the demo vendors and assessments once; return lines saying what is there."""
+    criteria_set = app.extensions["catalog"].default
+    lines = []
+    with app.extensions["db"].transaction() as session:
+        for spec in VENDORS:
+            scheme, local_id = spec["identifier"]
+            vendor = session.scalar(
+                select(Vendor).where(
+                    Vendor.identifier_scheme == scheme, Vendor.identifier_id == local_id
+                )
+            )
+            if vendor is None:
+                vendor = Vendor(
+                    name=spec["name"],
+                    identifier_scheme=scheme,
+                    identifier_id=local_id,
+                    country=spec["country"],
+                    website=spec["website"],
+                )
+                session.add(vendor)
+                session.flush()
+                for evaluator, assessor in enumerate(EVALUATORS):
+                    session.add(_assessment(criteria_set, vendor, assessor, spec, evaluator))
+                record_use(session, criteria_set)
+                status = "created"
+            else:
+                status = "already loaded"
+            with app.test_request_context():
+                url = url_for("scorecards.get_scorecard", vendor_id=vendor.id)
+            lines.append(f"{status:15} {spec['name']:36} scorecard: {url}")
+    return lines
+
+
+def _assessment(criteria_set, vendor, assessor, spec, evaluator) -> Assessment:
+    payload = {
+        "criteria_set": criteria_set.ref,
+        "assessor": assessor,
+        "summary": f"Demo assessment of a {spec['profile']} bid.",
+        "answers": answers_for(criteria_set, spec["profile"], evaluator),
+    }
+    AssessmentCreateSchema().load(payload)  # the API's own rules; raises if the demo broke them
+    errors = answer_errors(criteria_set, payload["answers"])
+    if errors:
+        raise ValueError(f"demo answers do not fit {criteria_set.ref}: {errors}")
+    return Assessment(
+        vendor_id=vendor.id,
+        criteria_key=criteria_set.key,
+        criteria_version=criteria_set.version,
+        criteria_sha256=criteria_set.sha256,
+        assessor=assessor,
+        summary=payload["summary"],
+        answers=payload["answers"],
+        submitted_at=dt.datetime.now(dt.UTC),
+    )

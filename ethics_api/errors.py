@@ -1,0 +1,138 @@
+"""The one place errors become RFC 9457 problem details (`application/problem+json`).
+
+Views only `abort(status, message=..., errors=[...])`; every other failure, from routing (404,
+405), from Werkzeug (413), from request parsing (400, 415), from schema validation (422) or from
+a bug (500), is turned into the same shape here, and documented as such in the OpenAPI document.
+"""
+
+import http
+import json
+import logging
+
+import marshmallow as ma
+from flask import Flask, current_app, request
+from flask_smorest import Api, abort
+from flask_smorest.utils import prepare_response
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from .messages import flatten, pointer
+
+PROBLEM_JSON = "application/problem+json"
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+log = logging.getLogger(__name__)
+
+
+class ProblemErrorSchema(ma.Schema):
+    pointer = ma.fields.String(
+        metadata={"description": "JSON pointer to the offending value, e.g. /answers/3/level"}
+    )
+    location = ma.fields.String(
+        metadata={"description": "Where the value was: json (body), query, headers or path"}
+    )
+    messages = ma.fields.List(ma.fields.String())
+
+
+class ProblemSchema(ma.Schema):
+    type = ma.fields.String(metadata={"description": "A URI for the kind of problem"})
+    title = ma.fields.String(metadata={"description": "Short summary of the kind of problem"})
+    status = ma.fields.Integer(metadata={"description": "The HTTP status code"})
+    detail = ma.fields.String(metadata={"description": "What went wrong this time"})
+    errors = ma.fields.List(
+        ma.fields.Nested(ProblemErrorSchema),
+        metadata={"description": "One entry per offending field (validation problems)"},
+    )
+
+
+def problem(status: int, detail: str | None = None, errors: list | None = None) -> dict:
+    body = {"type": "about:blank", "title": http.HTTPStatus(status).phrase, "status": status}
+    body["detail"] = detail or http.HTTPStatus(status).description
+    if errors:
+        body["errors"] = errors
+    return body
+
+
+def _field_errors(data: dict) -> list[dict] | None:
+    if "errors" in data:
+        return data["errors"]
+    if "messages" not in data:
+        return None
+    # webargs reports {location: {field: messages}}: keep the location beside the pointer.
+    return [
+        {"pointer": pointer(path[1:]), "location": str(path[0]), "messages": messages}
+        for path, messages in flatten(data["messages"])
+    ]
+
+
+class ProblemApi(Api):
+    """flask-smorest's Api, answering and documenting every error as problem+json."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def handle_http_exception(self, error: HTTPException):
+        data = getattr(error, "data", None) or {}
+        detail = data.get("message")
+        errors = _field_errors(data)
+        if detail is None:
+            detail = "The request has invalid fields." if errors else error.description
+        headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
+        headers += list((data.get("headers") or {}).items())
+        body = problem(error.code, detail, errors)
+        return current_app.response_class(
+            json.dumps(body), status=error.code, headers=headers, mimetype=PROBLEM_JSON
+        )
+
+    def _register_responses(self):
+        for status in http.HTTPStatus:
+            response = {"description": status.phrase}
+            if status >= 400:
+                response["schema"] = self.ERROR_SCHEMA
+                prepare_response(response, self.spec, PROBLEM_JSON)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Error", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM_JSON)
+        self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, response, lazy=True)
+
+
+def _json_depth(document: object) -> int:
+    depth, level = 0, [document]
+    while level:
+        depth += 1
+        level = [
+            child
+            for node in level
+            if isinstance(node, dict | list)
+            for child in (node.values() if isinstance(node, dict) else node)
+        ]
+    return depth
+
+
+def check_request_body() -> None:
+    """Refuse bodies of the wrong media type (415), not JSON or absurdly deep (400).
+
+    Python's JSON parser recurses: a body of 100k nested brackets fits under the size limit and
+    raises RecursionError, which must not become a 500.
+    """
+    if request.method not in BODY_METHODS:
+        return
+    if not request.is_json:
+        abort(415, message="Send the request body as application/json.")
+    try:
+        document = json.loads(request.get_data(cache=True))
+    except RecursionError:
+        abort(400, message="The JSON body is nested too deeply.")
+    except ValueError as exc:
+        abort(400, message=f"The body is not valid JSON: {exc}.")
+    if _json_depth(document) > current_app.config["MAX_JSON_DEPTH"]:
+        abort(400, message="The JSON body is nested too deeply.")
+
+
+def register(app: Flask, api: ProblemApi) -> None:
+    app.before_request(check_request_body)
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        if isinstance(error, HTTPException):
+            return api.handle_http_exception(error)
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        return api.handle_http_exception(InternalServerError())

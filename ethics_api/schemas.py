@@ -1,0 +1,427 @@
+"""Request and response schemas: the HTTP contract, not the tables.
+
+Input schemas refuse rather than coerce: unknown fields, strings for numbers, floats for
+integers and numbers for booleans are all errors (marshmallow's `unknown = RAISE`,
+`Integer(strict=True)` and `StrictBoolean`). Output schemas render the exact values of
+`scoring` with the one rounding rule of the contract.
+"""
+
+from fractions import Fraction
+
+import marshmallow as ma
+from flask import current_app
+from marshmallow import fields, validate, validates_schema
+
+from .criteria import REF_PATTERN
+from .scoring import EVIDENCE_FACTORS, round_half_away
+
+SHA256_PATTERN = r"^[0-9a-f]{64}$"
+
+
+# --- fields ------------------------------------------------------------------------------------
+
+
+class StrictBoolean(fields.Boolean):
+    """Only JSON true and false; never "true", 1 or "yes"."""
+
+    def __init__(self, **kwargs):
+        super().__init__(truthy={True}, falsy={False}, **kwargs)
+
+
+class Rounded(fields.Field):
+    """An exact value written out rounded half away from zero (2 places by default)."""
+
+    def __init__(self, places: int = 2, scale: int = 1, **kwargs):
+        self.places, self.scale = places, scale
+        super().__init__(**kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        return float(round_half_away(Fraction(value) * self.scale, self.places))
+
+
+class Exact(fields.Field):
+    """A weight or threshold as the criteria file gives it (1, 2.5)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        return int(value) if value.denominator == 1 else float(value)
+
+
+def _text(max_length: int, **kwargs) -> fields.String:
+    return fields.String(validate=validate.Length(min=1, max=max_length), **kwargs)
+
+
+class StrictSchema(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+
+class StatusSchema(ma.Schema):
+    status = fields.String(metadata={"description": "ok, or ready"})
+
+
+# --- vendors -----------------------------------------------------------------------------------
+
+
+class IdentifierSchema(StrictSchema):
+    scheme = fields.String(
+        required=True,
+        validate=validate.Regexp(
+            r"^[A-Z]{2,6}(-[A-Z0-9]+)+$",
+            error="Must be an org-id.guide scheme such as GB-COH.",
+        ),
+        metadata={"description": "Register the id comes from (org-id.guide), e.g. GB-COH"},
+    )
+    id = _text(100, required=True, metadata={"description": "The id in that register"})
+
+
+def _country(**kwargs) -> fields.String:
+    return fields.String(
+        validate=validate.Regexp(r"^[A-Z]{2}$", error="Must be an ISO 3166-1 alpha-2 code."),
+        metadata={"description": "ISO 3166-1 alpha-2 country code, e.g. GB"},
+        **kwargs,
+    )
+
+
+def _website(**kwargs) -> fields.Url:
+    return fields.Url(
+        schemes={"http", "https"},
+        validate=validate.Length(max=500),
+        metadata={"example": "https://vendor.example"},
+        **kwargs,
+    )
+
+
+def _vendor_name(**kwargs) -> fields.String:
+    return fields.String(
+        validate=[
+            validate.Length(min=1, max=200),
+            validate.Regexp(r"\S", error="Must not be blank."),
+        ],
+        **kwargs,
+    )
+
+
+class VendorCreateSchema(StrictSchema):
+    name = _vendor_name(required=True)
+    identifier = fields.Nested(IdentifierSchema, load_default=None)
+    country = _country(load_default=None)
+    website = _website(load_default=None)
+
+
+class VendorUpdateSchema(StrictSchema):
+    """Only the fields sent change; `null` clears country or website."""
+
+    name = _vendor_name()
+    country = _country(allow_none=True)
+    website = _website(allow_none=True)
+
+    @validates_schema
+    def something_to_change(self, data, **kwargs):
+        if not data:
+            raise ma.ValidationError("Send at least one of name, country or website.")
+
+
+class VendorSchema(ma.Schema):
+    id = fields.String()
+    name = fields.String()
+    identifier = fields.Nested(IdentifierSchema, allow_none=True)
+    country = fields.String(allow_none=True)
+    website = fields.String(allow_none=True)
+    created_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
+
+
+class VendorQuerySchema(ma.Schema):
+    q = fields.String(
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "Only vendors whose name contains this text (any case)"},
+    )
+
+
+# --- assessments -------------------------------------------------------------------------------
+
+
+class EvidenceSchema(StrictSchema):
+    title = _text(500, required=True)
+    kind = fields.String(
+        required=True,
+        validate=validate.OneOf(list(EVIDENCE_FACTORS)),
+        metadata={"description": "How strong the evidence is: factor 0.3, 0.7 or 1 in confidence"},
+    )
+    url = fields.Url(schemes={"http", "https"}, validate=validate.Length(max=2000))
+    sha256 = fields.String(
+        validate=validate.Regexp(SHA256_PATTERN, error="Must be 64 lowercase hex digits."),
+        metadata={"description": "SHA-256 of the document"},
+    )
+    effective_date = fields.Date(metadata={"description": "The evidence counts from this day"})
+    valid_until = fields.Date(metadata={"description": "The evidence counts until this day"})
+
+    @validates_schema
+    def locatable(self, data, **kwargs):
+        if "url" not in data and "sha256" not in data:
+            raise ma.ValidationError("Give a url, a sha256 of the document, or both.")
+        start, end = data.get("effective_date"), data.get("valid_until")
+        if start and end and end < start:
+            raise ma.ValidationError("Must not be before effective_date.", field_name="valid_until")
+
+
+class AnswerSchema(StrictSchema):
+    indicator = _text(100, required=True, metadata={"description": "An indicator key of the set"})
+    level = fields.Integer(
+        strict=True,
+        validate=validate.Range(min=0, max=4),
+        metadata={"description": "0..4 as described by the indicator's levels"},
+    )
+    not_applicable = StrictBoolean(
+        metadata={"description": "true where the indicator allows N/A (then give a rationale)"}
+    )
+    rationale = fields.String(validate=validate.Length(max=10_000))
+    evidence = fields.List(fields.Nested(EvidenceSchema), validate=validate.Length(max=50))
+
+    @validates_schema
+    def level_or_not_applicable(self, data, **kwargs):
+        has_level = "level" in data
+        not_applicable = data.get("not_applicable", False)
+        if has_level and not_applicable:
+            raise ma.ValidationError("Give either a level or not_applicable: true, not both.")
+        if not has_level and not not_applicable:
+            raise ma.ValidationError("Give a level (0..4) or not_applicable: true.")
+        if not_applicable and not (data.get("rationale") or "").strip():
+            raise ma.ValidationError(
+                "A not-applicable answer needs a rationale.", field_name="rationale"
+            )
+
+
+class AssessmentCreateSchema(StrictSchema):
+    criteria_set = fields.String(
+        load_default=None,
+        validate=validate.Regexp(REF_PATTERN, error="Must be key@version, e.g. ai-ethics@1."),
+        metadata={"description": "key@version; the default set when absent"},
+    )
+    assessor = _text(200, required=True, metadata={"description": "Who made the assessment"})
+    procurement_id = fields.String(load_default=None, metadata={"description": "Reserved"})
+    moderated = StrictBoolean(
+        load_default=False,
+        metadata={"description": "true when a moderator settles the other assessments"},
+    )
+    answers = fields.List(fields.Nested(AnswerSchema), required=True)
+    summary = fields.String(load_default=None, validate=validate.Length(max=20_000))
+
+
+class KnockoutSchema(ma.Schema):
+    kind = fields.String(metadata={"description": "indicator or criterion_minimum"})
+    key = fields.String()
+    value = Rounded(metadata={"description": "The level, or the criterion score"})
+    threshold = Rounded(metadata={"description": "1, or the criterion minimum"})
+
+
+class OwnScoreSchema(ma.Schema):
+    total = Rounded()
+    grade = fields.String()
+    eligible = fields.Boolean()
+    knockouts = fields.List(fields.Nested(KnockoutSchema))
+
+
+class AssessmentSchema(ma.Schema):
+    id = fields.String()
+    vendor_id = fields.String()
+    criteria_set = fields.String()
+    criteria_sha256 = fields.String()
+    assessor = fields.String()
+    procurement_id = fields.String(allow_none=True)
+    moderated = fields.Boolean()
+    summary = fields.String(allow_none=True)
+    answers = fields.List(fields.Nested(AnswerSchema), metadata={"description": "As submitted"})
+    submitted_at = fields.AwareDateTime()
+    score = fields.Nested(
+        OwnScoreSchema,
+        metadata={"description": "This assessment's own score, alone, when it was submitted"},
+    )
+
+
+# --- scorecards --------------------------------------------------------------------------------
+
+
+class ScorecardQuerySchema(ma.Schema):
+    criteria_set = fields.String(
+        validate=validate.Regexp(REF_PATTERN, error="Must be key@version, e.g. ai-ethics@1."),
+        metadata={"description": "key@version; the default set when absent"},
+    )
+    as_of = fields.AwareDateTime(
+        metadata={"description": "RFC 3339 time the scorecard is computed for; now when absent"}
+    )
+    procurement_id = fields.String(metadata={"description": "Reserved"})
+
+
+class AssessorLevelSchema(ma.Schema):
+    assessor = fields.String()
+    level = fields.Integer(allow_none=True, metadata={"description": "null: not applicable"})
+
+
+def _assessor_levels() -> fields.Method:
+    return fields.Function(
+        lambda obj: [{"assessor": a, "level": lv} for a, lv in obj.assessor_levels],
+        metadata={"description": "Each assessor's level; null for not applicable"},
+    )
+
+
+class IndicatorScoreSchema(ma.Schema):
+    key = fields.String()
+    weight = Exact()
+    level = fields.Integer(allow_none=True, metadata={"description": "Combined level"})
+    not_applicable = fields.Boolean()
+    knockout = fields.Boolean()
+    assessor_levels = _assessor_levels()
+    evidence_factor = Rounded(allow_none=True)
+
+
+class CriterionScoreSchema(ma.Schema):
+    key = fields.String()
+    name = fields.String()
+    weight = Exact(metadata={"description": "As given by the set or the procurement"})
+    effective_weight = Rounded(
+        scale=100, metadata={"description": "E_c as a percentage; null when not scored"}
+    )
+    score = Rounded(metadata={"description": "S_c in 0..100; null when not scored"})
+    contribution = Rounded(metadata={"description": "E_c * S_c, points of the total"})
+    minimum = Exact()
+    scored = fields.Boolean()
+    indicators = fields.List(fields.Nested(IndicatorScoreSchema))
+
+
+class StaleEvidenceSchema(ma.Schema):
+    indicator = fields.String()
+    assessor = fields.String()
+    reason = fields.String(metadata={"description": "expired or not_yet_effective"})
+    title = fields.String(attribute="evidence.title")
+    kind = fields.String(attribute="evidence.kind")
+    url = fields.String(attribute="evidence.url", allow_none=True)
+    sha256 = fields.String(attribute="evidence.sha256", allow_none=True)
+    effective_date = fields.Date(attribute="evidence.effective_date", allow_none=True)
+    valid_until = fields.Date(attribute="evidence.valid_until", allow_none=True)
+
+
+class ConfidenceSchema(ma.Schema):
+    score = Rounded()
+    band = fields.String(metadata={"description": "high (>= 75), medium (>= 40) or low"})
+    stale_evidence = fields.List(fields.Nested(StaleEvidenceSchema))
+
+
+class DisagreementSchema(ma.Schema):
+    indicator = fields.String()
+    spread = fields.Integer()
+    assessor_levels = _assessor_levels()
+
+
+class StepSchema(ma.Schema):
+    indicator = fields.String()
+    criterion = fields.String()
+    from_level = fields.Integer()
+    to_level = fields.Integer()
+    gain = Rounded(metadata={"description": "Points the total gains by this step alone"})
+    clears_knockout = fields.Boolean()
+
+
+class AssessmentUsedSchema(ma.Schema):
+    id = fields.String()
+    assessor = fields.String()
+    submitted_at = fields.AwareDateTime()
+    expires_at = fields.AwareDateTime()
+    moderated = fields.Boolean()
+
+
+class VendorRefSchema(ma.Schema):
+    id = fields.String()
+    name = fields.String()
+
+
+class CriteriaRefSchema(ma.Schema):
+    ref = fields.String()
+    sha256 = fields.String()
+    title = fields.String()
+
+
+class ScorecardSchema(ma.Schema):
+    vendor = fields.Nested(VendorRefSchema)
+    criteria_set = fields.Nested(CriteriaRefSchema)
+    as_of = fields.AwareDateTime()
+    total = Rounded(metadata={"description": "T in 0..100, 2 places, half away from zero"})
+    grade = fields.String()
+    eligible = fields.Boolean()
+    knockouts = fields.List(fields.Nested(KnockoutSchema))
+    criteria = fields.List(fields.Nested(CriterionScoreSchema))
+    confidence = fields.Nested(ConfidenceSchema)
+    assessments = fields.List(fields.Nested(AssessmentUsedSchema))
+    assessors = fields.List(fields.String())
+    moderated = fields.Boolean(metadata={"description": "A moderated assessment is used alone"})
+    needs_moderation = fields.Boolean()
+    disagreements = fields.List(fields.Nested(DisagreementSchema))
+    improvement_plan = fields.List(fields.Nested(StepSchema))
+    valid_until = fields.AwareDateTime(metadata={"description": "Earliest expiry of those used"})
+
+
+# --- criteria sets -----------------------------------------------------------------------------
+
+
+class ReferenceSchema(ma.Schema):
+    source = fields.String()
+    clause = fields.String(allow_none=True)
+    url = fields.String(allow_none=True)
+
+
+class IndicatorSchema(ma.Schema):
+    key = fields.String()
+    question = fields.String()
+    weight = Exact()
+    knockout = fields.Boolean()
+    allow_not_applicable = fields.Boolean()
+    levels = fields.Function(
+        lambda i: [{"level": n, "descriptor": text} for n, text in enumerate(i.levels)]
+    )
+    references = fields.List(fields.Nested(ReferenceSchema))
+
+
+class CriterionSchema(ma.Schema):
+    key = fields.String()
+    name = fields.String()
+    description = fields.String()
+    weight = Exact()
+    minimum = Exact(allow_none=True)
+    indicators = fields.List(fields.Nested(IndicatorSchema))
+
+
+class GradeSchema(ma.Schema):
+    label = fields.String()
+    min = Exact()
+
+
+class CriteriaSetSummarySchema(ma.Schema):
+    key = fields.String()
+    version = fields.Integer()
+    ref = fields.String()
+    title = fields.String()
+    published = fields.Date()
+    validity_days = fields.Integer()
+    sha256 = fields.String()
+    default = fields.Function(
+        lambda s: s.ref == current_app.extensions["catalog"].default_ref,
+        metadata={"description": "Used when a request names no criteria set"},
+    )
+    counts = fields.Function(
+        lambda s: {
+            "criteria": len(s.criteria),
+            "indicators": len(s.indicators),
+            "knockouts": sum(i.knockout for i in s.indicators),
+            "minimums": sum(c.minimum is not None for c in s.criteria),
+        }
+    )
+
+
+class CriteriaSetSchema(CriteriaSetSummarySchema):
+    description = fields.String()
+    grades = fields.List(fields.Nested(GradeSchema))
+    criteria = fields.List(fields.Nested(CriterionSchema))
