@@ -7,7 +7,6 @@ rule, so a broken rubric can never reach a scorecard.
 
 import datetime as dt
 import hashlib
-import math
 import re
 from dataclasses import dataclass, replace
 from fractions import Fraction
@@ -24,6 +23,7 @@ from marshmallow import (
     validates_schema,
 )
 
+from .fields import ExactNumber, StrictBoolean
 from .messages import dotted, flatten
 
 LEVELS = (0, 1, 2, 3, 4)
@@ -104,20 +104,6 @@ def parse_ref(ref: str) -> tuple[str, int] | None:
     return (match["key"], int(match["version"])) if match else None
 
 
-class ExactNumber(fields.Field):
-    """An integer or decimal read as an exact Fraction (`1.5` is 3/2); booleans and text refused."""
-
-    default_error_messages = {"invalid": "Must be a number (integer or decimal), not text."}
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise self.make_error("invalid")
-        if isinstance(value, float) and not math.isfinite(value):
-            raise self.make_error("invalid")
-        # repr gives the shortest decimal that reads back as this float: what the author wrote.
-        return Fraction(value) if isinstance(value, int) else Fraction(repr(value))
-
-
 def _positive(value: Fraction) -> None:
     if value <= 0:
         raise ValidationError("Must be greater than 0.")
@@ -168,8 +154,8 @@ class IndicatorSchema(_Strict):
         required=True,
         validate=validate.Length(min=1, error="At least one reference is required."),
     )
-    allow_not_applicable = fields.Boolean(load_default=False, truthy={True}, falsy={False})
-    knockout = fields.Boolean(load_default=False, truthy={True}, falsy={False})
+    allow_not_applicable = StrictBoolean(load_default=False)
+    knockout = StrictBoolean(load_default=False)
 
     @validates_schema
     def exactly_five_levels(self, data, **kwargs):

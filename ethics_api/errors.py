@@ -107,6 +107,10 @@ def _json_depth(document: object) -> int:
     return depth
 
 
+def _not_json(constant: str):
+    raise ValueError(f"{constant} is not a JSON value")
+
+
 def check_request_body() -> None:
     """Refuse bodies of the wrong media type (415), not JSON or absurdly deep (400).
 
@@ -118,7 +122,7 @@ def check_request_body() -> None:
     if not request.is_json:
         abort(415, message="Send the request body as application/json.")
     try:
-        document = json.loads(request.get_data(cache=True))
+        document = json.loads(request.get_data(cache=True), parse_constant=_not_json)
     except RecursionError:
         abort(400, message="The JSON body is nested too deeply.")
     except ValueError as exc:

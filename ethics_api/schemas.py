@@ -6,48 +6,18 @@ integers and numbers for booleans are all errors (marshmallow's `unknown = RAISE
 `scoring` with the one rounding rule of the contract.
 """
 
-from fractions import Fraction
-
 import marshmallow as ma
 from flask import current_app
 from marshmallow import fields, validate, validates_schema
 
 from .criteria import REF_PATTERN
-from .scoring import EVIDENCE_FACTORS, round_half_away
+from .fields import Exact, Rounded, StrictBoolean
+from .scoring import EVIDENCE_FACTORS
 
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
 
 
 # --- fields ------------------------------------------------------------------------------------
-
-
-class StrictBoolean(fields.Boolean):
-    """Only JSON true and false; never "true", 1 or "yes"."""
-
-    def __init__(self, **kwargs):
-        super().__init__(truthy={True}, falsy={False}, **kwargs)
-
-
-class Rounded(fields.Field):
-    """An exact value written out rounded half away from zero (2 places by default)."""
-
-    def __init__(self, places: int = 2, scale: int = 1, **kwargs):
-        self.places, self.scale = places, scale
-        super().__init__(**kwargs)
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        if value is None:
-            return None
-        return float(round_half_away(Fraction(value) * self.scale, self.places))
-
-
-class Exact(fields.Field):
-    """A weight or threshold as the criteria file gives it (1, 2.5)."""
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        if value is None:
-            return None
-        return int(value) if value.denominator == 1 else float(value)
 
 
 def _text(max_length: int, **kwargs) -> fields.String:
@@ -196,6 +166,17 @@ class AnswerSchema(StrictSchema):
             )
 
 
+class StoredEvidenceSchema(EvidenceSchema):
+    """Evidence as stored: the dates are the text that was sent."""
+
+    effective_date = fields.String(metadata={"format": "date"})
+    valid_until = fields.String(metadata={"format": "date"})
+
+
+class StoredAnswerSchema(AnswerSchema):
+    evidence = fields.List(fields.Nested(StoredEvidenceSchema))
+
+
 class AssessmentCreateSchema(StrictSchema):
     criteria_set = fields.String(
         load_default=None,
@@ -235,7 +216,9 @@ class AssessmentSchema(ma.Schema):
     procurement_id = fields.String(allow_none=True)
     moderated = fields.Boolean()
     summary = fields.String(allow_none=True)
-    answers = fields.List(fields.Nested(AnswerSchema), metadata={"description": "As submitted"})
+    answers = fields.List(
+        fields.Nested(StoredAnswerSchema), metadata={"description": "Exactly as submitted"}
+    )
     submitted_at = fields.AwareDateTime()
     score = fields.Nested(
         OwnScoreSchema,

@@ -6,14 +6,18 @@ throughout: numbers are rounded only when written out (`round_half_away`), and e
 (grade bands, minimums) uses the exact value. Nothing here knows about Flask or the database.
 """
 
+from __future__ import annotations
+
 import datetime as dt
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
-from .criteria import CriteriaSet, Criterion, Indicator
+if TYPE_CHECKING:  # criteria imports fields, which rounds with this module
+    from .criteria import CriteriaSet, Criterion, Indicator
 
 MAX_LEVEL = 4
 

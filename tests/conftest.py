@@ -1,0 +1,86 @@
+"""Fixtures: an app on a fresh database per test, on SQLite and (when configured) PostgreSQL.
+
+Every test that takes `app` or `client` runs once per backend. The PostgreSQL half runs when
+ETHICS_TEST_DATABASE_URL names a database (CI always sets it); it is skipped otherwise, so a
+fresh machine without PostgreSQL still passes the SQLite half.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from ethics_api import create_app, migrate
+from ethics_api.db import make_engine
+from ethics_api.models import Base
+
+TESTS = Path(__file__).parent
+TEST_CRITERIA = TESTS / "criteria"
+PROJECT_CRITERIA = TESTS.parent / "criteria"
+
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+def postgres_url() -> str:
+    url = os.environ.get("ETHICS_TEST_DATABASE_URL")
+    if not url:
+        pytest.skip("ETHICS_TEST_DATABASE_URL is not set: PostgreSQL half not run")
+    return url
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request, tmp_path_factory) -> str:
+    """A migrated, empty database for the session, on one backend."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'ethics.db'}"
+    else:
+        url = postgres_url()
+    engine = make_engine(url)
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+    migrate.upgrade(engine)
+    engine.dispose()
+    return url
+
+
+def empty_tables(url: str) -> None:
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(table.delete())
+    engine.dispose()
+
+
+@pytest.fixture
+def make_app(database_url):
+    """Build apps on the session's database, emptied for each test; disposes their engines."""
+    empty_tables(database_url)
+    apps = []
+
+    def build(**config):
+        settings = {"TESTING": True, "DATABASE_URL": database_url, "CRITERIA_DIR": TEST_CRITERIA}
+        app = create_app({**settings, **config})
+        apps.append(app)
+        return app
+
+    yield build
+    for app in apps:
+        app.extensions["db"].dispose()
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()

@@ -1,0 +1,155 @@
+"""The HTTP conventions every route keeps: problem+json errors, media types, body limits."""
+
+import json
+
+import pytest
+
+from payloads import assessment, vendor
+
+
+def assert_problem(response, status):
+    assert response.status_code == status
+    assert response.mimetype == "application/problem+json"
+    body = response.json
+    assert body["status"] == status
+    assert body["type"] == "about:blank"
+    assert body["title"] and body["detail"]
+    assert "<html" not in response.get_data(as_text=True).lower()
+    return body
+
+
+def test_unknown_route_is_a_404_problem(client):
+    assert_problem(client.get("/v1/nothing-here"), 404)
+
+
+def test_wrong_method_is_a_405_problem_with_allow(client):
+    response = client.delete("/v1/vendors")
+    assert_problem(response, 405)
+    assert set(response.headers["Allow"].split(", ")) >= {"GET", "POST"}
+
+
+@pytest.mark.parametrize(
+    ("content_type", "data"),
+    [
+        ("text/plain", '{"name": "x"}'),
+        ("application/x-www-form-urlencoded", "name=x"),
+        (None, '{"name": "x"}'),
+    ],
+)
+def test_wrong_media_type_is_415_and_stores_nothing(client, content_type, data):
+    headers = {"Content-Type": content_type} if content_type else {}
+    assert_problem(client.post("/v1/vendors", data=data, headers=headers), 415)
+    assert client.get("/v1/vendors").json == []
+
+
+@pytest.mark.parametrize("data", ['{"name": ', "not json", "{'name': 'x'}", "", "NaN"])
+def test_body_that_is_not_json_is_400(client, data):
+    response = client.post("/v1/vendors", data=data, content_type="application/json")
+    assert_problem(response, 400)
+    assert client.get("/v1/vendors").json == []
+
+
+@pytest.mark.parametrize("depth", [33, 1000, 100_000])
+def test_absurdly_nested_body_is_400_not_500(client, depth):
+    """Pitfall: 100k nested brackets made the JSON parser recurse into an HTML 500."""
+    data = "[" * depth + "]" * depth
+    response = client.post("/v1/vendors", data=data, content_type="application/json")
+    body = assert_problem(response, 400)
+    assert "nested" in body["detail"]
+
+
+def test_reasonable_nesting_is_accepted(client):
+    # An assessment body is 5 levels deep (body > answers > answer > evidence > item).
+    response = client.post("/v1/vendors", json=vendor(identifier={"scheme": "GB-COH", "id": "1"}))
+    assert response.status_code == 201
+
+
+def test_oversized_body_is_413(client):
+    data = json.dumps(vendor("x" * (1024 * 1024)))
+    assert_problem(client.post("/v1/vendors", data=data, content_type="application/json"), 413)
+    assert client.get("/v1/vendors").json == []
+
+
+def test_validation_problem_lists_every_offending_field(client):
+    response = client.post("/v1/vendors", json={"name": 1, "country": "gb", "extra": True})
+    body = assert_problem(response, 422)
+    assert sorted(e["pointer"] for e in body["errors"]) == ["/country", "/extra", "/name"]
+    assert all(e["location"] == "json" and e["messages"] for e in body["errors"])
+
+
+def test_vendor_body_that_is_a_list_is_422(client):
+    assert_problem(client.post("/v1/vendors", json=[vendor()]), 422)
+
+
+def test_json_with_a_charset_parameter_is_accepted(client):
+    response = client.post(
+        "/v1/vendors",
+        data=json.dumps(vendor()),
+        headers={"Content-Type": "application/json; charset=utf-8"},
+    )
+    assert response.status_code == 201
+
+
+def test_unexpected_errors_are_500_problems_without_a_trace(make_app, caplog):
+    app = make_app()
+
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("secret internals")
+
+    response = app.test_client().get("/boom")
+    body = assert_problem(response, 500)
+    assert "secret internals" not in response.get_data(as_text=True)
+    assert "Traceback" not in json.dumps(body)
+    assert "secret internals" in caplog.text  # logged for the operator instead
+
+
+def test_criteria_sets_are_listed_with_their_fingerprints(client, app):
+    listed = client.get("/v1/criteria-sets").json
+    mini = app.extensions["catalog"].get("mini@1")
+    assert listed == [
+        {
+            "key": "mini",
+            "version": 1,
+            "ref": "mini@1",
+            "title": "Mini test set",
+            "published": "2026-01-15",
+            "validity_days": 30,
+            "sha256": mini.sha256,
+            "default": True,
+            "counts": {"criteria": 3, "indicators": 7, "knockouts": 1, "minimums": 2},
+        }
+    ]
+
+
+def test_one_criteria_set_in_full(client):
+    full = client.get("/v1/criteria-sets/mini/1").json
+    assert [c["key"] for c in full["criteria"]] == ["privacy", "oversight", "openness"]
+    assert full["criteria"][0]["minimum"] == 50
+    p1 = full["criteria"][0]["indicators"][0]
+    assert p1["knockout"] is True
+    assert p1["levels"][0] == {"level": 0, "descriptor": "none"}
+    assert p1["references"] == [{"source": "UK GDPR", "clause": "Art. 35", "url": None}]
+    assert full["grades"][-1] == {"label": "D", "min": 0}
+    assert_problem(client.get("/v1/criteria-sets/mini/2"), 404)
+    assert_problem(client.get("/v1/criteria-sets/mini/one"), 404)
+
+
+def test_default_set_serves_the_real_rubric(make_app):
+    from conftest import PROJECT_CRITERIA
+
+    client = make_app(CRITERIA_DIR=PROJECT_CRITERIA).test_client()
+    listed = client.get("/v1/criteria-sets").json
+    assert [s["ref"] for s in listed] == ["ai-ethics@1"]
+    assert listed[0]["counts"]["criteria"] == 5
+    url = client.post("/v1/vendors", json=vendor()).headers["Location"]
+    assert_problem(client.post(f"{url}/assessments", json=assessment()), 422)
+
+
+def test_docs_page_and_its_assets_are_served_locally(client):
+    page = client.get("/docs")
+    assert page.status_code == 200
+    assert "/docs/assets/swagger-ui-bundle.js" in page.get_data(as_text=True)
+    asset = client.get("/docs/assets/swagger-ui-bundle.js")
+    assert asset.status_code == 200
+    asset.close()
