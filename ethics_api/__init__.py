@@ -24,7 +24,7 @@ from flask import Flask
 
 from . import errors, fingerprints
 from .config import Defaults, from_environment
-from .criteria import load_catalog
+from .criteria import CriteriaError, load_catalog
 from .db import Database, close_session
 
 
@@ -45,7 +45,11 @@ def create_app(config: Mapping | None = None) -> Flask:
 
     catalog = load_catalog(Path(app.config["CRITERIA_DIR"]), app.config["DEFAULT_CRITERIA_SET"])
     database = Database(app.config["DATABASE_URL"])
-    fingerprints.verify(database.engine, catalog)
+    try:
+        fingerprints.verify(database.engine, catalog)
+    except CriteriaError:
+        database.dispose()
+        raise
     app.extensions["catalog"] = catalog
     app.extensions["db"] = database
     app.teardown_appcontext(close_session)

@@ -1,6 +1,8 @@
 """The `ethics-api` command: serve, migrate, check criteria, load the demo."""
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -8,13 +10,24 @@ import click
 from .criteria import CriteriaError, load_sets
 
 
-def _app():
+@contextmanager
+def _app() -> Iterator:
+    """The app for one command; its database connections are closed when the command ends."""
     from . import create_app
 
     try:
-        return create_app()
+        app = create_app()
     except CriteriaError as exc:
         raise click.ClickException(f"the service cannot start:\n{exc}") from None
+    try:
+        yield app
+    finally:
+        app.extensions["db"].dispose()
+
+
+def _shown_url(app) -> str:
+    """The database URL with its password masked, fit for a terminal or a log."""
+    return app.extensions["db"].engine.url.render_as_string(hide_password=True)
 
 
 def _upgrade(app) -> None:
@@ -41,10 +54,9 @@ def serve(bind: str, workers: int) -> None:
 
     from . import create_app
 
-    app = _app()
-    _upgrade(app)
-    app.extensions["db"].dispose()
-    click.echo(f"Database {app.config['DATABASE_URL']} is current.", err=True)
+    with _app() as app:
+        _upgrade(app)
+        click.echo(f"Database {_shown_url(app)} is current.", err=True)
     click.echo(f"Serving on http://{bind} (docs at http://{bind}/docs)", err=True)
 
     class Gunicorn(BaseApplication):
@@ -67,9 +79,9 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Apply every pending migration."""
-    app = _app()
-    _upgrade(app)
-    click.echo(f"Database {app.config['DATABASE_URL']} is current.")
+    with _app() as app:
+        _upgrade(app)
+        click.echo(f"Database {_shown_url(app)} is current.")
 
 
 @main.group()
@@ -103,8 +115,8 @@ def demo() -> None:
     """Load three fictional vendors assessed by two evaluators (idempotent)."""
     from .demo import load_demo
 
-    app = _app()
-    _upgrade(app)
-    with app.app_context():
-        for line in load_demo(app):
-            click.echo(line)
+    with _app() as app:
+        _upgrade(app)
+        with app.app_context():
+            for line in load_demo(app):
+                click.echo(line)

@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 import re
 from dataclasses import dataclass, replace
+from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
 
@@ -23,11 +24,11 @@ from marshmallow import (
     validates_schema,
 )
 
-from .fields import ExactNumber, StrictBoolean
+from .fields import ExactNumber, FullMatch, StrictBoolean
 from .messages import dotted, flatten
 
 LEVELS = (0, 1, 2, 3, 4)
-KEY_PATTERN = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
+KEY_PATTERN = r"[a-z][a-z0-9]*(-[a-z0-9]+)*"
 REF_PATTERN = re.compile(r"^(?P<key>[a-z][a-z0-9]*(?:-[a-z0-9]+)*)@(?P<version>[1-9][0-9]*)$")
 
 
@@ -123,9 +124,7 @@ class _KeyText(fields.String):
     def __init__(self, **kwargs):
         super().__init__(
             required=True,
-            validate=validate.Regexp(
-                KEY_PATTERN, error="Must be lowercase letters, digits and dashes."
-            ),
+            validate=FullMatch(KEY_PATTERN, error="Must be lowercase letters, digits and dashes."),
             **kwargs,
         )
 
@@ -274,11 +273,25 @@ class CriteriaSetSchema(_Strict):
 _schema = CriteriaSetSchema()
 
 
+class _ExactLoader(yaml.SafeLoader):
+    """YAML with decimals read from their digits: `0.12345678901234567890` loses nothing."""
+
+
+def _exact_decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode):
+    try:
+        return Decimal(loader.construct_scalar(node).replace("_", ""))
+    except InvalidOperation:  # .inf, .nan: left to the float reader, then refused as numbers
+        return loader.construct_yaml_float(node)
+
+
+_ExactLoader.add_constructor("tag:yaml.org,2002:float", _exact_decimal)
+
+
 def load_file(path: Path) -> CriteriaSet:
     """Read and validate one criteria file; CriteriaError names the file, the path and the rule."""
     raw = path.read_bytes()
     try:
-        document = yaml.safe_load(raw)
+        document = yaml.load(raw, Loader=_ExactLoader)  # a SafeLoader: no arbitrary objects
     except yaml.YAMLError as exc:
         raise CriteriaError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(document, dict):

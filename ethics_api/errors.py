@@ -93,6 +93,20 @@ class ProblemApi(Api):
         prepare_response(response, self.spec, PROBLEM_JSON)
         self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, response, lazy=True)
 
+    def _register_pagination_header(self):
+        # The header carries JSON text; say so, rather than call it an object.
+        self.spec.components.header(
+            "PAGINATION",
+            {
+                "description": "The list's totals, as JSON: total, total_pages, first_page, "
+                "last_page, page, previous_page, next_page",
+                "schema": {"type": "string"},
+                "example": '{"total": 120, "total_pages": 3, "first_page": 1, '
+                '"last_page": 3, "page": 1, "next_page": 2}',
+            },
+            lazy=True,
+        )
+
 
 def _json_depth(document: object) -> int:
     depth, level = 0, [document]
@@ -117,8 +131,8 @@ def check_request_body() -> None:
     Python's JSON parser recurses: a body of 100k nested brackets fits under the size limit and
     raises RecursionError, which must not become a 500.
     """
-    if request.method not in BODY_METHODS:
-        return
+    if request.method not in BODY_METHODS or request.routing_exception is not None:
+        return  # no body to check, or routing will answer 404 / 405 anyway
     if not request.is_json:
         abort(415, message="Send the request body as application/json.")
     try:
@@ -129,6 +143,14 @@ def check_request_body() -> None:
         abort(400, message=f"The body is not valid JSON: {exc}.")
     if _json_depth(document) > current_app.config["MAX_JSON_DEPTH"]:
         abort(400, message="The JSON body is nested too deeply.")
+    try:
+        # JSON's \ud800-style escapes can spell lone surrogates, which are not Unicode text
+        # and which no database will store.
+        json.dumps(document, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        abort(
+            400, message="The JSON body has a lone surrogate (\\ud800-\\udfff): not Unicode text."
+        )
 
 
 def register(app: Flask, api: ProblemApi) -> None:

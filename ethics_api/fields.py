@@ -1,9 +1,10 @@
 """marshmallow fields that refuse rather than coerce, and that write exact values out."""
 
 import math
+from decimal import Decimal
 from fractions import Fraction
 
-from marshmallow import fields
+from marshmallow import ValidationError, fields, validate
 
 from .scoring import round_half_away
 
@@ -25,12 +26,13 @@ class ExactNumber(fields.Field):
     default_error_messages = {"invalid": "Must be a number (integer or decimal), not text."}
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, bool) or not isinstance(value, int | float):
+        if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
             raise self.make_error("invalid")
-        if isinstance(value, float) and not math.isfinite(value):
+        if isinstance(value, float | Decimal) and not math.isfinite(value):
             raise self.make_error("invalid")
-        # repr gives the shortest decimal that reads back as this float: what the author wrote.
-        return Fraction(value) if isinstance(value, int) else Fraction(repr(value))
+        # A float (from a reader other than the criteria loader): repr gives the shortest
+        # decimal that reads back as this float, i.e. what the author wrote.
+        return Fraction(repr(value)) if isinstance(value, float) else Fraction(value)
 
 
 class Rounded(fields.Field):
@@ -53,3 +55,54 @@ class Exact(fields.Field):
         if value is None:
             return None
         return int(value) if value.denominator == 1 else float(value)
+
+
+class FullMatch(validate.Regexp):
+    """The whole value must match; documented as the anchored JSON Schema `pattern`.
+
+    marshmallow's Regexp only anchors the start, and Python's `$` also matches before a final
+    newline, so "GB\\n" would pass `^[A-Z]{2}$`: fullmatch refuses it.
+    """
+
+    def __init__(self, pattern: str, error: str):
+        super().__init__(f"^(?:{pattern})$", error=error)
+
+    def __call__(self, value: str) -> str:
+        if self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
+
+
+# A character that shows: not a control character, not white space. Spelled out, because
+# Python's and JSON Schema's `\s` and `.` disagree on a few characters.
+VISIBLE = r"[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
+NO_CONTROL = r"[^\x00-\x1f\x7f]"
+# One line of text with no white space at either end.
+TRIMMED_LINE = f"{VISIBLE}(?:{NO_CONTROL}*{VISIBLE})?"
+
+# Free text: anything but NUL, which PostgreSQL cannot store in text.
+NO_NUL = r"[^\x00]*"
+
+WEB_URL = r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:[/?#][^\x00-\x20\x7f]*)?"
+
+
+def Text(max_length: int, min_length: int = 0, **kwargs) -> fields.String:
+    """Free text up to `max_length` characters, without NUL."""
+    return fields.String(
+        validate=[
+            validate.Length(min=min_length, max=max_length),
+            FullMatch(NO_NUL, error="Must not contain NUL characters."),
+        ],
+        **kwargs,
+    )
+
+
+def WebUrl(max_length: int = 2000, **kwargs) -> fields.String:
+    """An http(s) URL; a plain pattern, so the API document states the rule exactly."""
+    return fields.String(
+        validate=[
+            validate.Length(max=max_length),
+            FullMatch(WEB_URL, error="Must be an http:// or https:// URL."),
+        ],
+        **kwargs,
+    )

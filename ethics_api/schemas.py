@@ -6,22 +6,24 @@ integers and numbers for booleans are all errors (marshmallow's `unknown = RAISE
 `scoring` with the one rounding rule of the contract.
 """
 
+import re
+
 import marshmallow as ma
 from flask import current_app
 from marshmallow import fields, validate, validates_schema
 
-from .criteria import REF_PATTERN
-from .fields import Exact, Rounded, StrictBoolean
+from .fields import TRIMMED_LINE, VISIBLE, Exact, FullMatch, Rounded, StrictBoolean, Text, WebUrl
 from .scoring import EVIDENCE_FACTORS
 
-SHA256_PATTERN = r"^[0-9a-f]{64}$"
+SHA256_PATTERN = r"[0-9a-f]{64}"
+CRITERIA_REF = r"[a-z][a-z0-9]*(-[a-z0-9]+)*@[1-9][0-9]*"
 
 
 # --- fields ------------------------------------------------------------------------------------
 
 
 def _text(max_length: int, **kwargs) -> fields.String:
-    return fields.String(validate=validate.Length(min=1, max=max_length), **kwargs)
+    return Text(max_length, min_length=1, **kwargs)
 
 
 class StrictSchema(ma.Schema):
@@ -39,10 +41,12 @@ class StatusSchema(ma.Schema):
 class IdentifierSchema(StrictSchema):
     scheme = fields.String(
         required=True,
-        validate=validate.Regexp(
-            r"^[A-Z]{2,6}(-[A-Z0-9]+)+$",
-            error="Must be an org-id.guide scheme such as GB-COH.",
-        ),
+        validate=[
+            validate.Length(max=50),
+            FullMatch(
+                r"[A-Z]{2,6}(-[A-Z0-9]+)+", error="Must be an org-id.guide scheme, e.g. GB-COH."
+            ),
+        ],
         metadata={"description": "Register the id comes from (org-id.guide), e.g. GB-COH"},
     )
     id = _text(100, required=True, metadata={"description": "The id in that register"})
@@ -50,26 +54,21 @@ class IdentifierSchema(StrictSchema):
 
 def _country(**kwargs) -> fields.String:
     return fields.String(
-        validate=validate.Regexp(r"^[A-Z]{2}$", error="Must be an ISO 3166-1 alpha-2 code."),
+        validate=FullMatch(r"[A-Z]{2}", error="Must be an ISO 3166-1 alpha-2 code."),
         metadata={"description": "ISO 3166-1 alpha-2 country code, e.g. GB"},
         **kwargs,
     )
 
 
-def _website(**kwargs) -> fields.Url:
-    return fields.Url(
-        schemes={"http", "https"},
-        validate=validate.Length(max=500),
-        metadata={"example": "https://vendor.example"},
-        **kwargs,
-    )
+def _website(**kwargs) -> fields.String:
+    return WebUrl(500, metadata={"example": "https://vendor.example"}, **kwargs)
 
 
 def _vendor_name(**kwargs) -> fields.String:
     return fields.String(
         validate=[
             validate.Length(min=1, max=200),
-            validate.Regexp(r"\S", error="Must not be blank."),
+            FullMatch(TRIMMED_LINE, error="Must be one line, not blank, no spaces at either end."),
         ],
         **kwargs,
     )
@@ -84,6 +83,8 @@ class VendorCreateSchema(StrictSchema):
 
 class VendorUpdateSchema(StrictSchema):
     """Only the fields sent change; `null` clears country or website."""
+
+    JSON_SCHEMA_EXTRA = {"minProperties": 1}
 
     name = _vendor_name()
     country = _country(allow_none=True)
@@ -106,8 +107,9 @@ class VendorSchema(ma.Schema):
 
 
 class VendorQuerySchema(ma.Schema):
-    q = fields.String(
-        validate=validate.Length(min=1, max=200),
+    q = Text(
+        200,
+        min_length=1,
         metadata={"description": "Only vendors whose name contains this text (any case)"},
     )
 
@@ -122,13 +124,15 @@ class EvidenceSchema(StrictSchema):
         validate=validate.OneOf(list(EVIDENCE_FACTORS)),
         metadata={"description": "How strong the evidence is: factor 0.3, 0.7 or 1 in confidence"},
     )
-    url = fields.Url(schemes={"http", "https"}, validate=validate.Length(max=2000))
+    url = WebUrl(2000)
     sha256 = fields.String(
-        validate=validate.Regexp(SHA256_PATTERN, error="Must be 64 lowercase hex digits."),
+        validate=FullMatch(SHA256_PATTERN, error="Must be 64 lowercase hex digits."),
         metadata={"description": "SHA-256 of the document"},
     )
     effective_date = fields.Date(metadata={"description": "The evidence counts from this day"})
     valid_until = fields.Date(metadata={"description": "The evidence counts until this day"})
+
+    JSON_SCHEMA_EXTRA = {"anyOf": [{"required": ["url"]}, {"required": ["sha256"]}]}
 
     @validates_schema
     def locatable(self, data, **kwargs):
@@ -149,8 +153,25 @@ class AnswerSchema(StrictSchema):
     not_applicable = StrictBoolean(
         metadata={"description": "true where the indicator allows N/A (then give a rationale)"}
     )
-    rationale = fields.String(validate=validate.Length(max=10_000))
+    rationale = Text(10_000)
     evidence = fields.List(fields.Nested(EvidenceSchema), validate=validate.Length(max=50))
+
+    JSON_SCHEMA_EXTRA = {
+        "oneOf": [
+            {
+                "required": ["level"],
+                "properties": {"not_applicable": {"const": False}},
+            },
+            {
+                "required": ["not_applicable", "rationale"],
+                "properties": {
+                    "not_applicable": {"const": True},
+                    "rationale": {"pattern": VISIBLE},
+                },
+                "not": {"required": ["level"]},
+            },
+        ]
+    }
 
     @validates_schema
     def level_or_not_applicable(self, data, **kwargs):
@@ -160,7 +181,7 @@ class AnswerSchema(StrictSchema):
             raise ma.ValidationError("Give either a level or not_applicable: true, not both.")
         if not has_level and not not_applicable:
             raise ma.ValidationError("Give a level (0..4) or not_applicable: true.")
-        if not_applicable and not (data.get("rationale") or "").strip():
+        if not_applicable and not re.search(VISIBLE, data.get("rationale") or ""):
             raise ma.ValidationError(
                 "A not-applicable answer needs a rationale.", field_name="rationale"
             )
@@ -180,17 +201,17 @@ class StoredAnswerSchema(AnswerSchema):
 class AssessmentCreateSchema(StrictSchema):
     criteria_set = fields.String(
         load_default=None,
-        validate=validate.Regexp(REF_PATTERN, error="Must be key@version, e.g. ai-ethics@1."),
+        validate=FullMatch(CRITERIA_REF, error="Must be key@version, e.g. ai-ethics@1."),
         metadata={"description": "key@version; the default set when absent"},
     )
     assessor = _text(200, required=True, metadata={"description": "Who made the assessment"})
-    procurement_id = fields.String(load_default=None, metadata={"description": "Reserved"})
+    procurement_id = Text(36, load_default=None, metadata={"description": "Reserved"})
     moderated = StrictBoolean(
         load_default=False,
         metadata={"description": "true when a moderator settles the other assessments"},
     )
     answers = fields.List(fields.Nested(AnswerSchema), required=True)
-    summary = fields.String(load_default=None, validate=validate.Length(max=20_000))
+    summary = Text(20_000, load_default=None)
 
 
 class KnockoutSchema(ma.Schema):
@@ -231,13 +252,13 @@ class AssessmentSchema(ma.Schema):
 
 class ScorecardQuerySchema(ma.Schema):
     criteria_set = fields.String(
-        validate=validate.Regexp(REF_PATTERN, error="Must be key@version, e.g. ai-ethics@1."),
+        validate=FullMatch(CRITERIA_REF, error="Must be key@version, e.g. ai-ethics@1."),
         metadata={"description": "key@version; the default set when absent"},
     )
     as_of = fields.AwareDateTime(
         metadata={"description": "RFC 3339 time the scorecard is computed for; now when absent"}
     )
-    procurement_id = fields.String(metadata={"description": "Reserved"})
+    procurement_id = Text(36, metadata={"description": "Reserved"})
 
 
 class AssessorLevelSchema(ma.Schema):

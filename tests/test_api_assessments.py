@@ -63,17 +63,28 @@ def test_levels_that_are_not_integers_0_to_4_are_refused_never_coerced(client, v
         (lambda a: a[:-2], ["/answers", "/answers"]),
         (lambda a: [answer("p1", None), *a[1:]], ["/answers/0/not_applicable"]),
         (lambda a: [{"indicator": "p1"}, *a[1:]], ["/answers/0"]),
-        (lambda a: [{"indicator": "p1", "level": 1, "not_applicable": True}, *a[1:]], ["/answers/0"]),
+        (
+            lambda a: [{"indicator": "p1", "level": 1, "not_applicable": True}, *a[1:]],
+            ["/answers/0"],
+        ),
         (
             lambda a: [*a[:2], {"indicator": "p3", "not_applicable": True}, *a[3:]],
             ["/answers/2/rationale"],
         ),
         (
-            lambda a: [*a[:2], {"indicator": "p3", "not_applicable": True, "rationale": " "}, *a[3:]],
+            lambda a: [
+                *a[:2],
+                {"indicator": "p3", "not_applicable": True, "rationale": " "},
+                *a[3:],
+            ],
             ["/answers/2/rationale"],
         ),
         (
-            lambda a: [*a[:2], {"indicator": "p3", "not_applicable": "true", "rationale": "x"}, *a[3:]],
+            lambda a: [
+                *a[:2],
+                {"indicator": "p3", "not_applicable": "true", "rationale": "x"},
+                *a[3:],
+            ],
             ["/answers/2/not_applicable"],
         ),
         (lambda a: [{**a[0], "colour": "red"}, *a[1:]], ["/answers/0/colour"]),
@@ -116,11 +127,22 @@ def test_missing_indicators_are_named(client, vendor_url):
     ("evidence", "pointer"),
     [
         ({"title": "x", "kind": "documented"}, "/answers/0/evidence/0"),
-        ({"title": "x", "kind": "hearsay", "url": "https://e.example"}, "/answers/0/evidence/0/kind"),
-        ({"title": "x", "kind": "documented", "sha256": "ABC"}, "/answers/0/evidence/0/sha256"),
-        ({"title": "", "kind": "documented", "url": "https://e.example"}, "/answers/0/evidence/0/title"),
         (
-            {"title": "x", "kind": "documented", "url": "https://e.example", "valid_until": "2026-13-01"},
+            {"title": "x", "kind": "hearsay", "url": "https://e.example"},
+            "/answers/0/evidence/0/kind",
+        ),
+        ({"title": "x", "kind": "documented", "sha256": "ABC"}, "/answers/0/evidence/0/sha256"),
+        (
+            {"title": "", "kind": "documented", "url": "https://e.example"},
+            "/answers/0/evidence/0/title",
+        ),
+        (
+            {
+                "title": "x",
+                "kind": "documented",
+                "url": "https://e.example",
+                "valid_until": "2026-13-01",
+            },
             "/answers/0/evidence/0/valid_until",
         ),
         (

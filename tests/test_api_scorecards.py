@@ -86,7 +86,10 @@ def test_both_knockouts_and_the_plan_that_clears_them(client, vendor_url):
         {"kind": "indicator", "key": "p1", "value": 0.0, "threshold": 1.0},
         {"kind": "criterion_minimum", "key": "privacy", "value": 25.0, "threshold": 50.0},
     ]
-    plan = [(s["indicator"], s["from_level"], s["to_level"], s["gain"]) for s in card["improvement_plan"]]
+    plan = [
+        (s["indicator"], s["from_level"], s["to_level"], s["gain"])
+        for s in card["improvement_plan"]
+    ]
     # p1 0->1 (gain 100 * 1/2 * 1/5 / 4 = 2.5) gives privacy 30; then p2, the heaviest,
     # 1->2 (7.5 each) gives 45, 2->3 gives 60 >= 50. Then p3 2->3 (2.5).
     assert plan == [("p1", 0, 1, 2.5), ("p2", 1, 2, 7.5), ("p2", 2, 3, 7.5), ("p3", 2, 3, 2.5)]
@@ -100,7 +103,9 @@ def test_as_of_selects_what_was_current(client, vendor_url):
     assert response.status_code == 404
     assert "submitted after" in response.json["detail"]
     # The mini set keeps assessments current for 30 days.
-    assert client.get(f"{vendor_url}/scorecard", query_string={"as_of": later(29)}).status_code == 200
+    assert (
+        client.get(f"{vendor_url}/scorecard", query_string={"as_of": later(29)}).status_code == 200
+    )
     expired = client.get(f"{vendor_url}/scorecard", query_string={"as_of": later(31)})
     assert expired.status_code == 404
     assert "expired" in expired.json["detail"]
@@ -118,8 +123,12 @@ def test_stale_evidence_does_not_count_and_is_listed(client, vendor_url):
     sent[1] = {
         **sent[1],
         "evidence": [
-            {"title": "Old audit", "kind": "independently_verified", "url": "https://a.example",
-             "valid_until": "2020-01-01"},
+            {
+                "title": "Old audit",
+                "kind": "independently_verified",
+                "url": "https://a.example",
+                "valid_until": "2020-01-01",
+            },
             {"title": "Policy", "kind": "documented", "url": "https://b.example"},
         ],
     }
@@ -128,9 +137,9 @@ def test_stale_evidence_does_not_count_and_is_listed(client, vendor_url):
     # Only p2 has current evidence (documented, 0.7): privacy 0.7 * 3/5 = 0.42, times E 1/2.
     assert card["confidence"]["score"] == 21.0
     assert card["confidence"]["band"] == "low"
-    assert [(s["indicator"], s["title"], s["reason"]) for s in card["confidence"]["stale_evidence"]] == [
-        ("p2", "Old audit", "expired")
-    ]
+    assert [
+        (s["indicator"], s["title"], s["reason"]) for s in card["confidence"]["stale_evidence"]
+    ] == [("p2", "Old audit", "expired")]
 
 
 @pytest.mark.parametrize(
@@ -162,9 +171,14 @@ def test_scorecard_uses_only_its_own_criteria_version(make_app, tmp_path):
     client = make_app(CRITERIA_DIR=tmp_path).test_client()
     url = client.post("/v1/vendors", json=vendor()).headers["Location"]
     client.post(f"{url}/assessments", json=assessment(criteria_set="mini@1", answers=answers(p1=4)))
-    client.post(f"{url}/assessments", json=assessment(answers=[answer(k, 4) for k in "p1 p2 p3 o1 o2 t1 t2".split()]))
+    client.post(
+        f"{url}/assessments",
+        json=assessment(answers=[answer(k, 4) for k in "p1 p2 p3 o1 o2 t1 t2".split()]),
+    )
     # No criteria_set: the latest version (mini@2) is the default.
     assert client.get(f"{url}/scorecard").json["total"] == 100.0
-    assert client.get(f"{url}/scorecard?criteria_set=mini@2").json["criteria_set"]["ref"] == "mini@2"
+    assert (
+        client.get(f"{url}/scorecard?criteria_set=mini@2").json["criteria_set"]["ref"] == "mini@2"
+    )
     # mini@1 with p1 4, others 2: privacy (4 + 6 + 2) / 20 = 60; total 30 + 12.5 + 12.5 = 55.
     assert client.get(f"{url}/scorecard?criteria_set=mini@1").json["total"] == 55.0

@@ -52,7 +52,10 @@ def test_duplicate_identifier_is_a_conflict_and_stores_nothing(client):
         ({"name": "A", "country": "GBR"}, "/country"),
         ({"name": "A", "website": "ftp://x.example"}, "/website"),
         ({"name": "A", "identifier": {"scheme": "GB-COH"}}, "/identifier/id"),
-        ({"name": "A", "identifier": {"scheme": "companies house", "id": "1"}}, "/identifier/scheme"),
+        (
+            {"name": "A", "identifier": {"scheme": "companies house", "id": "1"}},
+            "/identifier/scheme",
+        ),
         ({"name": "A", "colour": "blue"}, "/colour"),
     ],
     ids=lambda v: json.dumps(v) if isinstance(v, dict) else v,

@@ -5,6 +5,7 @@ from flask import Flask, send_from_directory
 from flask_smorest import Blueprint as SmorestBlueprint
 
 from ..errors import ProblemApi
+from ..schemas import AnswerSchema, EvidenceSchema, VendorUpdateSchema
 
 
 class Blueprint(SmorestBlueprint):
@@ -13,10 +14,17 @@ class Blueprint(SmorestBlueprint):
 
 
 def register_blueprints(app: Flask, api: ProblemApi) -> None:
-    from . import assessments, criteria_sets, health, scorecards, vendors
+    from . import assessments, criteria_sets, health, scorecards, strict_query, vendors
+
+    # Rules across fields that JSON Schema can state go into the document too, so clients
+    # (and the contract tests) know them before they send anything.
+    for schema in (VendorUpdateSchema, EvidenceSchema, AnswerSchema):
+        name = schema.__name__.removesuffix("Schema")
+        api.spec.components.schema(name, component=schema.JSON_SCHEMA_EXTRA, schema=schema)
 
     for module in (health, criteria_sets, vendors, assessments, scorecards):
         api.register_blueprint(module.blp)
+    strict_query.install(app, api)
 
     # The interactive docs' scripts are served from the installed package, not from a CDN.
     @app.get("/docs/assets/<path:filename>")

@@ -30,9 +30,10 @@ def get_or_404(model, object_id):
 def page_of(statement: Select, pagination_parameters) -> list:
     """One page of a select, with its total for the X-Pagination header."""
     db = session()
-    pagination_parameters.item_count = db.scalar(
-        select(func.count()).select_from(statement.order_by(None).subquery())
-    )
+    total = db.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
+    pagination_parameters.item_count = total
+    if pagination_parameters.first_item >= total:
+        return []  # past the end; also keeps absurd pages out of the SQL OFFSET
     return db.scalars(
         statement.offset(pagination_parameters.first_item).limit(pagination_parameters.page_size)
     ).all()
@@ -44,9 +45,9 @@ def etag_of(row) -> str:
 
 def revisions_matched(if_match: ETags) -> list[int] | None:
     """The revisions an If-Match header accepts; None for `*`. 428 when the header is absent."""
+    if not if_match:
+        abort(428, message="Send If-Match with the ETag from your last GET of this resource.")
     if if_match.star_tag:
         return None
-    tags = list(if_match)
-    if not tags:
-        abort(428, message="Send If-Match with the ETag from your last GET of this resource.")
-    return [int(match[1]) for tag in tags if (match := _ETAG.match(tag))]
+    # If-Match compares strongly: weak or foreign tags match no revision (412).
+    return [int(match[1]) for tag in if_match if tag and (match := _ETAG.match(tag))]

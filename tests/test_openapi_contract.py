@@ -1,0 +1,83 @@
+"""The generated OpenAPI document and the code can never drift apart.
+
+schemathesis generates requests from /openapi.json (valid and invalid ones) and runs all of its
+checks on every response: status codes, media types, headers, bodies, and that valid requests
+are accepted and invalid ones refused.
+"""
+
+import pytest
+import schemathesis
+from hypothesis import strategies as st
+
+from payloads import answers, assessment, vendor
+
+schema = schemathesis.pytest.from_fixture("api_schema")
+
+# Ids of rows the fixture creates, so that generated requests reach real vendors and
+# assessments too, not only 404s.
+seeded: dict[str, str] = {}
+
+
+@pytest.fixture
+def api_schema(app):
+    client = app.test_client()
+    vendor_url = client.post("/v1/vendors", json=vendor()).headers["Location"]
+    created = client.post(f"{vendor_url}/assessments", json=assessment(answers=answers(p1=0)))
+    seeded["vendor_id"] = vendor_url.rsplit("/", 1)[1]
+    seeded["assessment_id"] = created.json["id"]
+    return schemathesis.openapi.from_wsgi("/openapi.json", app)
+
+
+def _has_whole_float(value) -> bool:
+    if isinstance(value, float):
+        return value.is_integer()
+    if isinstance(value, dict):
+        return any(_has_whole_float(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_whole_float(v) for v in value)
+    return False
+
+
+@schemathesis.hook
+def filter_body(context, body):
+    """JSON Schema 2020-12 calls 2.0 an integer, the scoring contract refuses it.
+
+    The document cannot state that difference, so bodies spelling an integer as a float are
+    left to tests/test_api_assessments.py, which asserts that they are refused.
+    """
+    return not _has_whole_float(body)
+
+
+@schemathesis.hook
+def flatmap_path_parameters(context, path_parameters):
+    known = {k: v for k, v in seeded.items() if k in (path_parameters or {})}
+    if not known:
+        return st.just(path_parameters)
+    return st.sampled_from([path_parameters, {**path_parameters, **known}])
+
+
+# Rules the service enforces that no JSON Schema can state, by the start of the problem's
+# detail. A schema-valid request refused for one of these reasons, and only these, is right.
+BEYOND_THE_DOCUMENT = (
+    "The answers do not fit",  # every indicator of the named set answered exactly once
+    "No criteria set",  # the set must be one this deployment has loaded
+    "No procurement has the id",  # the procurement must exist
+    "The vendor changed since that ETag",  # If-Match must carry the ETag last read
+)
+CROSS_FIELD_RULES = {"Must not be before effective_date."}  # JSON Schema cannot compare dates
+
+
+@schemathesis.hook
+def filter_failure(context, failure, case, response):
+    if failure.code != "ST202" or response.status_code not in (412, 422):
+        return True
+    problem = response.json()
+    if problem.get("detail", "").startswith(BEYOND_THE_DOCUMENT):
+        return False
+    messages = {m for error in problem.get("errors", []) for m in error["messages"]}
+    return not messages or not messages <= CROSS_FIELD_RULES
+
+
+@schema.parametrize()
+def test_every_operation_keeps_the_contract(case):
+    case.call_and_validate()
