@@ -57,8 +57,8 @@ def test_levels_that_are_not_integers_0_to_4_are_refused_never_coerced(client, v
 @pytest.mark.parametrize(
     ("change", "pointers"),
     [
-        (lambda a: a + [answer("zz", 2)], ["/answers/7/indicator"]),
-        (lambda a: a + [answer("p2", 3)], ["/answers/7/indicator"]),
+        (lambda a: [*a, answer("zz", 2)], ["/answers/7/indicator"]),
+        (lambda a: [*a, answer("p2", 3)], ["/answers/7/indicator"]),
         (lambda a: a[:-1], ["/answers"]),
         (lambda a: a[:-2], ["/answers", "/answers"]),
         (lambda a: [answer("p1", None), *a[1:]], ["/answers/0/not_applicable"]),

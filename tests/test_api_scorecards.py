@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from payloads import answer, answers, assessment, vendor
+from payloads import MINI_KEYS, answer, answers, assessment, vendor
 
 
 @pytest.fixture
@@ -173,7 +173,7 @@ def test_scorecard_uses_only_its_own_criteria_version(make_app, tmp_path):
     client.post(f"{url}/assessments", json=assessment(criteria_set="mini@1", answers=answers(p1=4)))
     client.post(
         f"{url}/assessments",
-        json=assessment(answers=[answer(k, 4) for k in "p1 p2 p3 o1 o2 t1 t2".split()]),
+        json=assessment(answers=[answer(k, 4) for k in MINI_KEYS]),
     )
     # No criteria_set: the latest version (mini@2) is the default.
     assert client.get(f"{url}/scorecard").json["total"] == 100.0
