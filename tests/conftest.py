@@ -24,6 +24,8 @@ BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 def postgres_url() -> str:
     url = os.environ.get("ETHICS_TEST_DATABASE_URL")
+    if not url and os.environ.get("ETHICS_REQUIRE_POSTGRES"):
+        pytest.fail("ETHICS_REQUIRE_POSTGRES is set but ETHICS_TEST_DATABASE_URL is not")
     if not url:
         pytest.skip("ETHICS_TEST_DATABASE_URL is not set: PostgreSQL half not run")
     return url
