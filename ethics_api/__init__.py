@@ -35,6 +35,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     the service must not start with a rubric it cannot vouch for.
     """
     app = Flask(__name__, instance_relative_config=True)
+    app.json.sort_keys = False  # keep the documents' own order: vendor first, totals before detail
     app.config.from_object(Defaults)
     app.config.update(from_environment())
     app.config.update(config or {})

@@ -27,7 +27,6 @@ class Defaults:
     OPENAPI_SWAGGER_UI_PATH = "docs"
     # Served by the app itself (see api/docs_assets.py): the docs work without internet.
     OPENAPI_SWAGGER_UI_URL = "/docs/assets/"
-    JSON_SORT_KEYS = False
 
 
 ENVIRONMENT_SETTINGS = {

@@ -15,7 +15,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
 def utcnow() -> dt.datetime:
@@ -74,6 +74,57 @@ class Vendor(Base):
         return {"scheme": self.identifier_scheme, "id": self.identifier_id}
 
 
+class Procurement(Base):
+    """A tender: one criteria set, optional overriding weights, a lifecycle, its bidders."""
+
+    __tablename__ = "procurements"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    ocid: Mapped[str] = mapped_column(String(200), unique=True)
+    title: Mapped[str] = mapped_column(String(500))
+    buyer_name: Mapped[str] = mapped_column(String(200))
+    buyer_identifier_scheme: Mapped[str | None] = mapped_column(String(50))
+    buyer_identifier_id: Mapped[str | None] = mapped_column(String(100))
+    criteria_key: Mapped[str] = mapped_column(String(100))
+    criteria_version: Mapped[int] = mapped_column(Integer)
+    criteria_sha256: Mapped[str] = mapped_column(String(64))
+    # {criterion key: weight} exactly as sent; None means the set's own weights.
+    weights: Mapped[dict | None] = mapped_column(Document)
+    reuse_standalone: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The ranking as it stood at closing, exactly as it was served; never changes afterwards.
+    final_ranking: Mapped[dict | None] = mapped_column(Document)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+
+    @property
+    def criteria_set(self) -> str:
+        return f"{self.criteria_key}@{self.criteria_version}"
+
+    @property
+    def buyer(self) -> dict:
+        identifier = None
+        if self.buyer_identifier_scheme is not None:
+            identifier = {"scheme": self.buyer_identifier_scheme, "id": self.buyer_identifier_id}
+        return {"name": self.buyer_name, "identifier": identifier}
+
+
+class Bidder(Base):
+    __tablename__ = "bidders"
+
+    procurement_id: Mapped[str] = mapped_column(
+        ForeignKey("procurements.id", ondelete="RESTRICT"), primary_key=True
+    )
+    vendor_id: Mapped[str] = mapped_column(
+        ForeignKey("vendors.id", ondelete="RESTRICT"), primary_key=True
+    )
+    added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    vendor: Mapped[Vendor] = relationship(lazy="joined")
+
+
 class Assessment(Base):
     """A submitted assessment: a record, never edited. A correction is a new assessment."""
 
@@ -88,7 +139,9 @@ class Assessment(Base):
     criteria_version: Mapped[int] = mapped_column(Integer)
     criteria_sha256: Mapped[str] = mapped_column(String(64))
     assessor: Mapped[str] = mapped_column(String(200))
-    procurement_id: Mapped[str | None] = mapped_column(String(36))
+    procurement_id: Mapped[str | None] = mapped_column(
+        ForeignKey("procurements.id", ondelete="RESTRICT"), index=True
+    )
     moderated: Mapped[bool] = mapped_column(default=False)
     summary: Mapped[str | None] = mapped_column(Text)
     # The answers exactly as submitted (levels, N/A, rationale, evidence).

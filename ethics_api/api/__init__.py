@@ -5,7 +5,7 @@ from flask import Flask, send_from_directory
 from flask_smorest import Blueprint as SmorestBlueprint
 
 from ..errors import ProblemApi
-from ..schemas import AnswerSchema, EvidenceSchema, VendorUpdateSchema
+from ..schemas import AnswerSchema, EvidenceSchema, ProcurementUpdateSchema, VendorUpdateSchema
 
 
 class Blueprint(SmorestBlueprint):
@@ -14,15 +14,23 @@ class Blueprint(SmorestBlueprint):
 
 
 def register_blueprints(app: Flask, api: ProblemApi) -> None:
-    from . import assessments, criteria_sets, health, scorecards, strict_query, vendors
+    from . import (
+        assessments,
+        criteria_sets,
+        health,
+        procurements,
+        scorecards,
+        strict_query,
+        vendors,
+    )
 
     # Rules across fields that JSON Schema can state go into the document too, so clients
     # (and the contract tests) know them before they send anything.
-    for schema in (VendorUpdateSchema, EvidenceSchema, AnswerSchema):
+    for schema in (VendorUpdateSchema, ProcurementUpdateSchema, EvidenceSchema, AnswerSchema):
         name = schema.__name__.removesuffix("Schema")
         api.spec.components.schema(name, component=schema.JSON_SCHEMA_EXTRA, schema=schema)
 
-    for module in (health, criteria_sets, vendors, assessments, scorecards):
+    for module in (health, criteria_sets, vendors, assessments, scorecards, procurements):
         api.register_blueprint(module.blp)
     strict_query.install(app, api)
 

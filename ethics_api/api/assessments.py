@@ -6,11 +6,12 @@ from flask import current_app, request, url_for
 from flask_smorest import abort
 from sqlalchemy import select
 
+from .. import procurements as rules
 from ..answers import answer_errors
 from ..criteria import CriteriaSet
 from ..db import session
 from ..fingerprints import record_use
-from ..models import Assessment, Vendor
+from ..models import Assessment, Bidder, Procurement, Vendor
 from ..schemas import AssessmentCreateSchema, AssessmentSchema
 from ..scorecards import own_score
 from . import Blueprint
@@ -42,7 +43,20 @@ def criteria_set_named(ref: str | None, field: str = "criteria_set") -> Criteria
     return criteria_set
 
 
+def procurement_named(procurement_id: uuid.UUID, location: str, lock: bool = False) -> Procurement:
+    """The procurement a request names; 422 when there is none (it is a field, not the path)."""
+    procurement = session().get(Procurement, str(procurement_id), with_for_update=lock)
+    if procurement is None:
+        abort(
+            422,
+            message=f"No procurement has the id {procurement_id}.",
+            errors=[{"pointer": "/procurement_id", "location": location, "messages": ["Unknown."]}],
+        )
+    return procurement
+
+
 def with_score(record: Assessment) -> Assessment:
+    """The record with its own score (alone, as of its submission) for the response."""
     record.score = own_score(record, current_app.extensions["catalog"].get(record.criteria_set))
     return record
 
@@ -54,12 +68,28 @@ def with_score(record: Assessment) -> Assessment:
 def submit_assessment(payload, vendor_id):
     """Submit an assessment of a vendor; 201 with the stored record and its own score"""
     vendor = get_or_404(Vendor, vendor_id)
-    criteria_set = criteria_set_named(payload["criteria_set"])
+    procurement = None
     if payload["procurement_id"] is not None:
+        procurement = procurement_named(payload["procurement_id"], "json", lock=True)
+        try:
+            is_bidder = session().get(Bidder, (procurement.id, vendor.id)) is not None
+            rules.check_can_assess(procurement, is_bidder)
+        except rules.ProcurementConflict as exc:
+            abort(409, message=str(exc))
+    criteria_set = criteria_set_named(
+        payload["criteria_set"] or (procurement.criteria_set if procurement else None)
+    )
+    if procurement is not None and criteria_set.ref != procurement.criteria_set:
         abort(
             422,
-            message=f"No procurement has the id {payload['procurement_id']}.",
-            errors=[{"pointer": "/procurement_id", "location": "json", "messages": ["Unknown."]}],
+            message=f"The procurement is assessed against {procurement.criteria_set}.",
+            errors=[
+                {
+                    "pointer": "/criteria_set",
+                    "location": "json",
+                    "messages": [f"Must be {procurement.criteria_set}, the procurement's set."],
+                }
+            ],
         )
     errors = answer_errors(criteria_set, payload["answers"])
     if errors:
@@ -70,6 +100,7 @@ def submit_assessment(payload, vendor_id):
         criteria_version=criteria_set.version,
         criteria_sha256=criteria_set.sha256,
         assessor=payload["assessor"],
+        procurement_id=procurement.id if procurement else None,
         moderated=payload["moderated"],
         summary=payload["summary"],
         # Stored exactly as sent: validation above refused anything it would have altered.

@@ -20,8 +20,9 @@ IF_MATCH_PARAMETER = {
 _ETAG = re.compile(r"^v([1-9][0-9]{0,17})$")
 
 
-def get_or_404(model, object_id):
-    found = session().get(model, str(object_id))
+def get_or_404(model, object_id, lock: bool = False):
+    """The row, or a 404. `lock` holds it (FOR UPDATE) until the transaction ends."""
+    found = session().get(model, str(object_id), with_for_update=lock)
     if found is None:
         abort(404, message=f"No {model.__name__.lower()} has the id {object_id}.")
     return found

@@ -2,13 +2,14 @@
 
 from flask_smorest import abort
 
+from .. import procurements as rules
 from ..db import session
 from ..models import Vendor, utcnow
 from ..schemas import ScorecardQuerySchema, ScorecardSchema
 from ..scorecards import presented, vendor_scorecard
 from ..scoring import NoCurrentAssessment
 from . import Blueprint
-from .assessments import criteria_set_named
+from .assessments import criteria_set_named, procurement_named
 from .common import get_or_404
 
 blp = Blueprint("scorecards", __name__, url_prefix="/v1", description="Scorecards")
@@ -21,16 +22,24 @@ blp = Blueprint("scorecards", __name__, url_prefix="/v1", description="Scorecard
 def get_scorecard(query, vendor_id):
     """The vendor's scorecard: total, grade, knockouts, confidence, plan"""
     vendor = get_or_404(Vendor, vendor_id)
-    criteria_set = criteria_set_named(query.get("criteria_set"))
-    if "procurement_id" in query:
-        abort(
-            422,
-            message=f"No procurement has the id {query['procurement_id']}.",
-            errors=[{"pointer": "/procurement_id", "location": "query", "messages": ["Unknown."]}],
-        )
     as_of = query.get("as_of") or utcnow()
-    try:
-        scorecard = vendor_scorecard(session(), vendor, criteria_set, as_of)
-    except NoCurrentAssessment as exc:
-        abort(404, message=f"No scorecard: {exc}")
-    return presented(vendor, criteria_set, scorecard)
+    if "procurement_id" not in query:
+        criteria_set = criteria_set_named(query.get("criteria_set"))
+        try:
+            scorecard = vendor_scorecard(session(), vendor, criteria_set, as_of)
+        except NoCurrentAssessment as exc:
+            abort(404, message=f"No scorecard: {exc}")
+        return presented(vendor, criteria_set, scorecard)
+
+    procurement = procurement_named(query["procurement_id"], "query")
+    criteria_set = criteria_set_named(query.get("criteria_set") or procurement.criteria_set)
+    if criteria_set.ref != procurement.criteria_set:
+        abort(422, message=f"The procurement is assessed against {procurement.criteria_set}.")
+    found = rules.bidders_with_scorecards(session(), procurement, criteria_set, as_of, vendor.id)
+    if not found:
+        abort(404, message="No scorecard: the vendor is not a bidder in this procurement.")
+    if found[0].scorecard is None:
+        abort(
+            404, message="No scorecard: the bidder has no current assessment in this procurement."
+        )
+    return presented(vendor, criteria_set, found[0].scorecard)

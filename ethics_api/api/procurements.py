@@ -1,0 +1,233 @@
+"""Procurements: a tender's criteria, weights, bidders, ranking and exports."""
+
+import uuid
+
+from flask import current_app, request, url_for
+from flask_smorest import abort
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from .. import procurements as rules
+from ..criteria import CriteriaSet
+from ..db import session
+from ..models import Bidder, Procurement, Vendor, utcnow
+from ..ranking_report import ranking_report
+from ..schemas import (
+    BidderCreateSchema,
+    BidderSchema,
+    ProcurementCreateSchema,
+    ProcurementQuerySchema,
+    ProcurementSchema,
+    ProcurementUpdateSchema,
+    RankingSchema,
+)
+from . import Blueprint
+from .assessments import criteria_set_named
+from .common import (
+    ETAG_HEADER,
+    IF_MATCH_PARAMETER,
+    LOCATION_HEADER,
+    etag_of,
+    get_or_404,
+    page_of,
+    revisions_matched,
+)
+
+blp = Blueprint(
+    "procurements",
+    __name__,
+    url_prefix="/v1/procurements",
+    description="Tenders: bidders ranked with knockouts, fixed weights and a sensitivity analysis",
+)
+
+
+def conflict(exc: rules.ProcurementConflict):
+    abort(409, message=str(exc))
+
+
+def check_weights(criteria_set: CriteriaSet, weights: dict | None) -> None:
+    if weights is None:
+        return
+    errors = rules.weight_errors(criteria_set, weights)
+    if errors:
+        abort(422, message=f"The weights do not fit {criteria_set.ref}.", errors=errors)
+
+
+def criteria_set_of(procurement: Procurement) -> CriteriaSet:
+    return current_app.extensions["catalog"].get(procurement.criteria_set)
+
+
+@blp.route("", methods=["POST"])
+@blp.arguments(ProcurementCreateSchema)
+@blp.response(201, ProcurementSchema, headers={"Location": LOCATION_HEADER, "ETag": ETAG_HEADER})
+@blp.alt_response(409, response="CONFLICT")
+def create_procurement(payload):
+    """Open a procurement (in draft) on one criteria set, with optional weights"""
+    criteria_set = criteria_set_named(payload["criteria_set"])
+    check_weights(criteria_set, payload["weights"])
+    buyer = payload["buyer"]
+    identifier = buyer["identifier"] or {}
+    procurement = Procurement(
+        ocid=payload["ocid"],
+        title=payload["title"],
+        buyer_name=buyer["name"],
+        buyer_identifier_scheme=identifier.get("scheme"),
+        buyer_identifier_id=identifier.get("id"),
+        criteria_key=criteria_set.key,
+        criteria_version=criteria_set.version,
+        criteria_sha256=criteria_set.sha256,
+        weights=request.get_json()["weights"] if payload["weights"] is not None else None,
+        reuse_standalone=payload["reuse_standalone"],
+    )
+    db = session()
+    db.add(procurement)
+    try:
+        db.commit()
+    except IntegrityError:
+        db.rollback()
+        abort(409, message=f"A procurement with ocid {payload['ocid']} exists.")
+    location = url_for("procurements.get_procurement", procurement_id=uuid.UUID(procurement.id))
+    return procurement, 201, {"Location": location, "ETag": etag_of(procurement)}
+
+
+@blp.route("")
+@blp.arguments(ProcurementQuerySchema, location="query")
+@blp.response(200, ProcurementSchema(many=True))
+@blp.paginate()
+def list_procurements(query, pagination_parameters):
+    """List procurements, newest first; `status` filters"""
+    statement = select(Procurement).order_by(Procurement.created_at.desc(), Procurement.id)
+    if "status" in query:
+        statement = statement.where(Procurement.status == query["status"])
+    return page_of(statement, pagination_parameters)
+
+
+@blp.route("/<uuid:procurement_id>")
+@blp.response(200, ProcurementSchema, headers={"ETag": ETAG_HEADER})
+@blp.alt_response(404, response="NOT_FOUND")
+def get_procurement(procurement_id):
+    """One procurement"""
+    procurement = get_or_404(Procurement, procurement_id)
+    return procurement, 200, {"ETag": etag_of(procurement)}
+
+
+@blp.route("/<uuid:procurement_id>", methods=["PATCH"])
+@blp.arguments(ProcurementUpdateSchema)
+@blp.doc(parameters=[IF_MATCH_PARAMETER])
+@blp.response(200, ProcurementSchema, headers={"ETag": ETAG_HEADER})
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(409, response="CONFLICT")
+@blp.alt_response(412, response="PRECONDITION_FAILED")
+@blp.alt_response(428, response="PRECONDITION_REQUIRED")
+def update_procurement(changes, procurement_id):
+    """Move the status forward, change weights (in draft) or the title (send `If-Match`)"""
+    db = session()
+    # Locked, so that no assessment or bidder slips in while the ranking is frozen.
+    procurement = get_or_404(Procurement, procurement_id, lock=True)
+    revisions = revisions_matched(request.if_match)
+    try:
+        rules.check_changeable(procurement, changes)
+        if "status" in changes:
+            rules.check_transition(procurement, changes["status"])
+    except rules.ProcurementConflict as exc:
+        conflict(exc)
+    values = {**changes, "revision": Procurement.revision + 1, "updated_at": utcnow()}
+    if "weights" in changes:
+        check_weights(criteria_set_of(procurement), changes["weights"])
+        values["weights"] = request.get_json()["weights"]
+    if changes.get("status") == "closed":
+        closed_at = utcnow()
+        final = RankingSchema().dump(_ranking(db, procurement, closed_at, final=True))
+        values.update(closed_at=closed_at, final_ranking=final)
+    statement = update(Procurement).where(
+        Procurement.id == procurement.id, Procurement.status == procurement.status
+    )
+    if revisions is not None:
+        # Checked by the UPDATE itself: of two writers holding the same ETag, exactly one wins.
+        statement = statement.where(Procurement.revision.in_(revisions))
+    if db.execute(statement.values(**values)).rowcount != 1:
+        db.rollback()
+        abort(412, message="The procurement changed since that ETag: GET it again and retry.")
+    db.commit()
+    db.refresh(procurement)
+    return procurement, 200, {"ETag": etag_of(procurement)}
+
+
+@blp.route("/<uuid:procurement_id>/bidders", methods=["POST"])
+@blp.arguments(BidderCreateSchema)
+@blp.response(201, BidderSchema, headers={"Location": LOCATION_HEADER})
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(409, response="CONFLICT")
+def add_bidder(payload, procurement_id):
+    """Add a vendor as a bidder (in draft or evaluating)"""
+    db = session()
+    procurement = get_or_404(Procurement, procurement_id, lock=True)
+    try:
+        rules.check_can_add_bidder(procurement)
+    except rules.ProcurementConflict as exc:
+        conflict(exc)
+    vendor_id = str(payload["vendor_id"])
+    if db.get(Vendor, vendor_id) is None:
+        abort(
+            422,
+            message=f"No vendor has the id {vendor_id}.",
+            errors=[{"pointer": "/vendor_id", "location": "json", "messages": ["Unknown vendor."]}],
+        )
+    bidder = Bidder(procurement_id=procurement.id, vendor_id=vendor_id)
+    db.add(bidder)
+    try:
+        db.commit()
+    except IntegrityError:
+        db.rollback()
+        abort(409, message="The vendor is already a bidder in this procurement.")
+    db.refresh(bidder)
+    location = url_for("procurements.list_bidders", procurement_id=uuid.UUID(procurement.id))
+    return bidder, 201, {"Location": location}
+
+
+@blp.route("/<uuid:procurement_id>/bidders")
+@blp.response(200, BidderSchema(many=True))
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.paginate()
+def list_bidders(procurement_id, pagination_parameters):
+    """The procurement's bidders, in the order they were added"""
+    procurement = get_or_404(Procurement, procurement_id)
+    statement = (
+        select(Bidder)
+        .where(Bidder.procurement_id == procurement.id)
+        .order_by(Bidder.added_at, Bidder.vendor_id)
+    )
+    return page_of(statement, pagination_parameters)
+
+
+def _ranking(db, procurement: Procurement, as_of, final: bool = False) -> dict:
+    """The ranking with exact values: one computation for every rendering."""
+    criteria_set = criteria_set_of(procurement)
+    weights = rules.weights_of(procurement, criteria_set)
+    bidders = rules.bidders_with_scorecards(db, procurement, criteria_set, as_of)
+    return {
+        "procurement_id": procurement.id,
+        "ocid": procurement.ocid,
+        "status": "closed" if final else procurement.status,
+        "final": final,
+        **ranking_report(criteria_set, weights, bidders, as_of),
+    }
+
+
+def ranking_of(procurement: Procurement) -> dict:
+    """The ranking as served: the one stored at closing, else the ranking as of now."""
+    if procurement.final_ranking is not None:
+        return procurement.final_ranking
+    return RankingSchema().dump(_ranking(session(), procurement, utcnow()))
+
+
+@blp.route("/<uuid:procurement_id>/ranking")
+@blp.response(200, RankingSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+def get_ranking(procurement_id):
+    """The bidders ranked (eligible first), with the ranking's sensitivity to the weights"""
+    procurement = get_or_404(Procurement, procurement_id)
+    if procurement.final_ranking is not None:
+        # Stored as it was served at closing; served again exactly, not recomputed.
+        return current_app.json.response(procurement.final_ranking)
+    return _ranking(session(), procurement, utcnow())

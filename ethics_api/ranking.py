@@ -1,0 +1,220 @@
+"""Ranking bidders within a procurement, and how much the ranking depends on the weights.
+
+Pure functions over scorecards (scoring contract, sections 9 and 10): eligible bidders first by
+exact total, then the ineligible, then those with no current assessment (no rank). Equal exact
+totals share a rank and the next rank skips (1, 2, 2, 4). The sensitivity analysis re-ranks
+under varied weights from each bidder's criterion scores; eligibility never changes with the
+weights, so only totals and ranks move.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, localcontext
+from fractions import Fraction
+
+from .scoring import Scorecard, round_half_away
+
+FACTORS = (Fraction(4, 5), Fraction(6, 5))
+
+
+@dataclass(frozen=True)
+class Bidder:
+    vendor_id: str
+    vendor_name: str
+    scorecard: Scorecard | None  # None: no current assessment
+    reused_standalone: bool = False
+
+
+@dataclass(frozen=True)
+class Placed:
+    bidder: Bidder
+    rank: int | None
+    total: Fraction | None
+
+
+def weighted_total(scorecard: Scorecard, weights: Mapping[str, Fraction]) -> Fraction:
+    """T under other criterion weights, renormalised over the bidder's scored criteria.
+
+    A bidder left with no scored criterion of positive weight totals 0.
+    """
+    scored = [c for c in scorecard.criteria if c.scored and weights[c.key] > 0]
+    weight = sum((weights[c.key] for c in scored), Fraction(0))
+    if weight == 0:
+        return Fraction(0)
+    return sum((weights[c.key] * c.score for c in scored), Fraction(0)) / weight
+
+
+def place(
+    bidders: Sequence[Bidder], total_of: Callable[[Scorecard], Fraction] | None = None
+) -> tuple[Placed, ...]:
+    """The ranking, by `total_of` (the scorecard's own total unless given)."""
+    total_of = total_of or (lambda scorecard: scorecard.total)
+    assessed = [(b, total_of(b.scorecard)) for b in bidders if b.scorecard is not None]
+    placed: list[Placed] = []
+    for eligible in (True, False):
+        group = sorted(
+            ((b, t) for b, t in assessed if b.scorecard.eligible is eligible),
+            key=lambda bt: (-bt[1], bt[0].vendor_name, bt[0].vendor_id),
+        )
+        offset = len(placed)
+        for index, (bidder, total) in enumerate(group):
+            tied = index > 0 and total == group[index - 1][1]
+            placed.append(Placed(bidder, placed[-1].rank if tied else offset + index + 1, total))
+    unassessed = sorted(
+        (b for b in bidders if b.scorecard is None), key=lambda b: (b.vendor_name, b.vendor_id)
+    )
+    placed += [Placed(b, None, None) for b in unassessed]
+    return tuple(placed)
+
+
+def winners(placed: Sequence[Placed]) -> tuple[str, ...]:
+    return tuple(p.bidder.vendor_id for p in placed if p.rank == 1)
+
+
+@dataclass(frozen=True)
+class Variation:
+    criterion: str
+    factor: Fraction
+    winners: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    criterion: str
+    winners: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TippingPoint:
+    criterion: str
+    factor: Decimal | None  # rounded to 4 places; None when no factor > 0 makes them equal
+    overtakes_above: bool | None  # True: the second overtakes when the factor is above it
+
+
+@dataclass(frozen=True)
+class Sensitivity:
+    winners: tuple[str, ...]
+    winner_stable: bool
+    worst_ranks: tuple[tuple[str, int], ...]
+    one_at_a_time: tuple[Variation, ...]
+    leave_one_out: tuple[LeftOut, ...]
+    first: str | None  # the top two eligible bidders, between which tipping points are found
+    second: str | None
+    tipping_points: tuple[TippingPoint, ...]
+
+
+def _varied(weights: Mapping[str, Fraction], key: str, factor: Fraction) -> dict:
+    return {**weights, key: weights[key] * factor}
+
+
+def sensitivity(bidders: Sequence[Bidder], weights: Mapping[str, Fraction]) -> Sensitivity:
+    baseline = place(bidders, lambda s: weighted_total(s, weights))
+    baseline_winners = winners(baseline)
+    worst = {p.bidder.vendor_id: p.rank for p in baseline if p.rank is not None}
+
+    variations = []
+    for key in weights:
+        for factor in FACTORS:
+            varied = _varied(weights, key, factor)
+            placed = place(bidders, lambda s, w=varied: weighted_total(s, w))
+            for p in placed:
+                if p.rank is not None:
+                    worst[p.bidder.vendor_id] = max(worst[p.bidder.vendor_id], p.rank)
+            variations.append(Variation(key, factor, winners(placed)))
+    stable = bool(baseline_winners) and all(
+        set(baseline_winners) <= set(v.winners) for v in variations
+    )
+
+    left_out = []
+    for key in weights:
+        without = {**weights, key: Fraction(0)}
+        placed = place(bidders, lambda s, w=without: weighted_total(s, w))
+        left_out.append(LeftOut(key, winners(placed)))
+
+    eligible = [p for p in baseline if p.rank is not None and p.bidder.scorecard.eligible]
+    first = eligible[0].bidder if len(eligible) >= 2 else None
+    second = eligible[1].bidder if len(eligible) >= 2 else None
+    tipping = (
+        tuple(tipping_point(first.scorecard, second.scorecard, weights, key) for key in weights)
+        if first
+        else ()
+    )
+    return Sensitivity(
+        winners=baseline_winners,
+        winner_stable=stable,
+        worst_ranks=tuple(worst.items()),
+        one_at_a_time=tuple(variations),
+        leave_one_out=tuple(left_out),
+        first=first.vendor_id if first else None,
+        second=second.vendor_id if second else None,
+        tipping_points=tipping,
+    )
+
+
+def tipping_point(
+    first: Scorecard, second: Scorecard, weights: Mapping[str, Fraction], key: str
+) -> TippingPoint:
+    """The smallest factor x > 0 on criterion `key`'s weight at which the two totals are equal.
+
+    Each total is (N + x*a) / (P + x*b): N and P the weighted scores and weights of the other
+    scored criteria, a and b those of `key` (0 where `key` is not scored for that bidder).
+    Equal totals make (N1 + a1 x)(P2 + b2 x) - (N2 + a2 x)(P1 + b1 x) zero: a quadratic in x,
+    linear when both bidders have `key` scored.
+    """
+
+    def parts(scorecard: Scorecard) -> tuple[Fraction, Fraction, Fraction, Fraction]:
+        n = p = a = b = Fraction(0)
+        for c in scorecard.criteria:
+            if not c.scored:
+                continue
+            if c.key == key:
+                a, b = weights[key] * c.score, weights[key]
+            else:
+                n, p = n + weights[c.key] * c.score, p + weights[c.key]
+        return n, p, a, b
+
+    n1, p1, a1, b1 = parts(first)
+    n2, p2, a2, b2 = parts(second)
+    quadratic = a1 * b2 - a2 * b1
+    linear = n1 * b2 + a1 * p2 - n2 * b1 - a2 * p1
+    constant = n1 * p2 - n2 * p1
+    roots = _positive_roots(quadratic, linear, constant)
+    if not roots:
+        return TippingPoint(key, None, None)
+    x = roots[0]
+    # Past x, first - second takes the sign of the slope there: negative means the second
+    # bidder overtakes when the weight grows beyond x times, positive when it shrinks below.
+    slope = 2 * quadratic * x + linear
+    return TippingPoint(key, round_half_away(x, 4), None if slope == 0 else slope < 0)
+
+
+def _positive_roots(qa: Fraction, qb: Fraction, qc: Fraction) -> list[Fraction]:
+    """Positive roots of qa x^2 + qb x + qc, smallest first.
+
+    Exact where the root is rational (always when the equation is linear); an irrational root
+    is taken to 50 significant digits, far beyond the 4 places it is reported with.
+    """
+    if qa == 0:
+        if qb == 0:
+            return []  # equal for every x, or never: no single tipping factor
+        root = -qc / qb
+        return [root] if root > 0 else []
+    discriminant = qb * qb - 4 * qa * qc
+    if discriminant < 0:
+        return []
+    sqrt = _sqrt(discriminant)
+    roots = [(-qb + sign * sqrt) / (2 * qa) for sign in (-1, 1)]
+    return sorted(r for r in roots if r > 0)
+
+
+def _sqrt(value: Fraction) -> Fraction:
+    """The exact root of a rational square, else one good to 50 significant digits."""
+    num, den = math.isqrt(value.numerator), math.isqrt(value.denominator)
+    if num * num == value.numerator and den * den == value.denominator:
+        return Fraction(num, den)
+    with localcontext() as context:
+        context.prec = 50
+        return Fraction(Decimal(value.numerator).sqrt() / Decimal(value.denominator).sqrt())
