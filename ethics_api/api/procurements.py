@@ -7,20 +7,25 @@ from flask_smorest import abort
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from .. import ocds
 from .. import procurements as rules
 from ..criteria import CriteriaSet
 from ..db import session
-from ..models import Bidder, Procurement, Vendor, utcnow
+from ..exports import ranking_csv
+from ..models import Assessment, Bidder, Procurement, Vendor, utcnow
 from ..ranking_report import ranking_report
 from ..schemas import (
     BidderCreateSchema,
     BidderSchema,
+    BidderSummarySchema,
     ProcurementCreateSchema,
     ProcurementQuerySchema,
     ProcurementSchema,
     ProcurementUpdateSchema,
     RankingSchema,
+    SummaryQuerySchema,
 )
+from ..summaries import bidder_summary, to_markdown
 from . import Blueprint
 from .assessments import criteria_set_named
 from .common import (
@@ -231,3 +236,108 @@ def get_ranking(procurement_id):
         # Stored as it was served at closing; served again exactly, not recomputed.
         return current_app.json.response(procurement.final_ranking)
     return _ranking(session(), procurement, utcnow())
+
+
+@blp.route("/<uuid:procurement_id>/ranking.csv")
+@blp.doc(
+    responses={
+        200: {
+            "description": "One row per bidder: rank, total, knockouts, confidence, scores",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        }
+    }
+)
+@blp.alt_response(404, response="NOT_FOUND")
+def get_ranking_csv(procurement_id):
+    """The ranking as CSV"""
+    procurement = get_or_404(Procurement, procurement_id)
+    filename = f"{procurement.ocid.replace('/', '_')}-ranking.csv"
+    return current_app.response_class(
+        ranking_csv(ranking_of(procurement)),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@blp.route("/<uuid:procurement_id>/bidders/<uuid:vendor_id>/summary")
+@blp.arguments(SummaryQuerySchema, location="query")
+@blp.doc(
+    responses={
+        200: {
+            "description": "The bidder's assessment summary",
+            "content": {
+                "application/json": {"schema": BidderSummarySchema},
+                "text/markdown": {"schema": {"type": "string"}},
+            },
+        }
+    }
+)
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(409, response="CONFLICT")
+def get_bidder_summary(query, procurement_id, vendor_id):
+    """A bidder's assessment summary (Procurement Act 2023 s.50), once closed"""
+    db = session()
+    procurement = get_or_404(Procurement, procurement_id)
+    if procurement.final_ranking is None:
+        abort(409, message="Assessment summaries exist once the procurement is closed.")
+    criteria_set = criteria_set_of(procurement)
+    rationales = _rationales(db, procurement, criteria_set, str(vendor_id))
+    summary = bidder_summary(
+        procurement, criteria_set, procurement.final_ranking, str(vendor_id), rationales
+    )
+    if summary is None:
+        abort(404, message=f"The vendor {vendor_id} was not a bidder in this procurement.")
+    if query["format"] == "md":
+        return current_app.response_class(to_markdown(summary), mimetype="text/markdown")
+    return current_app.json.response(BidderSummarySchema().dump(summary))
+
+
+def _rationales(db, procurement, criteria_set, vendor_id) -> list[dict]:
+    """The evaluators' rationales in the assessments the closed ranking rests on."""
+    found = rules.bidders_with_scorecards(
+        db, procurement, criteria_set, procurement.closed_at, vendor_id
+    )
+    if not found or found[0].scorecard is None:
+        return []
+    used = [a.id for a in found[0].scorecard.assessments]
+    records = db.scalars(select(Assessment).where(Assessment.id.in_(used))).all()
+    order = {i.key: n for n, i in enumerate(criteria_set.indicators)}
+    return sorted(
+        (
+            {
+                "assessor": record.assessor,
+                "indicator": answer["indicator"],
+                "level": answer.get("level"),
+                "rationale": answer["rationale"],
+            }
+            for record in records
+            for answer in record.answers
+            if answer.get("rationale")
+        ),
+        key=lambda r: (order[r["indicator"]], r["assessor"]),
+    )
+
+
+@blp.route("/<uuid:procurement_id>/ocds")
+@blp.doc(
+    responses={
+        200: {
+            "description": "An OCDS 1.1 release: award criteria, tenderers, bids, the ranking",
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        }
+    }
+)
+@blp.alt_response(404, response="NOT_FOUND")
+def get_ocds_release(procurement_id):
+    """The process as an OCDS 1.1 release, for procurement systems"""
+    db = session()
+    procurement = get_or_404(Procurement, procurement_id)
+    ranked = ranking_of(procurement)
+    ids = [row["vendor_id"] for row in ranked["ranking"]]
+    vendors = {
+        v.id: {"name": v.name, "identifier": v.identifier, "country": v.country}
+        for v in db.scalars(select(Vendor).where(Vendor.id.in_(ids)))
+    }
+    return current_app.json.response(
+        ocds.release(procurement, criteria_set_of(procurement), ranked, vendors)
+    )

@@ -34,7 +34,17 @@ def get_scorecard(query, vendor_id):
     procurement = procurement_named(query["procurement_id"], "query")
     criteria_set = criteria_set_named(query.get("criteria_set") or procurement.criteria_set)
     if criteria_set.ref != procurement.criteria_set:
-        abort(422, message=f"The procurement is assessed against {procurement.criteria_set}.")
+        abort(
+            422,
+            message=f"The procurement is assessed against {procurement.criteria_set}.",
+            errors=[
+                {
+                    "pointer": "/criteria_set",
+                    "location": "query",
+                    "messages": [f"Must be {procurement.criteria_set}, the procurement's set."],
+                }
+            ],
+        )
     found = rules.bidders_with_scorecards(session(), procurement, criteria_set, as_of, vendor.id)
     if not found:
         abort(404, message="No scorecard: the vendor is not a bidder in this procurement.")
