@@ -13,7 +13,7 @@ from sqlalchemy import select
 from .answers import answer_errors
 from .criteria import CriteriaSet
 from .fingerprints import record_use
-from .models import Assessment, Vendor
+from .models import Assessment, Bidder, Procurement, Vendor
 from .schemas import AssessmentCreateSchema
 
 EVALUATORS = ("Evaluator A (R. Patel)", "Evaluator B (J. Okafor)")
@@ -95,10 +95,14 @@ def answers_for(criteria_set: CriteriaSet, profile: str, evaluator: int) -> list
     return answers
 
 
+DEMO_OCID = "ocds-demo00-analytics-2026"
+
+
 def load_demo(app: Flask) -> list[str]:
-    """Create the demo vendors and assessments once; return lines saying what is there."""
+    """Create the demo vendors, assessments and procurement once; say what is there."""
     criteria_set = app.extensions["catalog"].default
     lines = []
+    vendors = []
     with app.extensions["db"].transaction() as session:
         for spec in VENDORS:
             scheme, local_id = spec["identifier"]
@@ -123,10 +127,37 @@ def load_demo(app: Flask) -> list[str]:
                 status = "created"
             else:
                 status = "already loaded"
+            vendors.append(vendor)
             with app.test_request_context():
                 url = url_for("scorecards.get_scorecard", vendor_id=vendor.id)
             lines.append(f"{status:15} {spec['name']:36} scorecard: {url}")
+        procurement, status = _procurement(session, criteria_set, vendors)
+        with app.test_request_context():
+            url = url_for("procurements.get_ranking", procurement_id=procurement.id)
+        lines.append(f"{status:15} {'Procurement ' + DEMO_OCID:36} ranking: {url}")
     return lines
+
+
+def _procurement(session, criteria_set, vendors) -> tuple[Procurement, str]:
+    """A tender in evaluation with the three vendors as bidders, ranked on their
+    standalone assessments (reuse_standalone), so the ranking has something to show."""
+    existing = session.scalar(select(Procurement).where(Procurement.ocid == DEMO_OCID))
+    if existing is not None:
+        return existing, "already loaded"
+    procurement = Procurement(
+        ocid=DEMO_OCID,
+        title="City analytics platform (demo)",
+        buyer_name="Demo City Police (demo)",
+        criteria_key=criteria_set.key,
+        criteria_version=criteria_set.version,
+        criteria_sha256=criteria_set.sha256,
+        reuse_standalone=True,
+        status="evaluating",
+    )
+    session.add(procurement)
+    session.flush()
+    session.add_all(Bidder(procurement_id=procurement.id, vendor_id=v.id) for v in vendors)
+    return procurement, "created"
 
 
 def _assessment(criteria_set, vendor, assessor, spec, evaluator) -> Assessment:
