@@ -161,8 +161,9 @@ def tipping_point(
 
     Each total is (N + x*a) / (P + x*b): N and P the weighted scores and weights of the other
     scored criteria, a and b those of `key` (0 where `key` is not scored for that bidder).
-    Equal totals make (N1 + a1 x)(P2 + b2 x) - (N2 + a2 x)(P1 + b1 x) zero: a quadratic in x,
-    linear when both bidders have `key` scored.
+    Equal totals make (N1 + a1 x)(P2 + b2 x) - (N2 + a2 x)(P1 + b1 x) zero: a quadratic in x.
+    When both bidders have the same criteria scored it factors into (P + b x), whose root is
+    negative, times a linear term, so the answer is then rational and exact.
     """
 
     def parts(scorecard: Scorecard) -> tuple[Fraction, Fraction, Fraction, Fraction]:
