@@ -133,5 +133,5 @@ def list_assessments(vendor_id, pagination_parameters):
 @blp.response(200, AssessmentSchema)
 @blp.alt_response(404, response="NOT_FOUND")
 def get_assessment(assessment_id):
-    """One assessment exactly as submitted, with `submitted_at`"""
+    """One assessment exactly as submitted, with its submission time"""
     return with_score(get_or_404(Assessment, assessment_id))

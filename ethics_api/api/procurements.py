@@ -100,7 +100,7 @@ def create_procurement(payload):
 @blp.response(200, ProcurementSchema(many=True))
 @blp.paginate()
 def list_procurements(query, pagination_parameters):
-    """List procurements, newest first; `status` filters"""
+    """List procurements, newest first, optionally by status"""
     statement = select(Procurement).order_by(Procurement.created_at.desc(), Procurement.id)
     if "status" in query:
         statement = statement.where(Procurement.status == query["status"])
@@ -125,7 +125,7 @@ def get_procurement(procurement_id):
 @blp.alt_response(412, response="PRECONDITION_FAILED")
 @blp.alt_response(428, response="PRECONDITION_REQUIRED")
 def update_procurement(changes, procurement_id):
-    """Move the status forward, change weights (in draft) or the title (send `If-Match`)"""
+    """Move the status forward, change weights (in draft) or the title (send If-Match)"""
     db = session()
     # Locked, so that no assessment or bidder slips in while the ranking is frozen.
     procurement = get_or_404(Procurement, procurement_id, lock=True)

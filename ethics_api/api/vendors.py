@@ -53,7 +53,7 @@ def create_vendor(payload):
 @blp.response(200, VendorSchema(many=True))
 @blp.paginate()
 def list_vendors(query, pagination_parameters):
-    """List vendors, by name; `q` searches names"""
+    """List vendors by name, optionally searching names"""
     statement = select(Vendor).order_by(Vendor.name, Vendor.id)
     if "q" in query:
         pattern = query["q"].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -78,7 +78,7 @@ def get_vendor(vendor_id):
 @blp.alt_response(412, response="PRECONDITION_FAILED")
 @blp.alt_response(428, response="PRECONDITION_REQUIRED")
 def update_vendor(changes, vendor_id):
-    """Change a vendor's name, country or website (send `If-Match` with its ETag)"""
+    """Change a vendor's name, country or website (send If-Match with its ETag)"""
     db = session()
     vendor = get_or_404(Vendor, vendor_id)
     statement = (
