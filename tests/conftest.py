@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 
 from ethics_api import create_app, migrate
 from ethics_api.db import make_engine
@@ -32,20 +32,36 @@ def postgres_url() -> str:
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def database_url(request, tmp_path_factory) -> str:
-    """A migrated, empty database for the session, on one backend."""
+def database_url(request, tmp_path_factory):
+    """A migrated, empty database for the session, on one backend.
+
+    On PostgreSQL the session gets a schema of its own (and its connections a search_path to
+    it), so two test runs sharing one database never see each other's rows.
+    """
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'ethics.db'}"
-    else:
-        url = postgres_url()
+        engine = make_engine(url)
+        migrate.upgrade(engine)
+        engine.dispose()
+        yield url
+        return
+    schema = f"ethics_test_{os.getpid()}"
+    admin = make_engine(postgres_url())
+    with admin.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    url = (
+        make_url(postgres_url())
+        .update_query_dict({"options": f"-csearch_path={schema}"})
+        .render_as_string(hide_password=False)
+    )
     engine = make_engine(url)
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
     migrate.upgrade(engine)
     engine.dispose()
-    return url
+    yield url
+    with admin.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
 
 
 def empty_tables(url: str) -> None:

@@ -4,7 +4,7 @@ import uuid
 
 from flask import current_app, request, url_for
 from flask_smorest import abort
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from .. import ocds
@@ -36,6 +36,7 @@ from .common import (
     get_or_404,
     page_of,
     revisions_matched,
+    update_if_match,
 )
 
 blp = Blueprint(
@@ -129,14 +130,14 @@ def update_procurement(changes, procurement_id):
     db = session()
     # Locked, so that no assessment or bidder slips in while the ranking is frozen.
     procurement = get_or_404(Procurement, procurement_id, lock=True)
-    revisions = revisions_matched(request.if_match)
+    revisions_matched(request.if_match)  # a missing If-Match is 428 before any other check
     try:
         rules.check_changeable(procurement, changes)
         if "status" in changes:
             rules.check_transition(procurement, changes["status"])
     except rules.ProcurementConflict as exc:
         conflict(exc)
-    values = {**changes, "revision": Procurement.revision + 1, "updated_at": utcnow()}
+    values = dict(changes)
     if "weights" in changes:
         check_weights(criteria_set_of(procurement), changes["weights"])
         values["weights"] = request.get_json()["weights"]
@@ -144,17 +145,7 @@ def update_procurement(changes, procurement_id):
         closed_at = utcnow()
         final = RankingSchema().dump(_ranking(db, procurement, closed_at, final=True))
         values.update(closed_at=closed_at, final_ranking=final)
-    statement = update(Procurement).where(
-        Procurement.id == procurement.id, Procurement.status == procurement.status
-    )
-    if revisions is not None:
-        # Checked by the UPDATE itself: of two writers holding the same ETag, exactly one wins.
-        statement = statement.where(Procurement.revision.in_(revisions))
-    if db.execute(statement.values(**values)).rowcount != 1:
-        db.rollback()
-        abort(412, message="The procurement changed since that ETag: GET it again and retry.")
-    db.commit()
-    db.refresh(procurement)
+    update_if_match(procurement, values, Procurement.status == procurement.status)
     return procurement, 200, {"ETag": etag_of(procurement)}
 
 

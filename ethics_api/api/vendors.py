@@ -2,13 +2,13 @@
 
 import uuid
 
-from flask import request, url_for
+from flask import url_for
 from flask_smorest import abort
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..db import session
-from ..models import Vendor, utcnow
+from ..models import Vendor
 from ..schemas import VendorCreateSchema, VendorQuerySchema, VendorSchema, VendorUpdateSchema
 from . import Blueprint
 from .common import (
@@ -18,7 +18,7 @@ from .common import (
     etag_of,
     get_or_404,
     page_of,
-    revisions_matched,
+    update_if_match,
 )
 
 blp = Blueprint("vendors", __name__, url_prefix="/v1/vendors", description="Vendors")
@@ -79,20 +79,6 @@ def get_vendor(vendor_id):
 @blp.alt_response(428, response="PRECONDITION_REQUIRED")
 def update_vendor(changes, vendor_id):
     """Change a vendor's name, country or website (send If-Match with its ETag)"""
-    db = session()
     vendor = get_or_404(Vendor, vendor_id)
-    statement = (
-        update(Vendor)
-        .where(Vendor.id == vendor.id)
-        .values(**changes, revision=Vendor.revision + 1, updated_at=utcnow())
-    )
-    revisions = revisions_matched(request.if_match)
-    if revisions is not None:
-        # Checked by the UPDATE itself: of two writers holding the same ETag, exactly one wins.
-        statement = statement.where(Vendor.revision.in_(revisions))
-    if db.execute(statement).rowcount != 1:
-        db.rollback()
-        abort(412, message="The vendor changed since that ETag: GET it again and retry.")
-    db.commit()
-    db.refresh(vendor)
+    update_if_match(vendor, changes)
     return vendor, 200, {"ETag": etag_of(vendor)}
