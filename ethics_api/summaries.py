@@ -66,7 +66,7 @@ def _reason(row: dict, winner: dict | None, bidders: int, names: dict) -> str:
         return f"{name} was not eligible, whatever its total: {reasons}."
     if winner is not None and winner["vendor_id"] == row["vendor_id"]:
         return (
-            f"{name} ranked first of {bidders} bidders with a total of {row['total']:.2f} "
+            f"{name} ranked first of {_count(bidders)} with a total of {row['total']:.2f} "
             f"(grade {row['grade']}) and met every knockout and minimum."
         )
     gaps = sorted(
@@ -78,7 +78,7 @@ def _reason(row: dict, winner: dict | None, bidders: int, names: dict) -> str:
         reverse=True,
     )
     sentence = (
-        f"{name} ranked {row['rank']} of {bidders} bidders: its total of {row['total']:.2f} was "
+        f"{name} ranked {row['rank']} of {_count(bidders)}: its total of {row['total']:.2f} was "
         f"{winner['total'] - row['total']:.2f} points below the winning bid's "
         f"{winner['total']:.2f}."
     )
@@ -86,6 +86,10 @@ def _reason(row: dict, winner: dict | None, bidders: int, names: dict) -> str:
         _, key, own, best = gaps[0]
         sentence += f" The largest difference was in {names[key]}: {own:.2f} against {best:.2f}."
     return sentence
+
+
+def _count(bidders: int) -> str:
+    return f"{bidders} bidder" + ("" if bidders == 1 else "s")
 
 
 def _knockout(knockout: dict, names: dict) -> str:
