@@ -22,10 +22,10 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import errors, fingerprints
+from . import auth, errors, fingerprints
 from .config import Defaults, from_environment
 from .criteria import CriteriaError, load_catalog
-from .db import Database, close_session
+from .db import Database, close_session, finish_request
 
 
 def create_app(config: Mapping | None = None) -> Flask:
@@ -53,11 +53,13 @@ def create_app(config: Mapping | None = None) -> Flask:
         raise
     app.extensions["catalog"] = catalog
     app.extensions["db"] = database
+    app.after_request(finish_request)
     app.teardown_appcontext(close_session)
 
     from .api import register_blueprints
 
     api = errors.ProblemApi(app)
+    auth.install(app)  # before the body checks: who calls comes first
     errors.register(app, api)
     register_blueprints(app, api)
     return app

@@ -74,6 +74,21 @@ def session() -> Session:
     return g.db_session
 
 
+def finish_request(response):
+    """One transaction per request: a write that succeeded commits, anything else rolls back.
+
+    Views only flush, so that what a request writes (its rows, its idempotency record, its
+    outgoing webhook messages) commits together or not at all.
+    """
+    db_session = g.get("db_session")
+    if db_session is not None:
+        if request.method not in SAFE_METHODS and response.status_code < 400:
+            db_session.commit()
+        else:
+            db_session.rollback()
+    return response
+
+
 def close_session(_exc: BaseException | None = None) -> None:
     db_session = g.pop("db_session", None)
     if db_session is not None:

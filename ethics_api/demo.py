@@ -13,7 +13,7 @@ from sqlalchemy import select
 from .answers import answer_errors
 from .criteria import CriteriaSet
 from .fingerprints import record_use
-from .models import Assessment, Bidder, Procurement, Vendor
+from .models import Assessment, Bidder, Organisation, Procurement, Vendor
 from .schemas import AssessmentCreateSchema
 
 EVALUATORS = ("Evaluator A (R. Patel)", "Evaluator B (J. Okafor)")
@@ -99,20 +99,27 @@ DEMO_OCID = "ocds-demo00-analytics-2026"
 
 
 def load_demo(app: Flask) -> list[str]:
-    """Create the demo vendors, assessments and procurement once; say what is there."""
+    """Create the demo vendors, assessments and procurement once, in the first organisation;
+    say what is there."""
     criteria_set = app.extensions["catalog"].default
     lines = []
     vendors = []
     with app.extensions["db"].transaction() as session:
+        organisation_id = session.scalar(
+            select(Organisation.id).order_by(Organisation.created_at).limit(1)
+        )
         for spec in VENDORS:
             scheme, local_id = spec["identifier"]
             vendor = session.scalar(
                 select(Vendor).where(
-                    Vendor.identifier_scheme == scheme, Vendor.identifier_id == local_id
+                    Vendor.organisation_id == organisation_id,
+                    Vendor.identifier_scheme == scheme,
+                    Vendor.identifier_id == local_id,
                 )
             )
             if vendor is None:
                 vendor = Vendor(
+                    organisation_id=organisation_id,
                     name=spec["name"],
                     identifier_scheme=scheme,
                     identifier_id=local_id,
@@ -131,20 +138,25 @@ def load_demo(app: Flask) -> list[str]:
             with app.test_request_context():
                 url = url_for("scorecards.get_scorecard", vendor_id=vendor.id)
             lines.append(f"{status:15} {spec['name']:36} scorecard: {url}")
-        procurement, status = _procurement(session, criteria_set, vendors)
+        procurement, status = _procurement(session, organisation_id, criteria_set, vendors)
         with app.test_request_context():
             url = url_for("procurements.get_ranking", procurement_id=procurement.id)
         lines.append(f"{status:15} {'Procurement ' + DEMO_OCID:36} ranking: {url}")
     return lines
 
 
-def _procurement(session, criteria_set, vendors) -> tuple[Procurement, str]:
+def _procurement(session, organisation_id, criteria_set, vendors) -> tuple[Procurement, str]:
     """A tender in evaluation with the three vendors as bidders, ranked on their
     standalone assessments (reuse_standalone), so the ranking has something to show."""
-    existing = session.scalar(select(Procurement).where(Procurement.ocid == DEMO_OCID))
+    existing = session.scalar(
+        select(Procurement).where(
+            Procurement.organisation_id == organisation_id, Procurement.ocid == DEMO_OCID
+        )
+    )
     if existing is not None:
         return existing, "already loaded"
     procurement = Procurement(
+        organisation_id=organisation_id,
         ocid=DEMO_OCID,
         title="City analytics platform (demo)",
         buyer_name="Demo City Police (demo)",
@@ -172,6 +184,7 @@ def _assessment(criteria_set, vendor, assessor, spec, evaluator) -> Assessment:
     if errors:
         raise ValueError(f"demo answers do not fit {criteria_set.ref}: {errors}")
     return Assessment(
+        organisation_id=vendor.organisation_id,
         vendor_id=vendor.id,
         criteria_key=criteria_set.key,
         criteria_version=criteria_set.version,

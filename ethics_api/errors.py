@@ -83,15 +83,31 @@ class ProblemApi(Api):
         )
 
     def _register_responses(self):
+        # Every operation needing a key may answer these two: registered up front.
+        always = {"UNAUTHORIZED", "FORBIDDEN"}
         for status in http.HTTPStatus:
             response = {"description": status.phrase}
             if status >= 400:
                 response["schema"] = self.ERROR_SCHEMA
                 prepare_response(response, self.spec, PROBLEM_JSON)
-            self.spec.components.response(status.name, response, lazy=True)
+            if status.name == "UNAUTHORIZED":
+                response["headers"] = {
+                    "WWW-Authenticate": {
+                        "description": "How to authenticate: Bearer",
+                        "schema": {"type": "string"},
+                    }
+                }
+            self.spec.components.response(status.name, response, lazy=status.name not in always)
         response = {"description": "Error", "schema": self.ERROR_SCHEMA}
         prepare_response(response, self.spec, PROBLEM_JSON)
         self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, response, lazy=True)
+
+    def _init_spec(self, **kwargs):
+        super()._init_spec(**kwargs)
+        self.spec.components.security_scheme(
+            "bearerAuth",
+            {"type": "http", "scheme": "bearer", "description": "An API key: eth_..."},
+        )
 
     def _register_pagination_header(self):
         # The header carries JSON text; say so, rather than call it an object.

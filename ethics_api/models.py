@@ -51,11 +51,46 @@ class Base(DeclarativeBase):
     pass
 
 
-class Vendor(Base):
-    __tablename__ = "vendors"
-    __table_args__ = (UniqueConstraint("identifier_scheme", "identifier_id"),)
+class Organisation(Base):
+    """A tenant: every vendor, assessment, procurement and webhook belongs to one."""
+
+    __tablename__ = "organisations"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ApiKey(Base):
+    """An API key: only its SHA-256 is stored; the visible prefix identifies it in lists."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    prefix: Mapped[str] = mapped_column(String(20), unique=True)
+    secret_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    vendor_id: Mapped[str | None] = mapped_column(ForeignKey("vendors.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class Vendor(Base):
+    __tablename__ = "vendors"
+    __table_args__ = (
+        UniqueConstraint(
+            "organisation_id",
+            "identifier_scheme",
+            "identifier_id",
+            name="uq_vendors_organisation_identifier",
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
     name: Mapped[str] = mapped_column(String(200), index=True)
     identifier_scheme: Mapped[str | None] = mapped_column(String(50))
     identifier_id: Mapped[str | None] = mapped_column(String(100))
@@ -78,9 +113,13 @@ class Procurement(Base):
     """A tender: one criteria set, optional overriding weights, a lifecycle, its bidders."""
 
     __tablename__ = "procurements"
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "ocid", name="uq_procurements_organisation_ocid"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
-    ocid: Mapped[str] = mapped_column(String(200), unique=True)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    ocid: Mapped[str] = mapped_column(String(200))
     title: Mapped[str] = mapped_column(String(500))
     buyer_name: Mapped[str] = mapped_column(String(200))
     buyer_identifier_scheme: Mapped[str | None] = mapped_column(String(50))
@@ -134,6 +173,7 @@ class Assessment(Base):
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
     vendor_id: Mapped[str] = mapped_column(ForeignKey("vendors.id", ondelete="RESTRICT"))
     criteria_key: Mapped[str] = mapped_column(String(100))
     criteria_version: Mapped[int] = mapped_column(Integer)
@@ -162,3 +202,94 @@ class CriteriaVersion(Base):
     version: Mapped[int] = mapped_column(Integer, primary_key=True)
     sha256: Mapped[str] = mapped_column(String(64))
     first_used_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class IdempotencyRecord(Base):
+    """The first response to a creating POST sent with an Idempotency-Key, replayed on retries."""
+
+    __tablename__ = "idempotency_records"
+
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    request_sha256: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int] = mapped_column(Integer)
+    headers: Mapped[dict] = mapped_column(Document)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Dispute(Base):
+    """A vendor's reply to one indicator of its scorecard, until a moderator resolves it."""
+
+    __tablename__ = "disputes"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    vendor_id: Mapped[str] = mapped_column(ForeignKey("vendors.id"), index=True)
+    criteria_key: Mapped[str] = mapped_column(String(100))
+    criteria_version: Mapped[int] = mapped_column(Integer)
+    procurement_id: Mapped[str | None] = mapped_column(ForeignKey("procurements.id"))
+    indicator: Mapped[str] = mapped_column(String(100))
+    statement: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[list] = mapped_column(Document)
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    filed_by: Mapped[str] = mapped_column(String(200))
+    filed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    resolution: Mapped[str | None] = mapped_column(Text)
+    resolved_by: Mapped[str | None] = mapped_column(String(200))
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    moderated_assessment_id: Mapped[str | None] = mapped_column(ForeignKey("assessments.id"))
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def criteria_set(self) -> str:
+        return f"{self.criteria_key}@{self.criteria_version}"
+
+
+class Webhook(Base):
+    """A subscription: the events an organisation wants POSTed to a URL, signed with a secret."""
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    events: Mapped[list] = mapped_column(Document)
+    secret: Mapped[str] = mapped_column(String(100))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class WebhookDelivery(Base):
+    """The outbox: one message for one subscription, written with the change it reports."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    webhook_id: Mapped[str] = mapped_column(ForeignKey("webhooks.id"), index=True)
+    message_id: Mapped[str] = mapped_column(String(64))
+    event: Mapped[str] = mapped_column(String(50))
+    payload: Mapped[dict] = mapped_column(Document)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class WebhookAttempt(Base):
+    """One try at delivering a message: what the receiver answered, or why it could not."""
+
+    __tablename__ = "webhook_attempts"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    delivery_id: Mapped[str] = mapped_column(ForeignKey("webhook_deliveries.id"), index=True)
+    attempted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    duration_ms: Mapped[int] = mapped_column(Integer)

@@ -92,6 +92,8 @@ class TippingPoint:
     criterion: str
     factor: Decimal | None  # rounded to 4 places; None when no factor > 0 makes them equal
     overtakes_above: bool | None  # True: the second overtakes when the factor is above it
+    # With a second root above the first, the second bidder leads only up to it.
+    leads_until: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -189,7 +191,10 @@ def tipping_point(
     # Past x, first - second takes the sign of the slope there: negative means the second
     # bidder overtakes when the weight grows beyond x times, positive when it shrinks below.
     slope = 2 * quadratic * x + linear
-    return TippingPoint(key, round_half_away(x, 4), None if slope == 0 else slope < 0)
+    if slope == 0:
+        return TippingPoint(key, round_half_away(x, 4), None)
+    until = round_half_away(roots[1], 4) if slope < 0 and len(roots) > 1 else None
+    return TippingPoint(key, round_half_away(x, 4), slope < 0, until)
 
 
 def _positive_roots(qa: Fraction, qb: Fraction, qc: Fraction) -> list[Fraction]:

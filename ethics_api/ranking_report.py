@@ -32,7 +32,12 @@ def ranking_report(
             for key, weight in weights.items()
         ],
         "ranking": [_row(p) for p in placed],
-        "sensitivity": _sensitivity(analysis, names, criterion_names),
+        "sensitivity": _sensitivity(
+            analysis,
+            names,
+            criterion_names,
+            any(b.scorecard is not None and b.scorecard.eligible for b in bidders),
+        ),
     }
 
 
@@ -72,11 +77,13 @@ def _factor(value: Decimal) -> str:
     return f"{value:.4f}".rstrip("0").rstrip(".")
 
 
-def _sensitivity(analysis: Sensitivity, names: dict, criteria: dict) -> dict:
+def _sensitivity(analysis: Sensitivity, names: dict, criteria: dict, any_eligible: bool) -> dict:
     leader = _names(analysis.winners, names)
     changes = [v for v in analysis.one_at_a_time if set(analysis.winners) - set(v.winners)]
     if not analysis.winners:
         summary = "No bidder is assessed yet: there is no ranking to test."
+    elif not any_eligible:
+        summary = "No bidder is eligible: the ranking only orders bids that cannot win."
     elif not changes:
         summary = (
             f"{leader} ranks first whichever criterion weighs 20% more or 20% less "
@@ -109,9 +116,7 @@ def _sensitivity(analysis: Sensitivity, names: dict, criteria: dict) -> dict:
                 "criterion": left.criterion,
                 "winner_vendor_id": left.winners[0] if left.winners else None,
                 "winner_vendor_ids": list(left.winners),
-                "sentence": f"Without {criteria[left.criterion]}, "
-                f"{_names(left.winners, names)} would rank first"
-                + (" still." if left.winners == analysis.winners else "."),
+                "sentence": _left_out_sentence(left, analysis, names, criteria),
             }
             for left in analysis.leave_one_out
         ],
@@ -128,6 +133,14 @@ def _sensitivity(analysis: Sensitivity, names: dict, criteria: dict) -> dict:
     }
 
 
+def _left_out_sentence(left, analysis, names, criteria) -> str:
+    without = f"Without {criteria[left.criterion]}"
+    if not left.winners:
+        return f"{without}, no bidder would be ranked."
+    still = " still" if left.winners == analysis.winners else ""
+    return f"{without}, {_names(left.winners, names)} would{still} rank first."
+
+
 def _tipping_sentence(point, names, criteria, analysis) -> str:
     first, second = names[analysis.first], names[analysis.second]
     criterion = criteria[point.criterion]
@@ -138,8 +151,9 @@ def _tipping_sentence(point, names, criteria, analysis) -> str:
             f"{second} would draw level with {first}, without overtaking, if {criterion} "
             f"weighed {_factor(point.factor)} times its current weight."
         )
-    side = "more" if point.overtakes_above else "less"
-    return (
-        f"{second} would overtake {first} if {criterion} weighed {side} than "
-        f"{_factor(point.factor)} times its current weight."
-    )
+    if point.leads_until is not None:
+        span = f"between {_factor(point.factor)} and {_factor(point.leads_until)} times"
+    else:
+        side = "more" if point.overtakes_above else "less"
+        span = f"{side} than {_factor(point.factor)} times"
+    return f"{second} would overtake {first} if {criterion} weighed {span} its current weight."

@@ -204,7 +204,14 @@ class AssessmentCreateSchema(StrictSchema):
         validate=FullMatch(CRITERIA_REF, error="Must be key@version, e.g. ai-ethics@1."),
         metadata={"description": "key@version; the default set when absent"},
     )
-    assessor = _text(200, required=True, metadata={"description": "Who made the assessment"})
+    assessor = _text(
+        200,
+        load_default=None,
+        metadata={
+            "description": "Who made the assessment: the key's own name for assessors and "
+            "moderators; required from admin keys"
+        },
+    )
     procurement_id = fields.UUID(
         load_default=None,
         metadata={"description": "Assess within this procurement (it must be evaluating)"},

@@ -9,11 +9,13 @@ import os
 from pathlib import Path
 
 import pytest
-from sqlalchemy import make_url, text
+from flask.testing import FlaskClient
+from sqlalchemy import make_url, select, text
 
 from ethics_api import create_app, migrate
+from ethics_api.auth import bootstrap, new_key
 from ethics_api.db import make_engine
-from ethics_api.models import Base
+from ethics_api.models import Base, Organisation
 
 TESTS = Path(__file__).parent
 TEST_CRITERIA = TESTS / "criteria"
@@ -72,16 +74,61 @@ def empty_tables(url: str) -> None:
     engine.dispose()
 
 
+class KeyClient(FlaskClient):
+    """A test client that sends one API key with every request."""
+
+    api_key: str | None = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.api_key:
+            self.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {self.api_key}"
+
+
+def client_with_key(app, key: str | None) -> FlaskClient:
+    """A client of `app` sending `key` (None: no key at all)."""
+    return type("Client", (KeyClient,), {"api_key": key})(app, app.response_class)
+
+
+def make_key(app, role: str, name: str | None = None, vendor_id=None, organisation_id=None):
+    """A new key (its secret) in the first organisation, or in the one named."""
+    with app.extensions["db"].transaction() as session:
+        if organisation_id is None:
+            organisation_id = session.scalar(
+                select(Organisation.id).order_by(Organisation.created_at)
+            )
+        _, secret = new_key(session, organisation_id, name or f"{role} key", role, vendor_id)
+    return secret
+
+
+def make_organisation(app, name: str) -> str:
+    with app.extensions["db"].transaction() as session:
+        organisation = Organisation(name=name)
+        session.add(organisation)
+        session.flush()
+        return organisation.id
+
+
 @pytest.fixture
 def make_app(database_url):
-    """Build apps on the session's database, emptied for each test; disposes their engines."""
+    """Build apps on the session's database, emptied for each test; disposes their engines.
+
+    The database starts with one organisation and its admin key, like a first start; the
+    apps' test clients send that key.
+    """
     empty_tables(database_url)
     apps = []
+    admin_key = []
 
     def build(**config):
         settings = {"TESTING": True, "DATABASE_URL": database_url, "CRITERIA_DIR": TEST_CRITERIA}
         app = create_app({**settings, **config})
         apps.append(app)
+        if not admin_key:
+            with app.extensions["db"].transaction() as session:
+                admin_key.append(bootstrap(session))
+        app.config["ADMIN_KEY"] = admin_key[0]
+        app.test_client_class = type("AdminClient", (KeyClient,), {"api_key": admin_key[0]})
         return app
 
     yield build

@@ -4,6 +4,8 @@ import json
 
 import pytest
 
+from ethics_api.auth import allow
+
 from payloads import assessment, vendor
 
 
@@ -94,6 +96,7 @@ def test_unexpected_errors_are_500_problems_without_a_trace(make_app, caplog):
     app = make_app()
 
     @app.get("/boom")
+    @allow("auditor")
     def boom():
         raise RuntimeError("secret internals")
 

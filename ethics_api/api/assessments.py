@@ -8,14 +8,15 @@ from sqlalchemy import select
 
 from .. import procurements as rules
 from ..answers import answer_errors
+from ..auth import READERS, allow, principal
 from ..criteria import CriteriaSet
 from ..db import session
 from ..fingerprints import record_use
 from ..models import Assessment, Bidder, Procurement, Vendor
 from ..schemas import AssessmentCreateSchema, AssessmentSchema
 from ..scorecards import own_score
-from . import Blueprint
-from .common import LOCATION_HEADER, get_or_404, page_of
+from . import Blueprint, blind
+from .common import LOCATION_HEADER, get_or_404, page_of, visible
 
 blp = Blueprint("assessments", __name__, url_prefix="/v1", description="Assessments")
 
@@ -43,10 +44,28 @@ def criteria_set_named(ref: str | None, field: str = "criteria_set") -> Criteria
     return criteria_set
 
 
+def assessor_named(payload: dict) -> str:
+    """Assessors and moderators assess under their key's name; an admin names the assessor."""
+    caller = principal()
+    if payload["moderated"] and caller.role not in ("moderator", "admin"):
+        abort(403, message="Only a moderator submits moderated assessments.")
+    if caller.role == "admin":
+        if payload["assessor"] is None:
+            abort(
+                422,
+                message="Name the assessor: an admin key assesses on someone's behalf.",
+                errors=[{"pointer": "/assessor", "location": "json", "messages": ["Required."]}],
+            )
+        return payload["assessor"]
+    if payload["assessor"] not in (None, caller.name):
+        abort(403, message=f"You assess under your own name, {caller.name}.")
+    return caller.name
+
+
 def procurement_named(procurement_id: uuid.UUID, location: str, lock: bool = False) -> Procurement:
     """The procurement a request names; 422 when there is none (it is a field, not the path)."""
     procurement = session().get(Procurement, str(procurement_id), with_for_update=lock)
-    if procurement is None:
+    if procurement is None or not visible(procurement):
         abort(
             422,
             message=f"No procurement has the id {procurement_id}.",
@@ -62,12 +81,14 @@ def with_score(record: Assessment) -> Assessment:
 
 
 @blp.route("/vendors/<uuid:vendor_id>/assessments", methods=["POST"])
+@allow("assessor", "moderator")
 @blp.arguments(AssessmentCreateSchema)
 @blp.response(201, AssessmentSchema, headers={"Location": LOCATION_HEADER})
 @blp.alt_response(404, response="NOT_FOUND")
 def submit_assessment(payload, vendor_id):
     """Submit an assessment of a vendor; 201 with the stored record and its own score"""
     vendor = get_or_404(Vendor, vendor_id)
+    assessor = assessor_named(payload)
     procurement = None
     if payload["procurement_id"] is not None:
         procurement = procurement_named(payload["procurement_id"], "json", lock=True)
@@ -95,11 +116,12 @@ def submit_assessment(payload, vendor_id):
     if errors:
         abort(422, message=f"The answers do not fit {criteria_set.ref}.", errors=errors)
     record = Assessment(
+        organisation_id=vendor.organisation_id,
         vendor_id=vendor.id,
         criteria_key=criteria_set.key,
         criteria_version=criteria_set.version,
         criteria_sha256=criteria_set.sha256,
-        assessor=payload["assessor"],
+        assessor=assessor,
         procurement_id=procurement.id if procurement else None,
         moderated=payload["moderated"],
         summary=payload["summary"],
@@ -109,12 +131,13 @@ def submit_assessment(payload, vendor_id):
     db = session()
     db.add(record)
     record_use(db, criteria_set)
-    db.commit()
+    db.flush()
     location = url_for("assessments.get_assessment", assessment_id=uuid.UUID(record.id))
     return with_score(record), 201, {"Location": location}
 
 
 @blp.route("/vendors/<uuid:vendor_id>/assessments")
+@allow(*READERS)
 @blp.response(200, AssessmentSchema(many=True))
 @blp.alt_response(404, response="NOT_FOUND")
 @blp.paginate()
@@ -126,12 +149,18 @@ def list_assessments(vendor_id, pagination_parameters):
         .where(Assessment.vendor_id == vendor.id)
         .order_by(Assessment.submitted_at.desc(), Assessment.id)
     )
+    if blind.is_blind():
+        statement = statement.where(blind.readable_filter(vendor.id))
     return [with_score(r) for r in page_of(statement, pagination_parameters)]
 
 
 @blp.route("/assessments/<uuid:assessment_id>")
+@allow(*READERS)
 @blp.response(200, AssessmentSchema)
 @blp.alt_response(404, response="NOT_FOUND")
 def get_assessment(assessment_id):
     """One assessment exactly as submitted, with its submission time"""
-    return with_score(get_or_404(Assessment, assessment_id))
+    record = get_or_404(Assessment, assessment_id)
+    if record.assessor != principal().name:
+        blind.require_own_first(record.vendor_id, record.procurement_id, "others' assessments")
+    return with_score(record)

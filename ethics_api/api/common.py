@@ -7,8 +7,9 @@ from flask_smorest import abort
 from sqlalchemy import Select, func, select, update
 from werkzeug.datastructures import ETags
 
+from ..auth import principal
 from ..db import session
-from ..models import utcnow
+from ..models import Vendor, utcnow
 
 LOCATION_HEADER = {"description": "URL of the created resource", "schema": {"type": "string"}}
 ETAG_HEADER = {"description": "Version of the resource, for If-Match", "schema": {"type": "string"}}
@@ -22,10 +23,22 @@ IF_MATCH_PARAMETER = {
 _ETAG = re.compile(r"^v([1-9][0-9]{0,17})$")
 
 
+def visible(row) -> bool:
+    """Whether the caller may know the row exists: its organisation's, and for a vendor key
+    only what concerns its own vendor. Anything else is answered as if it did not exist."""
+    caller = principal()
+    if getattr(row, "organisation_id", caller.organisation_id) != caller.organisation_id:
+        return False
+    if caller.role == "vendor":
+        vendor_id = row.id if isinstance(row, Vendor) else getattr(row, "vendor_id", None)
+        return vendor_id is None or vendor_id == caller.vendor_id
+    return True
+
+
 def get_or_404(model, object_id, lock: bool = False):
     """The row, or a 404. `lock` holds it (FOR UPDATE) until the transaction ends."""
     found = session().get(model, str(object_id), with_for_update=lock)
-    if found is None:
+    if found is None or not visible(found):
         abort(404, message=f"No {model.__name__.lower()} has the id {object_id}.")
     return found
 
@@ -64,7 +77,7 @@ def update_if_match(row, values: dict, *conditions) -> None:
         db.rollback()
         name = model.__name__.lower()
         abort(412, message=f"The {name} changed since that ETag: GET it again and retry.")
-    db.commit()
+    db.flush()
     db.refresh(row)
 
 

@@ -3,6 +3,7 @@
 from flask import current_app
 from flask_smorest import abort
 
+from ..auth import EVERYONE, allow
 from ..schemas import CriteriaSetSchema, CriteriaSetSummarySchema
 from . import Blueprint
 
@@ -15,6 +16,7 @@ blp = Blueprint(
 
 
 @blp.route("")
+@allow(*EVERYONE)
 @blp.response(200, CriteriaSetSummarySchema(many=True))
 @blp.paginate()
 def list_sets(pagination_parameters):
@@ -26,6 +28,7 @@ def list_sets(pagination_parameters):
 
 
 @blp.route("/<key>/<int:version>")
+@allow(*EVERYONE)
 @blp.response(200, CriteriaSetSchema)
 @blp.alt_response(404, response="NOT_FOUND")
 def get_set(key: str, version: int):

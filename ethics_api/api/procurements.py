@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import ocds
 from .. import procurements as rules
+from ..auth import READERS, allow, principal
 from ..criteria import CriteriaSet
 from ..db import session
 from ..exports import ranking_csv
@@ -37,6 +38,7 @@ from .common import (
     page_of,
     revisions_matched,
     update_if_match,
+    visible,
 )
 
 blp = Blueprint(
@@ -64,6 +66,7 @@ def criteria_set_of(procurement: Procurement) -> CriteriaSet:
 
 
 @blp.route("", methods=["POST"])
+@allow("buyer")
 @blp.arguments(ProcurementCreateSchema)
 @blp.response(201, ProcurementSchema, headers={"Location": LOCATION_HEADER, "ETag": ETAG_HEADER})
 @blp.alt_response(409, response="CONFLICT")
@@ -74,6 +77,7 @@ def create_procurement(payload):
     buyer = payload["buyer"]
     identifier = buyer["identifier"] or {}
     procurement = Procurement(
+        organisation_id=principal().organisation_id,
         ocid=payload["ocid"],
         title=payload["title"],
         buyer_name=buyer["name"],
@@ -88,7 +92,7 @@ def create_procurement(payload):
     db = session()
     db.add(procurement)
     try:
-        db.commit()
+        db.flush()
     except IntegrityError:
         db.rollback()
         abort(409, message=f"A procurement with ocid {payload['ocid']} exists.")
@@ -97,18 +101,24 @@ def create_procurement(payload):
 
 
 @blp.route("")
+@allow(*READERS)
 @blp.arguments(ProcurementQuerySchema, location="query")
 @blp.response(200, ProcurementSchema(many=True))
 @blp.paginate()
 def list_procurements(query, pagination_parameters):
     """List procurements, newest first, optionally by status"""
-    statement = select(Procurement).order_by(Procurement.created_at.desc(), Procurement.id)
+    statement = (
+        select(Procurement)
+        .where(Procurement.organisation_id == principal().organisation_id)
+        .order_by(Procurement.created_at.desc(), Procurement.id)
+    )
     if "status" in query:
         statement = statement.where(Procurement.status == query["status"])
     return page_of(statement, pagination_parameters)
 
 
 @blp.route("/<uuid:procurement_id>")
+@allow(*READERS)
 @blp.response(200, ProcurementSchema, headers={"ETag": ETAG_HEADER})
 @blp.alt_response(404, response="NOT_FOUND")
 def get_procurement(procurement_id):
@@ -118,6 +128,7 @@ def get_procurement(procurement_id):
 
 
 @blp.route("/<uuid:procurement_id>", methods=["PATCH"])
+@allow("buyer")
 @blp.arguments(ProcurementUpdateSchema)
 @blp.doc(parameters=[IF_MATCH_PARAMETER])
 @blp.response(200, ProcurementSchema, headers={"ETag": ETAG_HEADER})
@@ -150,6 +161,7 @@ def update_procurement(changes, procurement_id):
 
 
 @blp.route("/<uuid:procurement_id>/bidders", methods=["POST"])
+@allow("buyer")
 @blp.arguments(BidderCreateSchema)
 @blp.response(201, BidderSchema, headers={"Location": LOCATION_HEADER})
 @blp.alt_response(404, response="NOT_FOUND")
@@ -163,7 +175,8 @@ def add_bidder(payload, procurement_id):
     except rules.ProcurementConflict as exc:
         conflict(exc)
     vendor_id = str(payload["vendor_id"])
-    if db.get(Vendor, vendor_id) is None:
+    vendor = db.get(Vendor, vendor_id)
+    if vendor is None or not visible(vendor):
         abort(
             422,
             message=f"No vendor has the id {vendor_id}.",
@@ -172,7 +185,7 @@ def add_bidder(payload, procurement_id):
     bidder = Bidder(procurement_id=procurement.id, vendor_id=vendor_id)
     db.add(bidder)
     try:
-        db.commit()
+        db.flush()
     except IntegrityError:
         db.rollback()
         abort(409, message="The vendor is already a bidder in this procurement.")
@@ -182,6 +195,7 @@ def add_bidder(payload, procurement_id):
 
 
 @blp.route("/<uuid:procurement_id>/bidders")
+@allow(*READERS)
 @blp.response(200, BidderSchema(many=True))
 @blp.alt_response(404, response="NOT_FOUND")
 @blp.paginate()
@@ -218,6 +232,7 @@ def ranking_of(procurement: Procurement) -> dict:
 
 
 @blp.route("/<uuid:procurement_id>/ranking")
+@allow("buyer", "moderator", "auditor")
 @blp.response(200, RankingSchema)
 @blp.alt_response(404, response="NOT_FOUND")
 def get_ranking(procurement_id):
@@ -230,6 +245,7 @@ def get_ranking(procurement_id):
 
 
 @blp.route("/<uuid:procurement_id>/ranking.csv")
+@allow("buyer", "moderator", "auditor")
 @blp.doc(
     responses={
         200: {
@@ -251,6 +267,7 @@ def get_ranking_csv(procurement_id):
 
 
 @blp.route("/<uuid:procurement_id>/bidders/<uuid:vendor_id>/summary")
+@allow("buyer", "moderator", "auditor", "vendor")
 @blp.arguments(SummaryQuerySchema, location="query")
 @blp.doc(
     responses={
@@ -269,6 +286,9 @@ def get_bidder_summary(query, procurement_id, vendor_id):
     """A bidder's assessment summary (Procurement Act 2023 s.50), once closed"""
     db = session()
     procurement = get_or_404(Procurement, procurement_id)
+    caller = principal()
+    if caller.role == "vendor" and str(vendor_id) != caller.vendor_id:
+        abort(404, message="A vendor key reads its own vendor's summary only.")
     if procurement.final_ranking is None:
         abort(409, message="Assessment summaries exist once the procurement is closed.")
     criteria_set = criteria_set_of(procurement)
@@ -310,6 +330,7 @@ def _rationales(db, procurement, criteria_set, vendor_id) -> list[dict]:
 
 
 @blp.route("/<uuid:procurement_id>/ocds")
+@allow("buyer", "moderator", "auditor")
 @blp.doc(
     responses={
         200: {

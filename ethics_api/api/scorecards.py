@@ -3,12 +3,13 @@
 from flask_smorest import abort
 
 from .. import procurements as rules
+from ..auth import READERS, allow
 from ..db import session
 from ..models import Vendor, utcnow
 from ..schemas import ScorecardQuerySchema, ScorecardSchema
 from ..scorecards import presented, vendor_scorecard
 from ..scoring import NoCurrentAssessment
-from . import Blueprint
+from . import Blueprint, blind
 from .assessments import criteria_set_named, procurement_named
 from .common import get_or_404
 
@@ -16,6 +17,7 @@ blp = Blueprint("scorecards", __name__, url_prefix="/v1", description="Scorecard
 
 
 @blp.route("/vendors/<uuid:vendor_id>/scorecard")
+@allow(*READERS, "vendor")
 @blp.arguments(ScorecardQuerySchema, location="query")
 @blp.response(200, ScorecardSchema)
 @blp.alt_response(404, response="NOT_FOUND")
@@ -24,6 +26,7 @@ def get_scorecard(query, vendor_id):
     vendor = get_or_404(Vendor, vendor_id)
     as_of = query.get("as_of") or utcnow()
     if "procurement_id" not in query:
+        blind.require_own_first(vendor.id, None, "the combined scorecard")
         criteria_set = criteria_set_named(query.get("criteria_set"))
         try:
             scorecard = vendor_scorecard(session(), vendor, criteria_set, as_of)
@@ -32,6 +35,7 @@ def get_scorecard(query, vendor_id):
         return presented(vendor, criteria_set, scorecard)
 
     procurement = procurement_named(query["procurement_id"], "query")
+    blind.require_own_first(vendor.id, procurement.id, "the combined scorecard")
     criteria_set = criteria_set_named(query.get("criteria_set") or procurement.criteria_set)
     if criteria_set.ref != procurement.criteria_set:
         abort(

@@ -7,6 +7,7 @@ from flask_smorest import abort
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from ..auth import READERS, allow, principal
 from ..db import session
 from ..models import Vendor
 from ..schemas import VendorCreateSchema, VendorQuerySchema, VendorSchema, VendorUpdateSchema
@@ -25,6 +26,7 @@ blp = Blueprint("vendors", __name__, url_prefix="/v1/vendors", description="Vend
 
 
 @blp.route("", methods=["POST"])
+@allow("buyer")
 @blp.arguments(VendorCreateSchema)
 @blp.response(201, VendorSchema, headers={"Location": LOCATION_HEADER, "ETag": ETAG_HEADER})
 @blp.alt_response(409, response="CONFLICT")
@@ -32,12 +34,15 @@ def create_vendor(payload):
     """Create a vendor"""
     identifier = payload.pop("identifier") or {}
     vendor = Vendor(
-        identifier_scheme=identifier.get("scheme"), identifier_id=identifier.get("id"), **payload
+        organisation_id=principal().organisation_id,
+        identifier_scheme=identifier.get("scheme"),
+        identifier_id=identifier.get("id"),
+        **payload,
     )
     db = session()
     db.add(vendor)
     try:
-        db.commit()
+        db.flush()
     except IntegrityError:
         db.rollback()
         abort(
@@ -49,12 +54,20 @@ def create_vendor(payload):
 
 
 @blp.route("")
+@allow(*READERS, "vendor")
 @blp.arguments(VendorQuerySchema, location="query")
 @blp.response(200, VendorSchema(many=True))
 @blp.paginate()
 def list_vendors(query, pagination_parameters):
     """List vendors by name, optionally searching names"""
-    statement = select(Vendor).order_by(Vendor.name, Vendor.id)
+    caller = principal()
+    statement = (
+        select(Vendor)
+        .where(Vendor.organisation_id == caller.organisation_id)
+        .order_by(Vendor.name, Vendor.id)
+    )
+    if caller.role == "vendor":
+        statement = statement.where(Vendor.id == caller.vendor_id)
     if "q" in query:
         pattern = query["q"].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         statement = statement.where(func.lower(Vendor.name).contains(pattern.lower(), escape="\\"))
@@ -62,6 +75,7 @@ def list_vendors(query, pagination_parameters):
 
 
 @blp.route("/<uuid:vendor_id>")
+@allow(*READERS, "vendor")
 @blp.response(200, VendorSchema, headers={"ETag": ETAG_HEADER})
 @blp.alt_response(404, response="NOT_FOUND")
 def get_vendor(vendor_id):
@@ -71,6 +85,7 @@ def get_vendor(vendor_id):
 
 
 @blp.route("/<uuid:vendor_id>", methods=["PATCH"])
+@allow("buyer")
 @blp.arguments(VendorUpdateSchema)
 @blp.doc(parameters=[IF_MATCH_PARAMETER])
 @blp.response(200, VendorSchema, headers={"ETag": ETAG_HEADER})
