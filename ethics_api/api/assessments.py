@@ -17,6 +17,7 @@ from ..schemas import AssessmentCreateSchema, AssessmentSchema
 from ..scorecards import own_score
 from . import Blueprint, blind
 from .common import LOCATION_HEADER, get_or_404, page_of, visible
+from .idempotency import idempotent
 
 blp = Blueprint("assessments", __name__, url_prefix="/v1", description="Assessments")
 
@@ -82,6 +83,7 @@ def with_score(record: Assessment) -> Assessment:
 
 @blp.route("/vendors/<uuid:vendor_id>/assessments", methods=["POST"])
 @allow("assessor", "moderator")
+@idempotent
 @blp.arguments(AssessmentCreateSchema)
 @blp.response(201, AssessmentSchema, headers={"Location": LOCATION_HEADER})
 @blp.alt_response(404, response="NOT_FOUND")

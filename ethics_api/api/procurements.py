@@ -40,6 +40,7 @@ from .common import (
     update_if_match,
     visible,
 )
+from .idempotency import idempotent
 
 blp = Blueprint(
     "procurements",
@@ -67,6 +68,7 @@ def criteria_set_of(procurement: Procurement) -> CriteriaSet:
 
 @blp.route("", methods=["POST"])
 @allow("buyer")
+@idempotent
 @blp.arguments(ProcurementCreateSchema)
 @blp.response(201, ProcurementSchema, headers={"Location": LOCATION_HEADER, "ETag": ETAG_HEADER})
 @blp.alt_response(409, response="CONFLICT")
@@ -162,6 +164,7 @@ def update_procurement(changes, procurement_id):
 
 @blp.route("/<uuid:procurement_id>/bidders", methods=["POST"])
 @allow("buyer")
+@idempotent
 @blp.arguments(BidderCreateSchema)
 @blp.response(201, BidderSchema, headers={"Location": LOCATION_HEADER})
 @blp.alt_response(404, response="NOT_FOUND")

@@ -21,12 +21,14 @@ from .common import (
     page_of,
     update_if_match,
 )
+from .idempotency import idempotent
 
 blp = Blueprint("vendors", __name__, url_prefix="/v1/vendors", description="Vendors")
 
 
 @blp.route("", methods=["POST"])
 @allow("buyer")
+@idempotent
 @blp.arguments(VendorCreateSchema)
 @blp.response(201, VendorSchema, headers={"Location": LOCATION_HEADER, "ETag": ETAG_HEADER})
 @blp.alt_response(409, response="CONFLICT")
