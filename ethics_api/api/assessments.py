@@ -12,9 +12,11 @@ from ..auth import READERS, allow, principal
 from ..criteria import CriteriaSet
 from ..db import session
 from ..fingerprints import record_use
-from ..models import Assessment, Bidder, Procurement, Vendor
+from ..models import Assessment, Bidder, Procurement, Vendor, utcnow
 from ..schemas import AssessmentCreateSchema, AssessmentSchema
-from ..scorecards import own_score
+from ..scorecards import own_score, vendor_scorecard
+from ..scoring import NoCurrentAssessment, round_half_away
+from ..webhooks import emit
 from . import Blueprint, blind
 from .common import LOCATION_HEADER, get_or_404, page_of, visible
 from .idempotency import idempotent
@@ -131,11 +133,58 @@ def submit_assessment(payload, vendor_id):
         answers=request.get_json()["answers"],
     )
     db = session()
+    before = scorecard_in_scope(db, vendor, criteria_set, procurement)
     db.add(record)
     record_use(db, criteria_set)
     db.flush()
+    after = scorecard_in_scope(db, vendor, criteria_set, procurement)
+    announce(db, record, vendor, before, after)
     location = url_for("assessments.get_assessment", assessment_id=uuid.UUID(record.id))
     return with_score(record), 201, {"Location": location}
+
+
+def scorecard_in_scope(db, vendor, criteria_set, procurement):
+    """The vendor's scorecard now, standalone or within the procurement; None if none."""
+    now = utcnow()
+    if procurement is None:
+        try:
+            return vendor_scorecard(db, vendor, criteria_set, now)
+        except NoCurrentAssessment:
+            return None
+    found = rules.bidders_with_scorecards(db, procurement, criteria_set, now, vendor.id)
+    return found[0].scorecard if found else None
+
+
+def announce(db, record: Assessment, vendor: Vendor, before, after) -> None:
+    """The webhook events of a submission: always submitted; the scorecard when its result
+    moved; a knockout when the vendor has just become ineligible."""
+    scope = {
+        "vendor_id": vendor.id,
+        "criteria_set": record.criteria_set,
+        "procurement_id": record.procurement_id,
+    }
+    emit(
+        db,
+        record.organisation_id,
+        "assessment.submitted",
+        {**scope, "assessment_id": record.id, "assessor": record.assessor},
+    )
+    result = _result(after)
+    if result != _result(before):
+        emit(db, record.organisation_id, "scorecard.changed", {**scope, **result})
+    if not after.eligible and (before is None or before.eligible):
+        knockouts = [{"kind": k.kind, "key": k.key} for k in after.knockouts]
+        emit(db, record.organisation_id, "knockout.triggered", {**scope, "knockouts": knockouts})
+
+
+def _result(scorecard) -> dict | None:
+    if scorecard is None:
+        return None
+    return {
+        "total": float(round_half_away(scorecard.total)),
+        "grade": scorecard.grade,
+        "eligible": scorecard.eligible,
+    }
 
 
 @blp.route("/vendors/<uuid:vendor_id>/assessments")

@@ -27,6 +27,7 @@ from ..schemas import (
     SummaryQuerySchema,
 )
 from ..summaries import bidder_summary, to_markdown
+from ..webhooks import emit
 from . import Blueprint
 from .assessments import criteria_set_named
 from .common import (
@@ -158,6 +159,13 @@ def update_procurement(changes, procurement_id):
         closed_at = utcnow()
         final = RankingSchema().dump(_ranking(db, procurement, closed_at, final=True))
         values.update(closed_at=closed_at, final_ranking=final)
+        winners = final["sensitivity"]["winner_vendor_ids"]
+        emit(
+            db,
+            procurement.organisation_id,
+            "procurement.closed",
+            {"procurement_id": procurement.id, "ocid": procurement.ocid, "winners": winners},
+        )
     update_if_match(procurement, values, Procurement.status == procurement.status)
     return procurement, 200, {"ETag": etag_of(procurement)}
 
