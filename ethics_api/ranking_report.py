@@ -19,7 +19,10 @@ def ranking_report(
     weights: dict[str, Fraction],
     bidders: list[Bidder],
     as_of: dt.datetime,
+    disputed: dict[str, list[str]] | None = None,
 ) -> dict:
+    """`disputed`: by vendor id, the indicators under an open dispute."""
+    disputed = disputed or {}
     placed = place(bidders)
     analysis = sensitivity(bidders, weights)
     names = {b.vendor_id: b.vendor_name for b in bidders}
@@ -31,7 +34,7 @@ def ranking_report(
             {"criterion": key, "weight": weight, "effective_weight": weight / sum(weights.values())}
             for key, weight in weights.items()
         ],
-        "ranking": [_row(p) for p in placed],
+        "ranking": [_row(p, disputed.get(p.bidder.vendor_id, [])) for p in placed],
         "sensitivity": _sensitivity(
             analysis,
             names,
@@ -41,7 +44,7 @@ def ranking_report(
     }
 
 
-def _row(placed) -> dict:
+def _row(placed, disputed: list[str]) -> dict:
     bidder, scorecard = placed.bidder, placed.bidder.scorecard
     row = {
         "rank": placed.rank,
@@ -66,6 +69,7 @@ def _row(placed) -> dict:
             for c in scorecard.criteria
         ],
         "assessors": scorecard.assessors,
+        "disputed_indicators": sorted(set(disputed)),
     }
 
 

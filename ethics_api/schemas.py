@@ -380,6 +380,67 @@ class ScorecardSchema(ma.Schema):
     disagreements = fields.List(fields.Nested(DisagreementSchema))
     improvement_plan = fields.List(fields.Nested(StepSchema))
     valid_until = fields.AwareDateTime(metadata={"description": "Earliest expiry of those used"})
+    disputes = fields.List(
+        fields.Nested(lambda: OpenDisputeSchema()),
+        metadata={"description": "Open disputes the vendor filed against this scorecard"},
+    )
+    disputed_indicators = fields.List(fields.String())
+
+
+# --- disputes ----------------------------------------------------------------------------------
+
+
+class DisputeCreateSchema(StrictSchema):
+    indicator = _text(100, required=True, metadata={"description": "The disputed indicator"})
+    statement = Text(20_000, min_length=1, required=True, metadata={"description": "The reply"})
+    evidence = fields.List(
+        fields.Nested(EvidenceSchema), load_default=list, validate=validate.Length(max=50)
+    )
+    criteria_set = fields.String(
+        load_default=None,
+        validate=FullMatch(CRITERIA_REF, error="Must be key@version, e.g. ai-ethics@1."),
+        metadata={"description": "key@version of the scorecard; the default set when absent"},
+    )
+    procurement_id = fields.UUID(
+        load_default=None, metadata={"description": "The procurement's scorecard, if any"}
+    )
+
+
+class DisputeResolutionSchema(StrictSchema):
+    outcome = fields.String(
+        required=True,
+        validate=validate.OneOf(["upheld", "rejected"]),
+        metadata={"description": "upheld: a moderated assessment settles it; rejected: reasons"},
+    )
+    reasons = Text(20_000, min_length=1, required=True)
+    assessment_id = fields.UUID(
+        load_default=None,
+        metadata={"description": "When upheld: the moderated assessment that settles it"},
+    )
+
+
+class DisputeSchema(ma.Schema):
+    id = fields.String()
+    vendor_id = fields.String()
+    criteria_set = fields.String()
+    procurement_id = fields.String(allow_none=True)
+    indicator = fields.String()
+    statement = fields.String()
+    evidence = fields.List(fields.Nested(StoredEvidenceSchema))
+    status = fields.String(metadata={"description": "open, upheld or rejected"})
+    filed_by = fields.String()
+    filed_at = fields.AwareDateTime()
+    resolution = fields.String(allow_none=True)
+    resolved_by = fields.String(allow_none=True)
+    resolved_at = fields.AwareDateTime(allow_none=True)
+    moderated_assessment_id = fields.String(allow_none=True)
+
+
+class OpenDisputeSchema(ma.Schema):
+    id = fields.String()
+    indicator = fields.String()
+    filed_at = fields.AwareDateTime()
+    statement = fields.String()
 
 
 # --- criteria sets -----------------------------------------------------------------------------
@@ -563,6 +624,9 @@ class RankedBidderSchema(ma.Schema):
     needs_moderation = fields.Boolean()
     criteria = fields.List(fields.Nested(CriterionResultSchema))
     assessors = fields.List(fields.String())
+    disputed_indicators = fields.List(
+        fields.String(), metadata={"description": "Indicators under an open dispute"}
+    )
 
 
 class WorstRankSchema(ma.Schema):

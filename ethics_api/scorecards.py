@@ -37,9 +37,14 @@ def own_score(record: Assessment, criteria_set: CriteriaSet) -> scoring.Scorecar
     return scoring.score(criteria_set, [to_scoring(record)], record.submitted_at)
 
 
-def presented(vendor: Vendor, criteria_set: CriteriaSet, scorecard: scoring.Scorecard) -> dict:
-    """The scorecard with the vendor and the set it names, ready for any renderer."""
+def presented(
+    vendor: Vendor, criteria_set: CriteriaSet, scorecard: scoring.Scorecard, disputes=()
+) -> dict:
+    """The scorecard with the vendor, the set it names and the vendor's open disputes, ready
+    for any renderer."""
     return {
+        "disputes": list(disputes),
+        "disputed_indicators": sorted({d.indicator for d in disputes}),
         "vendor": vendor,
         "criteria_set": {
             "ref": criteria_set.ref,

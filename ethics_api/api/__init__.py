@@ -17,6 +17,7 @@ def register_blueprints(app: Flask, api: ProblemApi) -> None:
     from . import (
         assessments,
         criteria_sets,
+        disputes,
         health,
         procurements,
         scorecards,
@@ -30,7 +31,15 @@ def register_blueprints(app: Flask, api: ProblemApi) -> None:
         name = schema.__name__.removesuffix("Schema")
         api.spec.components.schema(name, component=schema.JSON_SCHEMA_EXTRA, schema=schema)
 
-    for module in (health, criteria_sets, vendors, assessments, scorecards, procurements):
+    for module in (
+        health,
+        criteria_sets,
+        vendors,
+        assessments,
+        scorecards,
+        procurements,
+        disputes,
+    ):
         api.register_blueprint(module.blp)
     strict_query.install(app, api)
 

@@ -12,6 +12,7 @@ from .. import procurements as rules
 from ..auth import READERS, allow, principal
 from ..criteria import CriteriaSet
 from ..db import session
+from ..disputes import open_disputes
 from ..exports import ranking_csv
 from ..models import Assessment, Bidder, Procurement, Vendor, utcnow
 from ..ranking_report import ranking_report
@@ -226,12 +227,14 @@ def _ranking(db, procurement: Procurement, as_of, final: bool = False) -> dict:
     criteria_set = criteria_set_of(procurement)
     weights = rules.weights_of(procurement, criteria_set)
     bidders = rules.bidders_with_scorecards(db, procurement, criteria_set, as_of)
+    disputes = open_disputes(db, [b.vendor_id for b in bidders], criteria_set, procurement.id)
+    disputed = {vendor: [d.indicator for d in found] for vendor, found in disputes.items()}
     return {
         "procurement_id": procurement.id,
         "ocid": procurement.ocid,
         "status": "closed" if final else procurement.status,
         "final": final,
-        **ranking_report(criteria_set, weights, bidders, as_of),
+        **ranking_report(criteria_set, weights, bidders, as_of, disputed),
     }
 
 

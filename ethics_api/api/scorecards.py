@@ -5,6 +5,7 @@ from flask_smorest import abort
 from .. import procurements as rules
 from ..auth import READERS, allow
 from ..db import session
+from ..disputes import open_disputes
 from ..models import Vendor, utcnow
 from ..schemas import ScorecardQuerySchema, ScorecardSchema
 from ..scorecards import presented, vendor_scorecard
@@ -32,7 +33,8 @@ def get_scorecard(query, vendor_id):
             scorecard = vendor_scorecard(session(), vendor, criteria_set, as_of)
         except NoCurrentAssessment as exc:
             abort(404, message=f"No scorecard: {exc}")
-        return presented(vendor, criteria_set, scorecard)
+        disputes = open_disputes(session(), [vendor.id], criteria_set, None)[vendor.id]
+        return presented(vendor, criteria_set, scorecard, disputes)
 
     procurement = procurement_named(query["procurement_id"], "query")
     blind.require_own_first(vendor.id, procurement.id, "the combined scorecard")
@@ -56,4 +58,5 @@ def get_scorecard(query, vendor_id):
         abort(
             404, message="No scorecard: the bidder has no current assessment in this procurement."
         )
-    return presented(vendor, criteria_set, found[0].scorecard)
+    disputes = open_disputes(session(), [vendor.id], criteria_set, procurement.id)[vendor.id]
+    return presented(vendor, criteria_set, found[0].scorecard, disputes)
