@@ -22,9 +22,9 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import auth, errors, fingerprints
+from . import auth, errors, fingerprints, ratelimit
 from .config import Defaults, from_environment
-from .criteria import CriteriaError, load_catalog
+from .criteria import load_catalog
 from .db import Database, close_session, finish_request
 
 
@@ -48,18 +48,19 @@ def create_app(config: Mapping | None = None) -> Flask:
     database = Database(app.config["DATABASE_URL"])
     try:
         fingerprints.verify(database.engine, catalog)
-    except CriteriaError:
-        database.dispose()
+        app.extensions["catalog"] = catalog
+        app.extensions["db"] = database
+        app.after_request(finish_request)
+        app.teardown_appcontext(close_session)
+
+        from .api import register_blueprints
+
+        api = errors.ProblemApi(app)
+        auth.install(app)  # before the body checks: who calls comes first
+        ratelimit.install(app, api)  # per key, after the caller is known
+        errors.register(app, api)
+        register_blueprints(app, api)
+    except Exception:
+        database.dispose()  # a service that does not start leaves no connection open
         raise
-    app.extensions["catalog"] = catalog
-    app.extensions["db"] = database
-    app.after_request(finish_request)
-    app.teardown_appcontext(close_session)
-
-    from .api import register_blueprints
-
-    api = errors.ProblemApi(app)
-    auth.install(app)  # before the body checks: who calls comes first
-    errors.register(app, api)
-    register_blueprints(app, api)
     return app

@@ -68,6 +68,7 @@ def to_scoring(record) -> Assessment:
         assessor=record.assessor,
         submitted_at=record.submitted_at,
         moderated=record.moderated,
+        supersedes=record.supersedes,
         answers=tuple(
             Answer(
                 indicator=a["indicator"],

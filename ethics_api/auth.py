@@ -8,6 +8,7 @@ whole key is stored. Every operation names the roles it allows; one without is d
 import datetime as dt
 import hashlib
 import logging
+import re
 import secrets
 from dataclasses import dataclass
 from functools import wraps
@@ -17,6 +18,7 @@ from flask_smorest import Blueprint, abort
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from . import audit
 from .models import ApiKey, Organisation, utcnow
 
 ROLES = ("admin", "buyer", "assessor", "moderator", "vendor", "auditor")
@@ -61,8 +63,9 @@ def new_key(
     role: str,
     vendor_id: str | None = None,
     expires_at: dt.datetime | None = None,
+    actor: str = "command line",
 ) -> tuple[ApiKey, str]:
-    """Create a key; the secret is returned once and never stored."""
+    """Create a key, recorded in the event log; the secret is returned once, never stored."""
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}; roles: {', '.join(ROLES)}")
     if (role == "vendor") != (vendor_id is not None):
@@ -80,6 +83,21 @@ def new_key(
     )
     session.add(key)
     session.flush()
+    audit.record(
+        session,
+        "api_key.created",
+        "api_key",
+        key.id,
+        {
+            "prefix": prefix,
+            "name": name,
+            "role": role,
+            "vendor_id": vendor_id,
+            "expires_at": expires_at.isoformat() if expires_at else None,
+        },
+        actor=actor,
+        organisation_id=organisation_id,
+    )
     return key, secret
 
 
@@ -90,6 +108,15 @@ def bootstrap(session: Session) -> str | None:
     organisation = Organisation(name="Default organisation")
     session.add(organisation)
     session.flush()
+    audit.record(
+        session,
+        "organisation.created",
+        "organisation",
+        organisation.id,
+        {"name": organisation.name},
+        actor="first start",
+        organisation_id=organisation.id,
+    )
     _, secret = new_key(session, organisation.id, "first admin", "admin")
     return secret
 
@@ -99,8 +126,9 @@ def principal() -> Principal:
 
 
 def _unauthorized(detail: str, presented: str | None = None) -> None:
-    # Never the secret: only the visible prefix, to tell which key was tried.
-    prefix = presented.split("_", 2)[1] if presented and presented.count("_") >= 2 else None
+    # Never the secret: only the visible prefix of something shaped like a key.
+    shaped = re.match(r"eth_([0-9a-f]{8})_", presented or "")
+    prefix = shaped[1] if shaped else None
     log.warning(
         "authentication failed from %s for %s %s (key prefix %s): %s",
         request.remote_addr,

@@ -50,6 +50,16 @@ def _upgrade(app, err: bool = False) -> None:
         )
 
 
+@contextmanager
+def _migrated(app) -> Iterator[None]:
+    """Commands that read the database need its schema: say so rather than crash."""
+    from . import migrate
+
+    if migrate.pending(app.extensions["db"].engine):
+        raise click.ClickException("the database is not migrated: run `ethics-api db upgrade`")
+    yield
+
+
 @click.group()
 def main() -> None:
     """Ethics scoring service for AI vendors in public procurement.
@@ -154,14 +164,30 @@ def keys_create(role, name, organisation, new_organisation, vendor_id, expires_i
 
     from sqlalchemy import select
 
+    from . import audit
     from .auth import new_key
     from .models import Organisation, Vendor, utcnow
 
-    with _app() as app, app.extensions["db"].transaction() as session:
-        if new_organisation:
+    if new_organisation is not None and organisation is not None:
+        raise click.ClickException("give --organisation or --new-organisation, not both")
+    if new_organisation is not None and not new_organisation.strip():
+        raise click.ClickException("--new-organisation needs a name")
+    if not name.strip():
+        raise click.ClickException("--name needs the holder's name")
+    with _app() as app, _migrated(app), app.extensions["db"].transaction() as session:
+        if new_organisation is not None:
             org = Organisation(name=new_organisation)
             session.add(org)
             session.flush()
+            audit.record(
+                session,
+                "organisation.created",
+                "organisation",
+                org.id,
+                {"name": org.name},
+                actor="command line",
+                organisation_id=org.id,
+            )
         elif organisation:
             org = session.get(Organisation, organisation)
         else:
@@ -187,14 +213,20 @@ def keys_list(organisation) -> None:
     """Every key: prefix, role, holder, organisation, expiry, revocation."""
     from sqlalchemy import select
 
-    from .models import ApiKey
+    from .models import ApiKey, utcnow
 
-    with _app() as app, app.extensions["db"].transaction() as session:
+    with _app() as app, _migrated(app), app.extensions["db"].transaction() as session:
         statement = select(ApiKey).order_by(ApiKey.organisation_id, ApiKey.created_at)
         if organisation:
             statement = statement.where(ApiKey.organisation_id == organisation)
+        now = utcnow()
         for key in session.scalars(statement):
-            state = "revoked" if key.revoked_at else "active"
+            if key.revoked_at:
+                state = "revoked"
+            elif key.expires_at and key.expires_at <= now:
+                state = "expired"
+            else:
+                state = "active"
             expires = key.expires_at.isoformat() if key.expires_at else "never"
             click.echo(
                 f"{key.prefix}  {key.role:9}  {state:7}  expires {expires}  "
@@ -208,12 +240,135 @@ def keys_revoke(prefix) -> None:
     """Revoke the key with this prefix (eth_xxxxxxxx); it stops working at once."""
     from sqlalchemy import select
 
+    from . import audit
     from .models import ApiKey, utcnow
 
-    with _app() as app, app.extensions["db"].transaction() as session:
+    with _app() as app, _migrated(app), app.extensions["db"].transaction() as session:
         key = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
         if key is None:
             raise click.ClickException(f"no key has the prefix {prefix}")
         if key.revoked_at is None:
             key.revoked_at = utcnow()
+            audit.record(
+                session,
+                "api_key.revoked",
+                "api_key",
+                key.id,
+                {"prefix": key.prefix},
+                actor="command line",
+                organisation_id=key.organisation_id,
+            )
         click.echo(f"revoked {key.prefix} ({key.role}, {key.name})")
+
+
+@main.group()
+def webhooks() -> None:
+    """Webhook messages: deliver the outbox."""
+
+
+@webhooks.command("run")
+@click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
+@click.option(
+    "--interval",
+    default=5.0,
+    show_default=True,
+    type=click.FloatRange(0, 3600, min_open=True),
+    help="Seconds to wait between rounds when nothing is due.",
+)
+def webhooks_run(once: bool, interval: float) -> None:
+    """Send due webhook messages, signed, retrying with backoff; stops on SIGTERM or Ctrl-C.
+
+    Retries: ETHICS_WEBHOOK_BACKOFF_SECONDS (10), ETHICS_WEBHOOK_BACKOFF_CAP_SECONDS (3600),
+    ETHICS_WEBHOOK_MAX_ATTEMPTS (8), ETHICS_WEBHOOK_TIMEOUT_SECONDS (10), and
+    ETHICS_WEBHOOK_BATCH_SIZE (100) messages per round.
+    """
+    from .delivery import Settings, run
+
+    with _app() as app, _migrated(app):
+        try:
+            settings = Settings.from_config(app.config)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+        run(app, once=once, interval=interval, echo=click.echo, settings=settings)
+
+
+@main.group("audit")
+def audit_group() -> None:
+    """The tamper-evident event log: verify it, take signed checkpoints."""
+
+
+@audit_group.command("verify")
+@click.option(
+    "--checkpoint",
+    "checkpoint_file",
+    type=click.File("r"),
+    help="A checkpoint (JSON) taken earlier: also detect truncation and rewritten history.",
+)
+@click.option(
+    "--public-key",
+    "public_key_file",
+    type=click.File("r"),
+    help="The signer's public key (PEM) to trust; by default the one in the checkpoint.",
+)
+def audit_verify(checkpoint_file, public_key_file) -> None:
+    """Recompute the whole chain; exit 1 and name the first bad event if any."""
+    import json
+
+    from . import audit
+
+    with _app() as app, _migrated(app), app.extensions["db"].transaction() as session:
+        if checkpoint_file is None:
+            result = audit.verify(session)
+        else:
+            signed = json.load(checkpoint_file)
+            public_key = public_key_file.read() if public_key_file else signed["public_key"]
+            result = audit.verify_against(session, signed, public_key)
+    if result.ok:
+        click.echo(f"ok: {result.size} events, head {result.head_hash}")
+        return
+    click.echo(f"FAILED at event {result.first_bad_seq}: {result.problem}", err=True)
+    sys.exit(1)
+
+
+@audit_group.command("checkpoint")
+@click.option(
+    "--key",
+    "key_file",
+    type=click.File("rb"),
+    envvar="ETHICS_AUDIT_SIGNING_KEY",
+    required=True,
+    help="Ed25519 private key (PEM); default: the file named by ETHICS_AUDIT_SIGNING_KEY.",
+)
+def audit_checkpoint(key_file) -> None:
+    """Print a signed checkpoint (size, head hash, time) for a third party to keep."""
+    import json
+
+    from . import audit
+
+    try:
+        private_key = audit.load_private_key(key_file.read())
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    with _app() as app, _migrated(app), app.extensions["db"].transaction() as session:
+        try:
+            signed = audit.checkpoint(session, private_key)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(json.dumps(signed, indent=2))
+
+
+@audit_group.command("keygen")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def audit_keygen(path: Path) -> None:
+    """Write a new Ed25519 signing key (PEM, readable by you only); print its public key."""
+    import os
+
+    from . import audit
+
+    if path.exists():
+        raise click.ClickException(f"{path} exists: it will not be overwritten")
+    pem = audit.new_private_key_pem()
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as out:
+        out.write(pem)
+    click.echo(audit.public_key_pem(audit.load_private_key(pem)), nl=False)

@@ -28,11 +28,22 @@ class Defaults:
     # Served by the app itself (see api/docs_assets.py): the docs work without internet.
     OPENAPI_SWAGGER_UI_URL = "/docs/assets/"
 
+    # Rate limits (ratelimit.py): requests per API key, and failed authentications (401s) per
+    # client address; a rate such as "300 per minute", or "off". The counts live in the
+    # storage: memory:// counts in each gunicorn worker, redis://host:6379/0 shares them.
+    # Not RATELIMIT_*: those are Flask-Limiter's own settings, which it reads itself.
+    RATE_LIMIT_DEFAULT: str = "300 per minute"
+    RATE_LIMIT_FAILED_AUTH: str = "20 per minute"
+    RATE_LIMIT_STORAGE_URI: str = "memory://"
+
 
 ENVIRONMENT_SETTINGS = {
     "ETHICS_DATABASE_URL": "DATABASE_URL",
     "ETHICS_CRITERIA_DIR": "CRITERIA_DIR",
     "ETHICS_DEFAULT_CRITERIA_SET": "DEFAULT_CRITERIA_SET",
+    "ETHICS_RATELIMIT_DEFAULT": "RATE_LIMIT_DEFAULT",
+    "ETHICS_RATELIMIT_FAILED_AUTH": "RATE_LIMIT_FAILED_AUTH",
+    "ETHICS_RATELIMIT_STORAGE_URI": "RATE_LIMIT_STORAGE_URI",
 }
 
 

@@ -10,6 +10,7 @@ import datetime as dt
 from flask import Flask, url_for
 from sqlalchemy import select
 
+from . import audit
 from .answers import answer_errors
 from .criteria import CriteriaSet
 from .fingerprints import record_use
@@ -128,8 +129,13 @@ def load_demo(app: Flask) -> list[str]:
                 )
                 session.add(vendor)
                 session.flush()
+                _log(session, "vendor.created", "vendor", vendor.id, {"name": vendor.name})
                 for evaluator, assessor in enumerate(EVALUATORS):
-                    session.add(_assessment(criteria_set, vendor, assessor, spec, evaluator))
+                    record = _assessment(criteria_set, vendor, assessor, spec, evaluator)
+                    session.add(record)
+                    session.flush()
+                    change = {"vendor_id": vendor.id, "assessor": assessor}
+                    _log(session, "assessment.submitted", "assessment", record.id, change)
                 record_use(session, criteria_set)
                 status = "created"
             else:
@@ -168,8 +174,26 @@ def _procurement(session, organisation_id, criteria_set, vendors) -> tuple[Procu
     )
     session.add(procurement)
     session.flush()
-    session.add_all(Bidder(procurement_id=procurement.id, vendor_id=v.id) for v in vendors)
+    _log(session, "procurement.created", "procurement", procurement.id, {"ocid": DEMO_OCID})
+    for vendor in vendors:
+        session.add(Bidder(procurement_id=procurement.id, vendor_id=vendor.id))
+        _log(session, "bidder.added", "procurement", procurement.id, {"vendor_id": vendor.id})
     return procurement, "created"
+
+
+def _log(session, action: str, object_type: str, object_id: str, change: dict) -> None:
+    organisation_id = session.scalar(
+        select(Organisation.id).order_by(Organisation.created_at).limit(1)
+    )
+    audit.record(
+        session,
+        action,
+        object_type,
+        object_id,
+        change,
+        actor="command line (demo)",
+        organisation_id=organisation_id,
+    )
 
 
 def _assessment(criteria_set, vendor, assessor, spec, evaluator) -> Assessment:

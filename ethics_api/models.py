@@ -187,6 +187,8 @@ class Assessment(Base):
     # The answers exactly as submitted (levels, N/A, rationale, evidence).
     answers: Mapped[list] = mapped_column(Document)
     submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # A correction is a new assessment naming the one it replaces; both stay readable.
+    supersedes: Mapped[str | None] = mapped_column(ForeignKey("assessments.id"), index=True)
 
     @property
     def criteria_set(self) -> str:
@@ -209,7 +211,9 @@ class IdempotencyRecord(Base):
 
     __tablename__ = "idempotency_records"
 
-    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"))
+    # Keys are the client's: one API key's retries never replay another key's response.
+    api_key_id: Mapped[str] = mapped_column(ForeignKey("api_keys.id"), primary_key=True)
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     request_sha256: Mapped[str] = mapped_column(String(64))
     status: Mapped[int] = mapped_column(Integer)
@@ -293,3 +297,28 @@ class WebhookAttempt(Base):
     status_code: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text)
     duration_ms: Mapped[int] = mapped_column(Integer)
+
+
+class Event(Base):
+    """One entry of the append-only, hash-chained log of every state change.
+
+    The database refuses UPDATE and DELETE on this table (triggers); `audit.verify` recomputes
+    the chain and signed checkpoints pin its head, so a rewritten history is detected.
+    """
+
+    __tablename__ = "events"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    organisation_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    actor: Mapped[str] = mapped_column(String(300))
+    action: Mapped[str] = mapped_column(String(100))
+    object_type: Mapped[str] = mapped_column(String(50))
+    object_id: Mapped[str] = mapped_column(String(200))
+    change_sha256: Mapped[str] = mapped_column(String(64))
+    # Canonical JSON text, so the digest can be recomputed from the very bytes hashed.
+    change: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+    __table_args__ = (Index("ix_events_object", "object_type", "object_id"),)

@@ -222,6 +222,13 @@ class AssessmentCreateSchema(StrictSchema):
     )
     answers = fields.List(fields.Nested(AnswerSchema), required=True)
     summary = Text(20_000, load_default=None)
+    supersedes = fields.UUID(
+        load_default=None,
+        metadata={
+            "description": "Correct an earlier assessment of the same vendor, set and scope: "
+            "both stay readable, the earlier one no longer counts"
+        },
+    )
 
 
 class KnockoutSchema(ma.Schema):
@@ -251,6 +258,7 @@ class AssessmentSchema(ma.Schema):
         fields.Nested(StoredAnswerSchema), metadata={"description": "Exactly as submitted"}
     )
     submitted_at = fields.AwareDateTime()
+    supersedes = fields.String(allow_none=True)
     score = fields.Nested(
         OwnScoreSchema,
         metadata={"description": "This assessment's own score, alone, when it was submitted"},
@@ -441,6 +449,68 @@ class OpenDisputeSchema(ma.Schema):
     indicator = fields.String()
     filed_at = fields.AwareDateTime()
     statement = fields.String()
+
+
+class HistoryEntrySchema(ma.Schema):
+    as_of = fields.AwareDateTime()
+    assessment_id = fields.String()
+    reason = fields.String(metadata={"description": "Why the scorecard moved"})
+    total = Rounded()
+    change = Rounded(allow_none=True, metadata={"description": "Points gained (or lost)"})
+    grade = fields.String()
+    eligible = fields.Boolean()
+    knockouts = fields.List(fields.Nested(KnockoutSchema))
+
+
+class ScorecardHistorySchema(ma.Schema):
+    vendor = fields.Nested(VendorRefSchema)
+    criteria_set = fields.Nested(CriteriaRefSchema)
+    procurement_id = fields.String(allow_none=True)
+    history = fields.List(fields.Nested(HistoryEntrySchema))
+
+
+class HistoryQuerySchema(ma.Schema):
+    criteria_set = fields.String(
+        validate=FullMatch(CRITERIA_REF, error="Must be key@version, e.g. ai-ethics@1."),
+        metadata={"description": "key@version; the default set when absent"},
+    )
+    procurement_id = fields.UUID(metadata={"description": "The history within this procurement"})
+
+
+# --- the event log -------------------------------------------------------------------------------
+
+
+class AuditQuerySchema(ma.Schema):
+    object_type = fields.String(
+        validate=validate.OneOf(
+            ["vendor", "assessment", "procurement", "dispute", "webhook", "api_key", "organisation"]
+        )
+    )
+    object_id = Text(200, min_length=1)
+    actor = Text(300, min_length=1, metadata={"description": "Part of the actor, e.g. a prefix"})
+    since = fields.AwareDateTime(metadata={"description": "From this time (inclusive)"})
+    until = fields.AwareDateTime(metadata={"description": "Before this time"})
+
+
+class EventSchema(ma.Schema):
+    seq = fields.Integer()
+    occurred_at = fields.AwareDateTime()
+    actor = fields.String()
+    action = fields.String()
+    object_type = fields.String()
+    object_id = fields.String()
+    change = fields.Raw(attribute="change_document", metadata={"description": "What changed"})
+    change_sha256 = fields.String()
+    prev_hash = fields.String()
+    hash = fields.String()
+
+
+class VerificationSchema(ma.Schema):
+    ok = fields.Boolean()
+    size = fields.Integer(metadata={"description": "Events checked"})
+    head_hash = fields.String(allow_none=True)
+    first_bad_seq = fields.Integer(allow_none=True)
+    problem = fields.String(allow_none=True)
 
 
 # --- criteria sets -----------------------------------------------------------------------------
@@ -738,3 +808,106 @@ class BidderSummarySchema(ma.Schema):
     knockouts = fields.List(fields.Nested(SummaryKnockoutSchema))
     criteria = fields.List(fields.Nested(SummaryCriterionSchema))
     rationales = fields.List(fields.Nested(RationaleSchema))
+
+
+# --- webhooks ----------------------------------------------------------------------------------
+
+# A Standard Webhooks secret: `whsec_` and the standard base64 (padded) of 24 to 64 random bytes,
+# spelled out so that the document states exactly what is accepted.
+_B64_QUAD = "[A-Za-z0-9+/]{4}"
+WEBHOOK_SECRET = (
+    f"whsec_(?:(?:{_B64_QUAD}){{8,21}}(?:[A-Za-z0-9+/]{{2}}==)?"
+    f"|(?:{_B64_QUAD}){{8,20}}[A-Za-z0-9+/]{{3}}=)"
+)
+
+
+def _webhook_events(**kwargs) -> fields.List:
+    from .webhooks import EVENTS
+
+    return fields.List(
+        fields.String(validate=validate.OneOf(EVENTS)),
+        validate=validate.Length(min=1),
+        metadata={"description": "The events to receive, each once", "uniqueItems": True},
+        **kwargs,
+    )
+
+
+class WebhookCreateSchema(StrictSchema):
+    url = WebUrl(
+        2000,
+        required=True,
+        metadata={
+            "description": "Where messages are POSTed",
+            "example": "https://buyer.example/hooks",
+        },
+    )
+    events = _webhook_events(required=True)
+    secret = fields.String(
+        validate=FullMatch(WEBHOOK_SECRET, error="Must be whsec_ and the base64 of 24-64 bytes."),
+        metadata={
+            "description": "The signing secret (Standard Webhooks); generated when absent. "
+            "Shown in the creation response only",
+        },
+    )
+
+    @validates_schema
+    def events_once(self, data, **kwargs):
+        events = data.get("events") or []
+        if len(set(events)) != len(events):
+            raise ma.ValidationError("Name each event once.", field_name="events")
+
+
+class WebhookSchema(ma.Schema):
+    id = fields.String()
+    url = fields.String()
+    events = fields.List(fields.String())
+    active = fields.Boolean(metadata={"description": "false once deleted; its log is kept"})
+    created_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
+
+
+class WebhookCreatedSchema(WebhookSchema):
+    secret = fields.String(
+        metadata={
+            "description": "whsec_...: verify the webhook-signature of every message with it. "
+            "Shown only in this response; keep it"
+        }
+    )
+
+
+class WebhookAttemptSchema(ma.Schema):
+    attempted_at = fields.AwareDateTime()
+    status_code = fields.Integer(
+        allow_none=True, metadata={"description": "The receiver's HTTP status; null: no answer"}
+    )
+    error = fields.String(
+        allow_none=True, metadata={"description": "Why it failed: a status or a network error"}
+    )
+    duration_ms = fields.Integer()
+
+
+class WebhookDeliverySchema(ma.Schema):
+    id = fields.String()
+    message_id = fields.String(metadata={"description": "The webhook-id header, every attempt"})
+    event = fields.String()
+    status = fields.String(metadata={"description": "pending, delivered or failed"})
+    attempts = fields.Integer(metadata={"description": "Attempts made so far"})
+    created_at = fields.AwareDateTime()
+    next_attempt_at = fields.AwareDateTime(
+        allow_none=True, metadata={"description": "When it is tried next; null once settled"}
+    )
+    delivered_at = fields.AwareDateTime(allow_none=True)
+    payload = fields.Dict(metadata={"description": "The message body: type, timestamp, data"})
+    attempt_log = fields.List(
+        fields.Nested(WebhookAttemptSchema), metadata={"description": "Every attempt, oldest first"}
+    )
+
+    @ma.post_dump
+    def settled_has_no_next_attempt(self, data, **kwargs):
+        if data.get("status") != "pending":
+            data["next_attempt_at"] = None
+        return data
+
+
+class WebhookDeliveryQuerySchema(ma.Schema):
+    status = fields.String(validate=validate.OneOf(["pending", "delivered", "failed"]))

@@ -32,6 +32,43 @@ def vendor_scorecard(
     return scoring.score(criteria_set, vendor_assessments(session, vendor.id, criteria_set), as_of)
 
 
+def history(
+    criteria_set: CriteriaSet, assessments: list[scoring.Assessment], weights=None
+) -> list[dict]:
+    """After each assessment, in order of submission, the scorecard's total, grade and
+    eligibility, kept where they moved, with the assessment that moved them."""
+    entries: list[dict] = []
+    last = None
+    for assessment in sorted(assessments, key=lambda a: (a.submitted_at, a.id)):
+        try:
+            card = scoring.score(criteria_set, assessments, assessment.submitted_at, weights)
+        except scoring.NoCurrentAssessment:
+            continue
+        state = (card.total, card.grade, card.eligible)
+        if state == last:
+            continue
+        if assessment.supersedes:
+            why = f"{assessment.assessor} corrected assessment {assessment.supersedes}"
+        elif assessment.moderated:
+            why = f"{assessment.assessor} submitted a moderated assessment, used alone"
+        else:
+            why = f"{assessment.assessor} submitted an assessment"
+        entries.append(
+            {
+                "as_of": assessment.submitted_at,
+                "assessment_id": assessment.id,
+                "reason": why,
+                "total": card.total,
+                "change": None if last is None else card.total - last[0],
+                "grade": card.grade,
+                "eligible": card.eligible,
+                "knockouts": card.knockouts,
+            }
+        )
+        last = state
+    return entries
+
+
 def own_score(record: Assessment, criteria_set: CriteriaSet) -> scoring.Scorecard:
     """An assessment scored alone, as of its submission."""
     return scoring.score(criteria_set, [to_scoring(record)], record.submitted_at)

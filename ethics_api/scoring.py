@@ -67,6 +67,7 @@ class Assessment:
     submitted_at: dt.datetime
     answers: tuple[Answer, ...]
     moderated: bool = False
+    supersedes: str | None = None  # the id of the assessment this one corrects
 
     def expires_at(self, criteria_set: CriteriaSet) -> dt.datetime:
         return self.submitted_at + dt.timedelta(days=criteria_set.validity_days)
@@ -196,10 +197,12 @@ def current_assessments(
 ) -> tuple[Assessment, ...]:
     """The assessments a scorecard on `as_of` rests on.
 
-    Only those made against this very set version, submitted at or before `as_of` and not
-    expired count. The latest moderated one, if any, is used alone; otherwise each assessor's
-    latest one.
+    Only those made against this very set version, submitted at or before `as_of`, not
+    expired and not superseded by a correction submitted by then count. The latest moderated
+    one, if any, is used alone; otherwise each assessor's latest one.
     """
+    assessments = list(assessments)
+    corrected = {a.supersedes for a in assessments if a.supersedes and a.submitted_at <= as_of}
     candidates = sorted(
         (
             a
@@ -207,6 +210,7 @@ def current_assessments(
             if a.criteria_ref == criteria_set.ref
             and a.submitted_at <= as_of
             and a.expires_at(criteria_set) >= as_of
+            and a.id not in corrected
         ),
         key=lambda a: (a.submitted_at, a.id),
     )

@@ -1,4 +1,8 @@
-"""The `ethics-api` command: criteria check, db upgrade, demo, and refusing changed criteria.
+"""The `ethics-api` command: criteria check, db upgrade, demo, API keys, and refusing changed
+criteria.
+
+The first start on an empty database creates an organisation and its admin key, and prints the
+key once; the tests read it from there, as an operator would, to call the API.
 
 Each test gets its own fresh database: a SQLite file under tmp_path, or (when
 ETHICS_TEST_DATABASE_URL is set) a new PostgreSQL schema, dropped afterwards, that the
@@ -6,31 +10,41 @@ connection reaches through its search_path. The command is configured only throu
 ETHICS_* environment variables, as in production.
 """
 
+import datetime as dt
+import hashlib
 import os
+import re
 import shutil
 import socket
 import subprocess
 import sys
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import func, inspect, make_url, select, text
+from sqlalchemy import func, inspect, make_url, select, text, update
 
 import ethics_api
 from ethics_api import create_app, migrate
+from ethics_api.auth import ROLES, WWW_AUTHENTICATE
 from ethics_api.cli import main
 from ethics_api.criteria import CriteriaError, load_catalog, load_file
 from ethics_api.db import make_engine
 from ethics_api.demo import VENDORS, answers_for
-from ethics_api.models import Assessment, Base
+from ethics_api.models import ApiKey, Assessment, Base, Organisation
 
-from conftest import PROJECT_CRITERIA, TEST_CRITERIA, postgres_url
+from conftest import PROJECT_CRITERIA, TEST_CRITERIA, client_with_key, postgres_url
 
 # Every table of the models, plus Alembic's own.
 TABLES = {*Base.metadata.tables, "alembic_version"}
 MINI = TEST_CRITERIA / "mini-1.yaml"
+PROBLEM_JSON = "application/problem+json"
+KEY = re.compile(r"eth_[0-9a-f]{8}_[A-Za-z0-9_-]{43}")
+FIRST_START = "First start: created the organisation 'Default organisation' and its admin key."
+# Roles that may create vendors through the API; the others get 403.
+VENDOR_CREATORS = {"admin", "buyer"}
 
 
 def ethics_api_command() -> str:
@@ -125,6 +139,100 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def first_start(output: str) -> tuple[str, list[str]]:
+    """The admin key a first start printed, and the lines the command printed after the block.
+
+    The block comes first and once, and the key stands on a line of its own, indented.
+    """
+    assert output.count(FIRST_START) == 1, output
+    lines = output.splitlines()
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    assert lines and lines[0] == FIRST_START, output
+    own_lines = [
+        line.strip() for line in lines if line[:1].isspace() and KEY.fullmatch(line.strip())
+    ]
+    assert len(own_lines) == 1, output
+    key = own_lines[0]
+    assert set(KEY.findall(output)) == {key}, "a first start prints one key, no other"
+    # The block ends with the last line naming the key; the command's own lines follow.
+    last = max(index for index, line in enumerate(lines) if key in line)
+    rest = lines[last + 1 :]
+    while rest and not rest[0].strip():
+        rest.pop(0)
+    return key, rest
+
+
+def assert_no_first_start(*outputs: str) -> None:
+    for output in outputs:
+        assert FIRST_START not in output, output
+        assert not KEY.search(output), output
+
+
+@contextmanager
+def api(database_url: str, criteria_dir: Path = TEST_CRITERIA):
+    """The app on the database, built as the service builds it; its connections closed after."""
+    app = create_app({"TESTING": True, "DATABASE_URL": database_url, "CRITERIA_DIR": criteria_dir})
+    try:
+        yield app
+    finally:
+        app.extensions["db"].dispose()
+
+
+def assert_unauthorized(response, detail: str) -> None:
+    assert response.status_code == 401, response.json
+    assert response.mimetype == PROBLEM_JSON
+    assert response.headers["WWW-Authenticate"] == WWW_AUTHENTICATE
+    assert response.json["status"] == 401
+    assert detail in response.json["detail"]
+
+
+def assert_key_works(database_url: str, key: str) -> None:
+    """The key lists vendors; no key, another scheme or a wrong key gets a 401."""
+    with api(database_url) as app:
+        response = client_with_key(app, key).get("/v1/vendors")
+        assert response.status_code == 200, response.json
+        assert_unauthorized(client_with_key(app, None).get("/v1/vendors"), "Send an API key")
+        wrong = key[:-4] + ("AAAA" if not key.endswith("AAAA") else "BBBB")
+        assert_unauthorized(client_with_key(app, wrong).get("/v1/vendors"), "not valid")
+        basic = app.test_client().get("/v1/vendors", headers={"Authorization": f"Basic {key}"})
+        assert_unauthorized(basic, "Bearer scheme")
+
+
+def rows(database_url: str, model) -> list[dict]:
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return [dict(row) for row in connection.execute(select(model)).mappings()]
+    finally:
+        engine.dispose()
+
+
+def every_value(database_url: str) -> list[str]:
+    """Every value of every row of every table, as text."""
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return [
+                str(value)
+                for table in Base.metadata.sorted_tables
+                for row in connection.execute(select(table))
+                for value in row
+            ]
+    finally:
+        engine.dispose()
+
+
+def key_row(database_url: str, prefix: str) -> dict:
+    (row,) = [row for row in rows(database_url, ApiKey) if row["prefix"] == prefix]
+    return row
+
+
+def organisations(database_url: str) -> dict[str, str]:
+    """Organisation names by id."""
+    return {row["id"]: row["name"] for row in rows(database_url, Organisation)}
 
 
 # --- criteria check ------------------------------------------------------------------------------
@@ -279,14 +387,61 @@ def test_db_upgrade_does_not_print_the_database_password(fresh_db):
     assert "***" in result.stdout
 
 
+# --- the first start ------------------------------------------------------------------------------
+
+
+def command_lines_are_right(command: str, lines: list[str], status: str) -> None:
+    """What the command itself says, besides any first-start block."""
+    if command == "db upgrade":
+        assert len(lines) == 1, lines
+        assert lines[0].startswith("Database ") and lines[0].endswith(" is current."), lines
+    else:
+        assert len(lines) == len(VENDORS) + 1, lines
+        assert all(line.startswith(f"{status} ") for line in lines), lines
+        assert all("scorecard: /v1/vendors/" in line for line in lines[:-1]), lines
+        assert "ranking: /v1/procurements/" in lines[-1], lines
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("db upgrade", "db upgrade"),
+        ("demo", "demo"),
+        ("db upgrade", "demo"),
+        ("demo", "db upgrade"),
+    ],
+    ids=["upgrade-upgrade", "demo-demo", "upgrade-demo", "demo-upgrade"],
+)
+def test_first_start_prints_the_admin_key_once(fresh_db, first, second):
+    before = invoke(*first.split(), database_url=fresh_db)
+    assert before.exit_code == 0, before.output
+    key, lines = first_start(before.stdout)
+    command_lines_are_right(first, lines, "created")
+    assert_no_first_start(before.stderr)  # on stdout only, for db upgrade and demo
+
+    after = invoke(*second.split(), database_url=fresh_db)
+    assert after.exit_code == 0, after.output
+    assert_no_first_start(after.stdout, after.stderr)
+    loaded_by_first = "created" if first == "db upgrade" else "already loaded"
+    command_lines_are_right(second, after.stdout.splitlines(), loaded_by_first)
+
+    # One organisation, one admin key: the one printed, of which only the digest is kept.
+    assert list(organisations(fresh_db).values()) == ["Default organisation"]
+    (stored,) = rows(fresh_db, ApiKey)
+    assert stored["role"] == "admin"
+    assert key.startswith(f"{stored['prefix']}_")
+    assert stored["secret_sha256"] == hashlib.sha256(key.encode()).hexdigest()
+    assert (stored["expires_at"], stored["revoked_at"], stored["vendor_id"]) == (None, None, None)
+    assert_key_works(fresh_db, key)
+
+
 # --- demo ----------------------------------------------------------------------------------------
 
 
-def scorecards(database_url: str, criteria_dir: Path) -> dict[str, dict]:
+def scorecards(database_url: str, criteria_dir: Path, key: str) -> dict[str, dict]:
     """Every vendor's scorecard by profile, through the API's own test client."""
-    app = create_app({"TESTING": True, "DATABASE_URL": database_url, "CRITERIA_DIR": criteria_dir})
-    try:
-        client = app.test_client()
+    with api(database_url, criteria_dir) as app:
+        client = client_with_key(app, key)
         vendors = client.get("/v1/vendors").json
         profiles = {spec["name"]: spec["profile"] for spec in VENDORS}
         cards = {}
@@ -295,8 +450,6 @@ def scorecards(database_url: str, criteria_dir: Path) -> dict[str, dict]:
             assert response.status_code == 200, response.json
             cards[profiles[vendor["name"]]] = response.json
         return cards
-    finally:
-        app.extensions["db"].dispose()
 
 
 @pytest.mark.parametrize(
@@ -305,12 +458,17 @@ def scorecards(database_url: str, criteria_dir: Path) -> dict[str, dict]:
 def test_demo_loads_three_vendors_once(fresh_db, criteria_dir):
     first = invoke("demo", database_url=fresh_db, criteria_dir=criteria_dir)
     assert first.exit_code == 0, first.output
-    lines = first.stdout.splitlines()
-    assert lines and all(line.startswith("created ") for line in lines), lines
+    key, lines = first_start(first.stdout)
+    # Then a line per vendor, and one for the procurement they bid in.
+    assert len(lines) == len(VENDORS) + 1, lines
+    assert all(line.startswith("created ") for line in lines), lines
     vendor_lines = [line for line in lines if "scorecard: /v1/vendors/" in line]
-    assert len(vendor_lines) == 3
+    assert vendor_lines == lines[:3]
+    assert "ranking: /v1/procurements/" in lines[3]
+    assert lines[3].split("  ")[-1].strip().startswith("Procurement ")
     loaded = counts(fresh_db)
     assert (loaded["vendors"], loaded["assessments"], loaded["criteria_versions"]) == (3, 6, 1)
+    assert (loaded["procurements"], loaded["bidders"]) == (1, 3)
 
     engine = make_engine(fresh_db)
     try:
@@ -324,13 +482,14 @@ def test_demo_loads_three_vendors_once(fresh_db, criteria_dir):
 
     second = invoke("demo", database_url=fresh_db, criteria_dir=criteria_dir)
     assert second.exit_code == 0, second.output
+    assert_no_first_start(second.stdout, second.stderr)
     again = second.stdout.splitlines()
     assert [line.split("  ")[0] for line in again] == ["already loaded"] * len(lines)
     # The same links, and not one row more in any table.
     assert [line.split()[-1] for line in again] == [line.split()[-1] for line in lines]
     assert counts(fresh_db) == loaded
 
-    cards = scorecards(fresh_db, criteria_dir)
+    cards = scorecards(fresh_db, criteria_dir, key)
     default_set = load_catalog(criteria_dir).default
     assert set(cards) == {"strong", "knockout", "disputed"}
 
@@ -353,13 +512,365 @@ def test_demo_loads_three_vendors_once(fresh_db, criteria_dir):
         assert card["criteria_set"]["sha256"] == default_set.sha256
 
 
+# --- keys ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def started(fresh_db):
+    """A database after its first start: (its URL, the admin key printed)."""
+    result = invoke("db", "upgrade", database_url=fresh_db)
+    assert result.exit_code == 0, result.output
+    key, _lines = first_start(result.stdout)
+    return fresh_db, key
+
+
+def create_key(database_url: str, *options: str) -> tuple[str, str, str]:
+    """`keys create` with these options: (prefix, secret, the line describing the key)."""
+    result = invoke("keys", "create", *options, database_url=database_url)
+    assert result.exit_code == 0, result.output
+    described, secret_line = result.stdout.splitlines()
+    prefix = re.fullmatch(r"key (eth_[0-9a-f]{8}) \(.*", described).group(1)
+    assert secret_line.startswith("secret (shown once): ")
+    secret = secret_line.removeprefix("secret (shown once): ")
+    assert KEY.fullmatch(secret), secret
+    assert secret.startswith(f"{prefix}_")
+    assert secret.split("_", 2)[2] not in described  # the secret part is printed once only
+    return prefix, secret, described
+
+
+def refused(database_url: str, *options: str):
+    """`keys create` with these options fails, says why on stderr, and changes nothing."""
+    before = counts(database_url)
+    result = invoke("keys", "create", *options, database_url=database_url)
+    assert result.exit_code != 0, result.output
+    assert result.stdout == ""
+    assert_no_first_start(result.stderr)
+    assert counts(database_url) == before
+    return result.stderr
+
+
+def new_vendor(client, name: str) -> str:
+    response = client.post("/v1/vendors", json={"name": name})
+    assert response.status_code == 201, response.json
+    return response.json["id"]
+
+
+def only_organisation(database_url: str) -> str:
+    (organisation_id,) = organisations(database_url)
+    return organisation_id
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_keys_create_for_each_role(started, role):
+    database_url, admin_key = started
+    organisation_id = only_organisation(database_url)
+    with api(database_url) as app:
+        admin = client_with_key(app, admin_key)
+        own = new_vendor(admin, "Own Vendor Ltd")
+        other = new_vendor(admin, "Other Vendor Ltd")
+        options = ["--role", role, "--name", f"{role.title()} Holder"]
+        if role == "vendor":
+            options += ["--vendor", own]
+
+        prefix, secret, described = create_key(database_url, *options)
+
+        assert described == (
+            f"key {prefix} ({role}) for {role.title()} Holder "
+            f"in Default organisation ({organisation_id})"
+        )
+        stored = key_row(database_url, prefix)
+        assert stored["role"] == role
+        assert stored["name"] == f"{role.title()} Holder"
+        assert stored["organisation_id"] == organisation_id
+        assert stored["vendor_id"] == (own if role == "vendor" else None)
+        assert (stored["expires_at"], stored["revoked_at"]) == (None, None)
+        assert stored["secret_sha256"] == hashlib.sha256(secret.encode()).hexdigest()
+
+        # The key works at once, with the role it was given.
+        client = client_with_key(app, secret)
+        listed = client.get("/v1/vendors")
+        assert listed.status_code == 200, listed.json
+        ids = [vendor["id"] for vendor in listed.json]
+        assert ids == ([own] if role == "vendor" else [other, own])
+        assert client.get(f"/v1/vendors/{own}").status_code == 200
+        other_status = client.get(f"/v1/vendors/{other}").status_code
+        assert other_status == (404 if role == "vendor" else 200)
+        created = client.post("/v1/vendors", json={"name": f"Made by {role}"})
+        assert created.status_code == (201 if role in VENDOR_CREATORS else 403), created.json
+
+
+def test_vendor_key_needs_a_vendor_of_its_own_organisation(started):
+    database_url, admin_key = started
+    first = only_organisation(database_url)
+    _prefix, other_admin, described = create_key(
+        database_url, "--role", "admin", "--name", "Other admin", "--new-organisation", "Other"
+    )
+    second = described.rsplit("(", 1)[1].rstrip(")")
+    with api(database_url) as app:
+        own = new_vendor(client_with_key(app, admin_key), "Own Vendor Ltd")
+        foreign = new_vendor(client_with_key(app, other_admin), "Foreign Vendor Ltd")
+    missing = str(uuid.uuid4())
+
+    message = refused(database_url, "--role", "vendor", "--name", "No vendor")
+    assert "Error: a vendor key is bound to exactly one vendor" in message
+    message = refused(database_url, "--role", "vendor", "--name", "Ghost", "--vendor", missing)
+    assert f"Error: no vendor {missing} in organisation {first}" in message
+    message = refused(database_url, "--role", "vendor", "--name", "Foreign", "--vendor", foreign)
+    assert f"Error: no vendor {foreign} in organisation {first}" in message
+    message = refused(
+        database_url,
+        *("--role", "vendor", "--name", "Crossed", "--vendor", own, "--organisation", second),
+    )
+    assert f"Error: no vendor {own} in organisation {second}" in message
+    # Refused before anything is written: not even the new organisation.
+    message = refused(
+        database_url,
+        *("--role", "vendor", "--name", "New", "--vendor", own, "--new-organisation", "Third"),
+    )
+    assert f"Error: no vendor {own} in organisation " in message
+    assert sorted(organisations(database_url).values()) == ["Default organisation", "Other"]
+
+    # Each organisation's own vendor is fine.
+    create_key(database_url, "--role", "vendor", "--name", "Own", "--vendor", own)
+    create_key(
+        database_url,
+        *("--role", "vendor", "--name", "Foreign", "--vendor", foreign, "--organisation", second),
+    )
+
+
+@pytest.mark.parametrize("role", [role for role in ROLES if role != "vendor"])
+def test_vendor_option_is_refused_for_other_roles(started, role):
+    database_url, admin_key = started
+    with api(database_url) as app:
+        vendor = new_vendor(client_with_key(app, admin_key), "Vendor Ltd")
+    message = refused(database_url, "--role", role, "--name", "Someone", "--vendor", vendor)
+    assert "only a vendor key is" in message
+    assert message.startswith("Error: ")
+
+
+def test_unknown_organisation_or_role_is_refused(started):
+    database_url, _admin_key = started
+    missing = str(uuid.uuid4())
+    message = refused(database_url, "--role", "buyer", "--name", "B", "--organisation", missing)
+    assert "Error: no such organisation" in message
+    message = refused(database_url, "--role", "superuser", "--name", "S")
+    assert "'superuser' is not one of" in message
+
+
+def test_new_organisation_cannot_see_the_first_ones_vendors(started):
+    database_url, admin_key = started
+    first = only_organisation(database_url)
+    prefix, other_admin, described = create_key(
+        database_url, "--role", "admin", "--name", "Other admin", "--new-organisation", "Other"
+    )
+    second = described.rsplit("(", 1)[1].rstrip(")")
+    assert described == f"key {prefix} (admin) for Other admin in Other ({second})"
+    assert organisations(database_url) == {first: "Default organisation", second: "Other"}
+    assert key_row(database_url, prefix)["organisation_id"] == second
+    # A buyer of the new organisation, named by id.
+    _buyer_prefix, other_buyer, _ = create_key(
+        database_url, "--role", "buyer", "--name", "Other buyer", "--organisation", second
+    )
+
+    with api(database_url) as app:
+        admin = client_with_key(app, admin_key)
+        mine = new_vendor(admin, "First Organisation's Vendor Ltd")
+        for key in (other_admin, other_buyer):
+            client = client_with_key(app, key)
+            listed = client.get("/v1/vendors")
+            assert listed.status_code == 200, listed.json
+            assert listed.json == []
+            assert client.get(f"/v1/vendors/{mine}").status_code == 404
+            assert client.get(f"/v1/vendors/{mine}/scorecard").status_code == 404
+            assert client.get("/v1/vendors", query_string={"q": "First"}).json == []
+
+        theirs = new_vendor(client_with_key(app, other_buyer), "Second Organisation's Vendor Ltd")
+        assert [v["id"] for v in client_with_key(app, other_admin).get("/v1/vendors").json] == [
+            theirs
+        ]
+        # And the other way round.
+        assert [v["id"] for v in admin.get("/v1/vendors").json] == [mine]
+        assert admin.get(f"/v1/vendors/{theirs}").status_code == 404
+
+
+def parse_list(output: str) -> dict[str, dict]:
+    """`keys list` lines by prefix."""
+    listed = {}
+    for line in output.splitlines():
+        prefix, role, state, expires, when, org, organisation_id, *name = line.split()
+        assert (expires, org) == ("expires", "org"), line
+        listed[prefix] = {
+            "role": role,
+            "state": state,
+            "expires": when,
+            "organisation": organisation_id,
+            "name": " ".join(name),
+        }
+    return listed
+
+
+def test_keys_list_shows_prefix_role_and_state_never_the_secret(started):
+    database_url, admin_key = started
+    first = only_organisation(database_url)
+    buyer, buyer_secret, _ = create_key(database_url, "--role", "buyer", "--name", "A buyer")
+    auditor, auditor_secret, _ = create_key(
+        database_url, "--role", "auditor", "--name", "An auditor"
+    )
+    other, other_secret, described = create_key(
+        database_url, "--role", "admin", "--name", "Other admin", "--new-organisation", "Other"
+    )
+    second = described.rsplit("(", 1)[1].rstrip(")")
+    assert invoke("keys", "revoke", auditor, database_url=database_url).exit_code == 0
+
+    result = invoke("keys", "list", database_url=database_url)
+    assert result.exit_code == 0, result.output
+    admin = admin_key[:12]
+    assert parse_list(result.stdout) == {
+        admin: {
+            "role": "admin",
+            "state": "active",
+            "expires": "never",
+            "organisation": first,
+            "name": "first admin",
+        },
+        buyer: {
+            "role": "buyer",
+            "state": "active",
+            "expires": "never",
+            "organisation": first,
+            "name": "A buyer",
+        },
+        auditor: {
+            "role": "auditor",
+            "state": "revoked",
+            "expires": "never",
+            "organisation": first,
+            "name": "An auditor",
+        },
+        other: {
+            "role": "admin",
+            "state": "active",
+            "expires": "never",
+            "organisation": second,
+            "name": "Other admin",
+        },
+    }
+    secrets = [admin_key, buyer_secret, auditor_secret, other_secret]
+    for secret in secrets:
+        assert secret.rsplit("_", 1)[1] not in result.output
+    assert not KEY.search(result.output)
+
+    only_second = invoke("keys", "list", "--organisation", second, database_url=database_url)
+    assert only_second.exit_code == 0, only_second.output
+    assert list(parse_list(only_second.stdout)) == [other]
+    only_first = invoke("keys", "list", "--organisation", first, database_url=database_url)
+    assert sorted(parse_list(only_first.stdout)) == sorted([admin, buyer, auditor])
+
+
+def test_keys_revoke_shuts_the_key_out_at_once(started):
+    database_url, admin_key = started
+    prefix, secret, _ = create_key(database_url, "--role", "buyer", "--name", "Leaving buyer")
+    with api(database_url) as app:
+        client = client_with_key(app, secret)
+        assert client.get("/v1/vendors").status_code == 200
+
+        result = invoke("keys", "revoke", prefix, database_url=database_url)
+        assert result.exit_code == 0, result.output
+        assert result.stdout == f"revoked {prefix} (buyer, Leaving buyer)\n"
+
+        # The same running app, no restart: the next request is refused.
+        assert_unauthorized(client.get("/v1/vendors"), "revoked")
+        assert_unauthorized(client.post("/v1/vendors", json={"name": "Too late"}), "revoked")
+        assert client_with_key(app, admin_key).get("/v1/vendors").status_code == 200
+    revoked_at = key_row(database_url, prefix)["revoked_at"]
+    assert revoked_at is not None
+
+    # Revoking again changes nothing; an unknown prefix is an error.
+    again = invoke("keys", "revoke", prefix, database_url=database_url)
+    assert again.exit_code == 0, again.output
+    assert key_row(database_url, prefix)["revoked_at"] == revoked_at
+    unknown = invoke("keys", "revoke", "eth_00000000", database_url=database_url)
+    assert unknown.exit_code != 0
+    assert "Error: no key has the prefix eth_00000000" in unknown.stderr
+    assert counts(database_url)["vendors"] == 0
+
+
+def test_keys_create_with_an_expiry(started):
+    database_url, _admin_key = started
+    before = dt.datetime.now(dt.UTC)
+    prefix, secret, _ = create_key(
+        database_url, "--role", "buyer", "--name", "Temporary", "--expires-in-days", "30"
+    )
+    after = dt.datetime.now(dt.UTC)
+    expires_at = key_row(database_url, prefix)["expires_at"]
+    assert expires_at is not None
+    assert before + dt.timedelta(days=30) <= expires_at <= after + dt.timedelta(days=30)
+
+    listed = parse_list(invoke("keys", "list", database_url=database_url).stdout)
+    assert dt.datetime.fromisoformat(listed[prefix]["expires"]) == expires_at
+    assert listed[prefix]["state"] == "active"
+
+    with api(database_url) as app:
+        client = client_with_key(app, secret)
+        assert client.get("/v1/vendors").status_code == 200
+        # Once the day has come, the key is refused.
+        engine = make_engine(database_url)
+        try:
+            with engine.begin() as connection:
+                connection.execute(
+                    update(ApiKey.__table__)
+                    .where(ApiKey.__table__.c.prefix == prefix)
+                    .values(expires_at=dt.datetime.now(dt.UTC))
+                )
+        finally:
+            engine.dispose()
+        assert_unauthorized(client.get("/v1/vendors"), "expired")
+
+    # At least a day; a zero or negative expiry is a usage error, and writes nothing.
+    for days in ("0", "-1"):
+        message = refused(
+            database_url, "--role", "buyer", "--name", "Never", "--expires-in-days", days
+        )
+        assert "--expires-in-days" in message
+
+
+def test_only_the_digest_of_a_secret_is_stored(started):
+    database_url, admin_key = started
+    with api(database_url) as app:
+        vendor = new_vendor(client_with_key(app, admin_key), "Vendor Ltd")
+    secrets = {admin_key[:12]: admin_key}
+    for role in ROLES:
+        options = ["--role", role, "--name", f"{role} key"]
+        options += ["--vendor", vendor] if role == "vendor" else []
+        prefix, secret, _ = create_key(database_url, *options)
+        secrets[prefix] = secret
+    create_key(database_url, "--role", "buyer", "--name", "later", "--expires-in-days", "1")
+
+    stored = {row["prefix"]: row for row in rows(database_url, ApiKey)}
+    assert set(secrets) <= set(stored)
+    values = every_value(database_url)
+    for prefix, secret in secrets.items():
+        row = stored[prefix]
+        assert row["secret_sha256"] == hashlib.sha256(secret.encode()).hexdigest()
+        random_part = secret.removeprefix(f"{prefix}_")
+        # Not in the key's row, nor anywhere else in the database.
+        assert not any(random_part in str(value) for value in row.values())
+        assert not any(random_part in value for value in values)
+    if make_url(database_url).get_backend_name() == "sqlite":
+        # Nor in the file's bytes (free pages, the write-ahead log).
+        path = Path(make_url(database_url).database)
+        raw = b"".join(p.read_bytes() for p in path.parent.glob(f"{path.name}*"))
+        assert raw
+        for secret in secrets.values():
+            assert secret.rsplit("_", 1)[1].encode() not in raw
+
+
 # --- a criteria file changed after it was used for scoring -------------------------------------
 
 
-def submit_through_api(database_url: str, criteria_dir: Path) -> None:
-    app = create_app({"TESTING": True, "DATABASE_URL": database_url, "CRITERIA_DIR": criteria_dir})
-    try:
-        client = app.test_client()
+def submit_through_api(database_url: str, criteria_dir: Path, key: str) -> None:
+    with api(database_url, criteria_dir) as app:
+        client = client_with_key(app, key)
         vendor = client.post("/v1/vendors", json={"name": "Fingerprint Ltd"})
         assert vendor.status_code == 201, vendor.json
         criteria_set = app.extensions["catalog"].default
@@ -372,8 +883,6 @@ def submit_through_api(database_url: str, criteria_dir: Path) -> None:
             },
         )
         assert assessment.status_code == 201, assessment.json
-    finally:
-        app.extensions["db"].dispose()
 
 
 @pytest.fixture(params=["demo", "api"])
@@ -386,12 +895,14 @@ def changed_criteria(request, fresh_db, tmp_path):
     criteria_dir.mkdir()
     copy = criteria_dir / "mini-1.yaml"
     shutil.copy(MINI, copy)
-    assert invoke("db", "upgrade", database_url=fresh_db, criteria_dir=criteria_dir).exit_code == 0
+    upgraded = invoke("db", "upgrade", database_url=fresh_db, criteria_dir=criteria_dir)
+    assert upgraded.exit_code == 0, upgraded.output
+    admin_key, _lines = first_start(upgraded.stdout)
     if request.param == "demo":
         result = invoke("demo", database_url=fresh_db, criteria_dir=criteria_dir)
         assert result.exit_code == 0, result.output
     else:
-        submit_through_api(fresh_db, criteria_dir)
+        submit_through_api(fresh_db, criteria_dir, admin_key)
     recorded = load_file(copy).sha256
     source = MINI.read_text()
     assert source.count("weight: 3\n") == 1
@@ -476,3 +987,4 @@ def test_restoring_the_file_lets_the_service_start_again(changed_criteria):
     shutil.copy(MINI, criteria_dir / "mini-1.yaml")
     result = invoke("db", "upgrade", database_url=database_url, criteria_dir=criteria_dir)
     assert result.exit_code == 0, result.output
+    assert_no_first_start(result.stdout, result.stderr)  # not a first start: keys exist

@@ -5,9 +5,10 @@ checks on every response: status codes, media types, headers, bodies, and that v
 are accepted and invalid ones refused.
 """
 
+import zlib
+
 import pytest
 import schemathesis
-from hypothesis import strategies as st
 
 from payloads import answers, assessment, vendor
 
@@ -19,7 +20,9 @@ seeded: dict[str, str] = {}
 
 
 @pytest.fixture
-def api_schema(app):
+def api_schema(make_app):
+    app = make_app(RATE_LIMIT_DEFAULT="off")  # the contract is tested here, not the throttle
+    seeded["key"] = app.config["ADMIN_KEY"]
     client = app.test_client()
     vendor_url = client.post("/v1/vendors", json=vendor()).headers["Location"]
     created = client.post(f"{vendor_url}/assessments", json=assessment(answers=answers(p1=0)))
@@ -48,15 +51,7 @@ def filter_body(context, body):
     return not _has_whole_float(body)
 
 
-@schemathesis.hook
-def flatmap_path_parameters(context, path_parameters):
-    known = {k: v for k, v in seeded.items() if k in (path_parameters or {})}
-    if not known:
-        return st.just(path_parameters)
-    return st.sampled_from([path_parameters, {**path_parameters, **known}])
-
-
-# Rules the service enforces that no JSON Schema can state, by the start of the problem's
+# Rules the service enforces that no JSON Schema can state, by a phrase of the problem's
 # detail. A schema-valid request refused for one of these reasons, and only these, is right.
 BEYOND_THE_DOCUMENT = (
     "The answers do not fit",  # every indicator of the named set answered exactly once
@@ -67,6 +62,11 @@ BEYOND_THE_DOCUMENT = (
     "The weights do not fit",  # a weight for every criterion of the named set, and no other
     "The procurement is",  # lifecycle: e.g. assessments only while it is evaluating (409)
     "No vendor has the id",  # a bidder must be an existing vendor
+    "This Idempotency-Key was already used",  # a retry must repeat the first request
+    "Name the assessor",  # required from admin keys only: it depends on the caller's role
+    "has no indicator",  # a disputed indicator must be one of the named set
+    "to dispute",  # a vendor disputes only a scorecard it has
+    "is not a bidder",
 )
 CROSS_FIELD_RULES = {"Must not be before effective_date."}  # JSON Schema cannot compare dates
 
@@ -76,12 +76,30 @@ def filter_failure(context, failure, case, response):
     if failure.code != "ST202" or response.status_code not in (409, 412, 422):
         return True
     problem = response.json()
-    if problem.get("detail", "").startswith(BEYOND_THE_DOCUMENT):
+    if any(phrase in problem.get("detail", "") for phrase in BEYOND_THE_DOCUMENT):
         return False
     messages = {m for error in problem.get("errors", []) for m in error["messages"]}
     return not messages or not messages <= CROSS_FIELD_RULES
 
 
+@schemathesis.auth()
+class AdminKey:
+    """An admin key reaches every operation. Given as schemathesis auth, so that its checks
+    can also send requests without it, or with a wrong one, and expect a 401."""
+
+    def get(self, case, context):
+        return seeded["key"]
+
+    def set(self, case, data, context):
+        case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
+
+
 @schema.parametrize()
 def test_every_operation_keeps_the_contract(case):
+    # Changing the case (not the call) lets schemathesis re-check what is valid about it.
+    # Half the cases (chosen by their content, so runs repeat) name the seeded rows.
+    path = case.path_parameters or {}
+    known = {k: v for k, v in seeded.items() if k in path}
+    if known and zlib.crc32(repr(sorted(path.items())).encode()) % 2:
+        case.path_parameters = {**path, **known}
     case.call_and_validate()

@@ -2,12 +2,15 @@
 
 The database starts empty: that the API answers at all proves `serve` migrated it first, and a
 vendor created through one connection and read back through several others proves the workers
-share it. Only the standard library speaks HTTP here.
+share it. On that first start `serve` creates the first organisation and its admin key and
+prints the key once on stderr; the tests read it from there, as an operator would, and send it.
+Only the standard library speaks HTTP here.
 """
 
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -16,6 +19,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -25,6 +30,10 @@ from conftest import TEST_CRITERIA
 START_TIMEOUT = 20  # seconds for gunicorn to answer /healthz
 STOP_TIMEOUT = 20  # seconds for a graceful stop after SIGTERM
 PROBLEM_JSON = "application/problem+json"
+KEY = re.compile(r"eth_[0-9a-f]{8}_[A-Za-z0-9_-]{43}")
+FIRST_START = "First start: created the organisation 'Default organisation' and its admin key."
+WWW_AUTHENTICATE = 'Bearer realm="ethics-api"'
+ADMIN = object()  # send the server's admin key
 
 
 def ethics_api_command() -> str:
@@ -42,30 +51,61 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, port: int, log: Path):
+    def __init__(self, port: int, folder: Path, name: str = "serve"):
         self.host = "127.0.0.1"
         self.port = port
         self.base = f"http://{self.host}:{port}"
-        self.log = log
+        # stdout (gunicorn's access log) and stderr (everything else) apart, to tell which
+        # one the admin key is printed on.
+        self.stdout = folder / f"{name}.out"
+        self.stderr = folder / f"{name}.err"
+        self.admin_key: str | None = None
 
-    def request(self, method: str, path: str, body: bytes | None = None, headers=None):
-        """(status, headers, body bytes), on a new connection every time."""
+    def request(self, method: str, path: str, body: bytes | None = None, headers=None, key=ADMIN):
+        """(status, headers, body bytes), on a new connection every time.
+
+        Sends the admin key unless told another (`key`) or none (key=None).
+        """
+        headers = dict(headers or {})
+        key = self.admin_key if key is ADMIN else key
+        if key is not None:
+            headers["Authorization"] = f"Bearer {key}"
         connection = http.client.HTTPConnection(self.host, self.port, timeout=30)
         try:
-            connection.request(method, path, body=body, headers=headers or {})
+            connection.request(method, path, body=body, headers=headers)
             response = connection.getresponse()
             return response.status, response.headers, response.read()
         finally:
             connection.close()
 
-    def json(self, method: str, path: str, document=None):
+    def json(self, method: str, path: str, document=None, key=ADMIN):
         body = None if document is None else json.dumps(document).encode()
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
-        status, response_headers, data = self.request(method, path, body, headers)
+        status, response_headers, data = self.request(method, path, body, headers, key)
         return status, response_headers, json.loads(data) if data else None
 
+    def stdout_text(self) -> str:
+        return self.stdout.read_text(errors="replace")
+
+    def stderr_text(self) -> str:
+        return self.stderr.read_text(errors="replace")
+
     def log_text(self) -> str:
-        return self.log.read_text(errors="replace")
+        return f"--- stderr\n{self.stderr_text()}--- stdout\n{self.stdout_text()}"
+
+
+def printed_admin_key(text: str) -> str:
+    """The admin key in a first start's block: once, first, the key on its own indented line."""
+    assert text.count(FIRST_START) == 1, text
+    lines = text.splitlines()
+    start = lines.index(FIRST_START)
+    own_lines = [
+        line.strip() for line in lines[start:] if line[:1].isspace() and KEY.fullmatch(line.strip())
+    ]
+    assert len(own_lines) == 1, text
+    (key,) = own_lines
+    assert set(KEY.findall(text)) == {key}, text
+    return key
 
 
 def wait_until_up(server: Server, process: subprocess.Popen) -> None:
@@ -96,34 +136,48 @@ def stop(process: subprocess.Popen) -> None:
             process.wait()
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("serve")
-    database = folder / "ethics.db"
+@contextmanager
+def serving(folder: Path, name: str, workers: int) -> Iterator[Server]:
+    """`ethics-api serve` on the SQLite file in `folder`, until the block ends."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ETHICS_", "GUNICORN_"))}
-    env["ETHICS_DATABASE_URL"] = f"sqlite:///{database}"
+    env["ETHICS_DATABASE_URL"] = f"sqlite:///{folder / 'ethics.db'}"
     env["ETHICS_CRITERIA_DIR"] = str(TEST_CRITERIA)
-    log = folder / "serve.log"
-    with log.open("wb") as output:
+    running = Server(port, folder, name)
+    command = [ethics_api_command(), "serve", "--bind", f"127.0.0.1:{port}"]
+    with running.stdout.open("wb") as stdout, running.stderr.open("wb") as stderr:
         process = subprocess.Popen(
-            [ethics_api_command(), "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
+            [*command, "--workers", str(workers)],
             env=env,
             cwd=folder,
             stdin=subprocess.DEVNULL,
-            stdout=output,
-            stderr=subprocess.STDOUT,
+            stdout=stdout,
+            stderr=stderr,
             start_new_session=True,  # its own process group, so the workers stop with it
         )
     try:
-        running = Server(port, log)
         wait_until_up(running, process)
         yield running
     finally:
         stop(process)
-    log_text = log.read_text(errors="replace")
+    log_text = running.log_text()
     assert process.returncode == 0, f"serve did not stop cleanly:\n{log_text}"
     assert "Traceback" not in log_text, log_text
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("serve")
+    with serving(folder, "serve", workers=2) as running:
+        # The first start printed the admin key on stderr, before serving.
+        running.admin_key = printed_admin_key(running.stderr_text())
+        yield running
+    # Never the key anywhere else: not in the access log, not in later log lines.
+    secret = running.admin_key.rsplit("_", 1)[1]
+    assert secret not in running.stdout_text()
+    stderr = running.stderr_text()
+    block_end = stderr.index(f"Serving on http://127.0.0.1:{running.port}")
+    assert secret not in stderr[block_end:]
 
 
 def test_serve_migrated_on_start_and_logs_where(server):
@@ -133,15 +187,25 @@ def test_serve_migrated_on_start_and_logs_where(server):
     assert log.count("Booting worker") >= 2
 
 
+def test_serve_printed_the_admin_key_once_on_stderr(server):
+    stderr = server.stderr_text()
+    assert stderr.count(FIRST_START) == 1
+    # Before the database line and serving: it is part of the start, not of a request.
+    assert stderr.index(FIRST_START) < stderr.index("is current.") < stderr.index("Serving on")
+    assert FIRST_START not in server.stdout_text()
+    assert not KEY.search(server.stdout_text())
+
+
 def test_healthz(server):
-    status, headers, body = server.json("GET", "/healthz")
+    # Probes need no key.
+    status, headers, body = server.json("GET", "/healthz", key=None)
     assert headers.get_content_type() == "application/json"
     assert status == 200
     assert body == {"status": "ok"}
 
 
 def test_readyz(server):
-    status, _headers, body = server.json("GET", "/readyz")
+    status, _headers, body = server.json("GET", "/readyz", key=None)
     assert status == 200, body
     assert body == {"status": "ready"}
 
@@ -160,6 +224,62 @@ def test_created_vendor_is_read_back_by_every_worker(server):
         assert status == 200, read
         assert read["id"] == created["id"]
         assert read["name"] == "Gunicorn Analytics Ltd"
+
+
+def assert_unauthorized(status, headers, body, detail: str) -> None:
+    assert status == 401, body
+    assert headers.get_content_type() == PROBLEM_JSON
+    assert headers["WWW-Authenticate"] == WWW_AUTHENTICATE
+    problem = json.loads(body)
+    assert problem["status"] == 401
+    assert problem["title"] == "Unauthorized"
+    assert detail in problem["detail"]
+
+
+def test_a_request_without_a_key_is_401(server):
+    assert_unauthorized(*server.request("GET", "/v1/vendors", key=None), "Send an API key")
+    # Who calls is checked before the body is read: not even a broken one gets further.
+    assert_unauthorized(
+        *server.request(
+            "POST", "/v1/vendors", b"{not json", {"Content-Type": "application/json"}, key=None
+        ),
+        "Send an API key",
+    )
+    # Another scheme is no key either.
+    basic = {"Authorization": f"Basic {server.admin_key}"}
+    assert_unauthorized(*server.request("GET", "/v1/vendors", None, basic, key=None), "Bearer")
+
+
+def test_a_wrong_key_is_401_and_not_logged(server):
+    prefix = server.admin_key.rsplit("_", 1)[0]
+    wrong = f"{prefix}_{'A' * 43}"
+    assert wrong != server.admin_key
+    assert_unauthorized(*server.request("GET", "/v1/vendors", key=wrong), "not valid")
+    assert_unauthorized(*server.request("GET", "/v1/vendors", key="eth_nonsense"), "not valid")
+    # The refusal is logged with the visible prefix, never the secret that was tried.
+    assert "A" * 43 not in server.log_text()
+
+
+def test_docs_and_the_openapi_document_need_no_key(server):
+    status, headers, spec = server.json("GET", "/openapi.json", key=None)
+    assert status == 200, spec
+    assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    status, headers, page = server.request("GET", "/docs", key=None)
+    assert status == 200, page[:500]
+    assert headers.get_content_type() == "text/html"
+
+
+def test_a_later_start_prints_no_key_and_keeps_the_first(server):
+    """A second `serve` on the same database (the first still running) creates nothing."""
+    folder = server.stderr.parent
+    with serving(folder, "restart", workers=1) as again:
+        stderr = again.stderr_text()
+        assert "is current." in stderr
+        assert FIRST_START not in stderr
+        assert not KEY.search(stderr + again.stdout_text())
+        status, _headers, vendors = again.json("GET", "/v1/vendors", key=server.admin_key)
+        assert status == 200, vendors
+        assert_unauthorized(*again.request("GET", "/v1/vendors", key=None), "Send an API key")
 
 
 def test_unknown_path_is_problem_json_404(server):

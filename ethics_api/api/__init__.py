@@ -16,6 +16,7 @@ class Blueprint(SmorestBlueprint):
 def register_blueprints(app: Flask, api: ProblemApi) -> None:
     from . import (
         assessments,
+        audit,
         criteria_sets,
         disputes,
         health,
@@ -23,6 +24,7 @@ def register_blueprints(app: Flask, api: ProblemApi) -> None:
         scorecards,
         strict_query,
         vendors,
+        webhooks,
     )
 
     # Rules across fields that JSON Schema can state go into the document too, so clients
@@ -39,6 +41,8 @@ def register_blueprints(app: Flask, api: ProblemApi) -> None:
         scorecards,
         procurements,
         disputes,
+        webhooks,
+        audit,
     ):
         api.register_blueprint(module.blp)
     strict_query.install(app, api)

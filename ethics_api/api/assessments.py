@@ -18,7 +18,7 @@ from ..scorecards import own_score, vendor_scorecard
 from ..scoring import NoCurrentAssessment, round_half_away
 from ..webhooks import emit
 from . import Blueprint, blind
-from .common import LOCATION_HEADER, get_or_404, page_of, visible
+from .common import LOCATION_HEADER, get_or_404, log_change, page_of, visible
 from .idempotency import idempotent
 
 blp = Blueprint("assessments", __name__, url_prefix="/v1", description="Assessments")
@@ -63,6 +63,37 @@ def assessor_named(payload: dict) -> str:
     if payload["assessor"] not in (None, caller.name):
         abort(403, message=f"You assess under your own name, {caller.name}.")
     return caller.name
+
+
+def corrected_assessment(assessment_id, vendor, criteria_set, procurement) -> str | None:
+    """The assessment a correction supersedes: same vendor, set and scope, not yet corrected,
+    and an assessor's own (moderators and admins may correct anyone's); 422 / 409 otherwise."""
+    if assessment_id is None:
+        return None
+    db = session()
+    # Locked: of two simultaneous corrections of one assessment, the second sees the first.
+    original = db.get(Assessment, str(assessment_id), with_for_update=True)
+    procurement_id = procurement.id if procurement else None
+    if (
+        original is None
+        or not visible(original)
+        or original.vendor_id != vendor.id
+        or original.criteria_set != criteria_set.ref
+        or original.procurement_id != procurement_id
+    ):
+        abort(
+            422,
+            message="A correction supersedes an assessment of the same vendor, criteria set "
+            "and procurement.",
+            errors=[{"pointer": "/supersedes", "location": "json", "messages": ["Not found."]}],
+        )
+    caller = principal()
+    if caller.role == "assessor" and original.assessor != caller.name:
+        abort(403, message="An assessor corrects only their own assessments.")
+    already = db.scalar(select(Assessment.id).where(Assessment.supersedes == original.id))
+    if already is not None:
+        abort(409, message=f"The assessment was already corrected by {already}.")
+    return original.id
 
 
 def procurement_named(procurement_id: uuid.UUID, location: str, lock: bool = False) -> Procurement:
@@ -119,6 +150,7 @@ def submit_assessment(payload, vendor_id):
     errors = answer_errors(criteria_set, payload["answers"])
     if errors:
         abort(422, message=f"The answers do not fit {criteria_set.ref}.", errors=errors)
+    corrected = corrected_assessment(payload["supersedes"], vendor, criteria_set, procurement)
     record = Assessment(
         organisation_id=vendor.organisation_id,
         vendor_id=vendor.id,
@@ -129,6 +161,7 @@ def submit_assessment(payload, vendor_id):
         procurement_id=procurement.id if procurement else None,
         moderated=payload["moderated"],
         summary=payload["summary"],
+        supersedes=corrected,
         # Stored exactly as sent: validation above refused anything it would have altered.
         answers=request.get_json()["answers"],
     )
@@ -139,6 +172,18 @@ def submit_assessment(payload, vendor_id):
     db.flush()
     after = scorecard_in_scope(db, vendor, criteria_set, procurement)
     announce(db, record, vendor, before, after)
+    log_change(
+        "assessment.submitted",
+        "assessment",
+        record.id,
+        {
+            **request.get_json(),
+            "vendor_id": vendor.id,
+            "assessor": assessor,
+            "criteria_set": criteria_set.ref,
+            "criteria_sha256": criteria_set.sha256,
+        },
+    )
     location = url_for("assessments.get_assessment", assessment_id=uuid.UUID(record.id))
     return with_score(record), 201, {"Location": location}
 

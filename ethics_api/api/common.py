@@ -7,6 +7,7 @@ from flask_smorest import abort
 from sqlalchemy import Select, func, select, update
 from werkzeug.datastructures import ETags
 
+from .. import audit
 from ..auth import principal
 from ..db import session
 from ..models import Vendor, utcnow
@@ -18,7 +19,7 @@ IF_MATCH_PARAMETER = {
     "name": "If-Match",
     "required": True,
     "description": "The ETag last read; 412 when the resource changed since, 428 when absent",
-    "schema": {"type": "string"},
+    "schema": {"type": "string", "minLength": 1},
 }
 _ETAG = re.compile(r"^v([1-9][0-9]{0,17})$")
 
@@ -55,6 +56,20 @@ def page_of(statement: Select, pagination_parameters) -> list:
     ).all()
 
 
+def log_change(action: str, object_type: str, object_id: str, change: dict) -> None:
+    """Record the request's change in the event log, in the request's transaction."""
+    caller = principal()
+    audit.record(
+        session(),
+        action,
+        object_type,
+        object_id,
+        change,
+        actor=f"key {caller.key_prefix} ({caller.role}: {caller.name})",
+        organisation_id=caller.organisation_id,
+    )
+
+
 def etag_of(row) -> str:
     return f'"v{row.revision}"'
 
@@ -83,7 +98,7 @@ def update_if_match(row, values: dict, *conditions) -> None:
 
 def revisions_matched(if_match: ETags) -> list[int] | None:
     """The revisions an If-Match header accepts; None for `*`. 428 when the header is absent."""
-    if not if_match:
+    if "If-Match" not in request.headers:
         abort(428, message="Send If-Match with the ETag from your last GET of this resource.")
     if if_match.star_tag:
         return None

@@ -14,12 +14,12 @@ from sqlalchemy import select
 
 from ..auth import READERS, allow, principal
 from ..db import session
-from ..models import Assessment, Dispute, Vendor, utcnow
+from ..models import Assessment, Bidder, Dispute, Vendor, utcnow
 from ..schemas import DisputeCreateSchema, DisputeResolutionSchema, DisputeSchema
 from ..webhooks import emit
 from . import Blueprint
 from .assessments import criteria_set_named, procurement_named
-from .common import LOCATION_HEADER, get_or_404, page_of
+from .common import LOCATION_HEADER, get_or_404, log_change, page_of
 from .idempotency import idempotent
 
 blp = Blueprint("disputes", __name__, url_prefix="/v1", description="Vendors' right of reply")
@@ -51,6 +51,24 @@ def open_dispute(payload, vendor_id):
     criteria_set = criteria_set_named(
         payload["criteria_set"] or (procurement.criteria_set if procurement else None)
     )
+    if procurement is not None and session().get(Bidder, (procurement.id, vendor.id)) is None:
+        abort(
+            422,
+            message="The vendor is not a bidder in this procurement.",
+            errors=[{"pointer": "/procurement_id", "location": "json", "messages": ["Not bid."]}],
+        )
+    assessed = session().scalar(
+        select(Assessment.id).where(
+            Assessment.vendor_id == vendor.id,
+            Assessment.criteria_key == criteria_set.key,
+            Assessment.criteria_version == criteria_set.version,
+            Assessment.procurement_id == procurement.id
+            if procurement
+            else Assessment.procurement_id.is_(None),
+        )
+    )
+    if assessed is None:
+        abort(409, message=f"The vendor has no assessment against {criteria_set.ref} to dispute.")
     if payload["indicator"] not in {i.key for i in criteria_set.indicators}:
         abort(
             422,
@@ -72,6 +90,9 @@ def open_dispute(payload, vendor_id):
     db.add(dispute)
     db.flush()
     emit(db, dispute.organisation_id, "dispute.opened", _event(dispute))
+    log_change(
+        "dispute.opened", "dispute", dispute.id, {**request.get_json(), "vendor_id": vendor.id}
+    )
     location = url_for("disputes.get_dispute", dispute_id=uuid.UUID(dispute.id))
     return dispute, 201, {"Location": location}
 
@@ -128,6 +149,7 @@ def resolve_dispute(payload, dispute_id):
     dispute.revision += 1
     db.flush()
     emit(db, dispute.organisation_id, "dispute.resolved", _event(dispute))
+    log_change("dispute.resolved", "dispute", dispute.id, request.get_json())
     return dispute
 
 

@@ -4,7 +4,7 @@ The first successful response to a key is stored in the same transaction as what
 and replayed for any later request with that key and the same body; the same key with another
 body is 422. Requests with one key are serialised (PostgreSQL: an advisory lock held until the
 transaction ends; SQLite: writes already hold the database's write lock), so simultaneous
-retries yield one row and identical responses.
+retries yield one row and identical responses. Keys belong to the API key that sent them.
 """
 
 import hashlib
@@ -31,10 +31,10 @@ PARAMETER = {
 }
 
 
-def _lock(organisation_id: str, key: str) -> None:
+def _lock(api_key_id: str, key: str) -> None:
     db = session()
     if db.get_bind().dialect.name == "postgresql":
-        digest = hashlib.sha256(f"{organisation_id}:{key}".encode()).digest()
+        digest = hashlib.sha256(f"{api_key_id}:{key}".encode()).digest()
         db.execute(
             text("SELECT pg_advisory_xact_lock(:lock)"),
             {"lock": int.from_bytes(digest[:8], "big", signed=True)},
@@ -55,10 +55,10 @@ def idempotent(view):
             return view(*args, **kwargs)
         if not 1 <= len(key) <= 200 or not all("!" <= c <= "~" for c in key):
             abort(400, message=f"{HEADER} must be 1 to 200 visible ASCII characters.")
-        organisation_id = principal().organisation_id
-        _lock(organisation_id, key)
+        caller = principal()
+        _lock(caller.key_id, key)
         fingerprint = _fingerprint()
-        record = session().get(IdempotencyRecord, (organisation_id, key))
+        record = session().get(IdempotencyRecord, (caller.key_id, key))
         if record is not None:
             if record.request_sha256 != fingerprint:
                 abort(422, message=f"This {HEADER} was already used with a different request.")
@@ -70,7 +70,8 @@ def idempotent(view):
             kept = {h: response.headers[h] for h in REPLAYED_HEADERS if h in response.headers}
             session().add(
                 IdempotencyRecord(
-                    organisation_id=organisation_id,
+                    organisation_id=caller.organisation_id,
+                    api_key_id=caller.key_id,
                     key=key,
                     request_sha256=fingerprint,
                     status=response.status_code,

@@ -7,7 +7,7 @@ from flask_smorest import abort
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from .. import ocds
+from .. import audit, ocds
 from .. import procurements as rules
 from ..auth import READERS, allow, principal
 from ..criteria import CriteriaSet
@@ -37,6 +37,7 @@ from .common import (
     LOCATION_HEADER,
     etag_of,
     get_or_404,
+    log_change,
     page_of,
     revisions_matched,
     update_if_match,
@@ -100,6 +101,7 @@ def create_procurement(payload):
     except IntegrityError:
         db.rollback()
         abort(409, message=f"A procurement with ocid {payload['ocid']} exists.")
+    log_change("procurement.created", "procurement", procurement.id, request.get_json())
     location = url_for("procurements.get_procurement", procurement_id=uuid.UUID(procurement.id))
     return procurement, 201, {"Location": location, "ETag": etag_of(procurement)}
 
@@ -145,7 +147,10 @@ def update_procurement(changes, procurement_id):
     db = session()
     # Locked, so that no assessment or bidder slips in while the ranking is frozen.
     procurement = get_or_404(Procurement, procurement_id, lock=True)
-    revisions_matched(request.if_match)  # a missing If-Match is 428 before any other check
+    # The precondition first: a stale ETag is 412, whatever else the request would meet.
+    revisions = revisions_matched(request.if_match)
+    if revisions is not None and procurement.revision not in revisions:
+        abort(412, message="The procurement changed since that ETag: GET it again and retry.")
     try:
         rules.check_changeable(procurement, changes)
         if "status" in changes:
@@ -168,6 +173,10 @@ def update_procurement(changes, procurement_id):
             {"procurement_id": procurement.id, "ocid": procurement.ocid, "winners": winners},
         )
     update_if_match(procurement, values, Procurement.status == procurement.status)
+    change = {**request.get_json(), "revision": procurement.revision}
+    if "final_ranking" in values:
+        change["final_ranking_sha256"] = audit.sha256(audit.canonical(values["final_ranking"]))
+    log_change("procurement.updated", "procurement", procurement.id, change)
     return procurement, 200, {"ETag": etag_of(procurement)}
 
 
@@ -202,6 +211,7 @@ def add_bidder(payload, procurement_id):
         db.rollback()
         abort(409, message="The vendor is already a bidder in this procurement.")
     db.refresh(bidder)
+    log_change("bidder.added", "procurement", procurement.id, {"vendor_id": vendor_id})
     location = url_for("procurements.list_bidders", procurement_id=uuid.UUID(procurement.id))
     return bidder, 201, {"Location": location}
 

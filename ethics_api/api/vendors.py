@@ -2,7 +2,7 @@
 
 import uuid
 
-from flask import url_for
+from flask import request, url_for
 from flask_smorest import abort
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -18,6 +18,7 @@ from .common import (
     LOCATION_HEADER,
     etag_of,
     get_or_404,
+    log_change,
     page_of,
     update_if_match,
 )
@@ -51,6 +52,7 @@ def create_vendor(payload):
             409,
             message=f"A vendor with identifier {identifier['scheme']}/{identifier['id']} exists.",
         )
+    log_change("vendor.created", "vendor", vendor.id, request.get_json())
     location = url_for("vendors.get_vendor", vendor_id=uuid.UUID(vendor.id))
     return vendor, 201, {"Location": location, "ETag": etag_of(vendor)}
 
@@ -98,4 +100,7 @@ def update_vendor(changes, vendor_id):
     """Change a vendor's name, country or website (send If-Match with its ETag)"""
     vendor = get_or_404(Vendor, vendor_id)
     update_if_match(vendor, changes)
+    log_change(
+        "vendor.updated", "vendor", vendor.id, {**request.get_json(), "revision": vendor.revision}
+    )
     return vendor, 200, {"ETag": etag_of(vendor)}

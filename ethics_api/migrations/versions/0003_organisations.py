@@ -59,9 +59,8 @@ def upgrade() -> None:
     op.create_index("ix_api_keys_organisation_id", "api_keys", ["organisation_id"])
     op.create_table(
         "idempotency_records",
-        sa.Column(
-            "organisation_id", sa.String(36), sa.ForeignKey("organisations.id"), primary_key=True
-        ),
+        _organisation(),
+        sa.Column("api_key_id", sa.String(36), sa.ForeignKey("api_keys.id"), primary_key=True),
         sa.Column("key", sa.String(200), primary_key=True),
         sa.Column("request_sha256", sa.String(64), nullable=False),
         sa.Column("status", sa.Integer(), nullable=False),

@@ -1,0 +1,235 @@
+"""Rate limits: requests per API key, and failed authentications per client address.
+
+Each limit is a rate string ("300 per minute", "20/minute; 500/hour"), or "off" to turn it
+off ("" too in the app's config; an empty ETHICS_* variable is ignored, like all of them):
+
+* RATE_LIMIT_DEFAULT (ETHICS_RATELIMIT_DEFAULT): every authenticated request counts against
+  its key, by key id, whatever the operation: one budget per key. Public routes (probes, the
+  OpenAPI document, the docs and their assets) are never counted.
+* RATE_LIMIT_FAILED_AUTH (ETHICS_RATELIMIT_FAILED_AUTH): every 401 counts against the client's
+  address. Once an address has used them up, its requests are refused before any key is looked
+  up, whatever key they carry, until the window ends. Requests with no address (a WSGI call
+  in-process) are not counted: one bucket for all of them would let one client lock out all.
+  Behind a reverse proxy the address is the proxy's unless the app trusts X-Forwarded-For
+  (werkzeug's ProxyFix).
+
+The counts live in RATE_LIMIT_STORAGE_URI (ETHICS_RATELIMIT_STORAGE_URI): memory:// counts in
+each process, so N gunicorn workers let up to N times a limit through; redis://host:6379/0
+shares the counts between workers and hosts. Windows are fixed, and start at a key's (or an
+address's) first counted request.
+
+A limit reached is a 429 problem+json, with Retry-After (seconds) and a detail naming the limit,
+rendered by the same handler as every other error. When the store cannot be reached, requests
+are let through and the failure is logged: the API does not go down with Redis.
+"""
+
+import logging
+import math
+import time
+
+from apispec import BasePlugin
+from flask import Flask, g, request
+from flask_limiter import Limiter, RateLimitExceeded
+from flask_smorest.utils import prepare_response
+from limits import RateLimitItem, parse_many
+from limits.errors import StorageError
+from werkzeug.exceptions import TooManyRequests
+
+from .auth import PUBLIC_ENDPOINTS
+from .errors import PROBLEM_JSON, ProblemApi
+
+OFF = frozenset({"", "off"})
+KEY_PREFIX = "ethics-api"  # every count in the store is under it
+FAILED_AUTH_SCOPE = "failed-auth"
+RESPONSE_NAME = "RATE_LIMITED"  # the OpenAPI component of the 429
+
+log = logging.getLogger(__name__)
+
+
+def parse_limits(name: str, value: str | None) -> list[RateLimitItem]:
+    """The limits a setting names; none when it is off. A setting that is neither fails start."""
+    text = (value or "").strip()
+    if text.lower() in OFF:
+        return []
+    try:
+        return parse_many(text)
+    except ValueError:
+        raise ValueError(
+            f"{name} is {text!r}: give a rate such as '300 per minute' "
+            "(several separated by ';'), or 'off'"
+        ) from None
+
+
+def _key_id() -> str:
+    return g.principal.key_id
+
+
+def _not_authenticated() -> bool:
+    """Requests no key was checked for (public routes, preflights, 404s) are not counted."""
+    return "principal" not in g
+
+
+def _authenticates() -> bool:
+    """Whether auth.install's hook will look for a key: the same conditions, in the same order."""
+    return (
+        request.routing_exception is None
+        and request.method != "OPTIONS"
+        and request.endpoint not in PUBLIC_ENDPOINTS
+    )
+
+
+def _seconds_until(reset_at: float) -> int:
+    return max(1, math.ceil(reset_at - time.time()))
+
+
+def install(app: Flask, api: ProblemApi) -> None:
+    """Count requests per key and failed authentications per address, as configured.
+
+    Runs after auth.install: the per-key check is a before_request hook after the one that
+    identifies the caller, and before the body checks. The failed-authentication check goes
+    first of all hooks, so that a refused address costs no key lookup.
+    """
+    per_key = parse_limits("RATE_LIMIT_DEFAULT", app.config.get("RATE_LIMIT_DEFAULT"))
+    failed_auth = parse_limits("RATE_LIMIT_FAILED_AUTH", app.config.get("RATE_LIMIT_FAILED_AUTH"))
+    if not per_key and not failed_auth:
+        return
+    limiter = Limiter(
+        key_func=_key_id,
+        # One budget per key across every operation (Flask-Limiter's "default limits" would
+        # give a key that many requests on each route).
+        application_limits=[app.config["RATE_LIMIT_DEFAULT"]] if per_key else None,
+        storage_uri=app.config.get("RATE_LIMIT_STORAGE_URI") or "memory://",
+        storage_options={"wrap_exceptions": True},
+        strategy="fixed-window",
+        key_prefix=KEY_PREFIX,
+        headers_enabled=False,
+        swallow_errors=True,  # the store is down: log, and serve
+    )
+    limiter.request_filter(_not_authenticated)
+    limiter.init_app(app)
+    if not limiter.enabled:  # RATELIMIT_ENABLED=False, Flask-Limiter's own switch
+        return
+    app.extensions["ratelimit"] = limiter
+
+    @app.errorhandler(RateLimitExceeded)
+    def key_over_its_limit(error: RateLimitExceeded):
+        item = error.limit.limit
+        current = limiter.current_limit
+        try:
+            retry_after = (
+                _seconds_until(current.window.reset_time) if current else item.get_expiry()
+            )
+        except StorageError:
+            retry_after = item.get_expiry()
+        caller = g.principal
+        log.info(
+            "rate limit %s reached by key %s (%s) on %s %s",
+            item,
+            caller.key_prefix,
+            caller.role,
+            request.method,
+            request.path,
+        )
+        detail = (
+            f"Too many requests with this API key: its limit is {item}. "
+            f"Retry after {retry_after} seconds."
+        )
+        return api.handle_http_exception(TooManyRequests(detail, retry_after=retry_after))
+
+    if failed_auth:
+        _limit_failed_authentications(app, limiter, failed_auth)
+    _document(api)
+
+
+def _limit_failed_authentications(app: Flask, limiter: Limiter, items: list[RateLimitItem]) -> None:
+    def identifiers() -> tuple[str, str, str]:
+        return KEY_PREFIX, request.remote_addr, FAILED_AUTH_SCOPE
+
+    def refuse_after_failed_authentications():
+        if not request.remote_addr or not _authenticates():
+            return
+        try:
+            spent = [item for item in items if not limiter.limiter.test(item, *identifiers())]
+            if not spent:
+                return
+            retry_after = max(
+                _seconds_until(limiter.limiter.get_window_stats(item, *identifiers()).reset_time)
+                for item in spent
+            )
+        except StorageError:
+            log.exception(
+                "the rate limit store cannot be reached: failed authentications not checked"
+            )
+            return
+        limit = "; ".join(str(item) for item in spent)
+        # No credentials are read, let alone logged: the address and the route only.
+        log.warning(
+            "refused %s %s from %s before authentication: too many failed authentications (%s)",
+            request.method,
+            request.path,
+            request.remote_addr,
+            limit,
+        )
+        raise TooManyRequests(
+            f"Too many failed authentications from {request.remote_addr}: the limit is {limit}. "
+            f"Retry after {retry_after} seconds.",
+            retry_after=retry_after,
+        )
+
+    def count_failed_authentication(response):
+        if response.status_code == 401 and request.remote_addr and _authenticates():
+            try:
+                for item in items:
+                    limiter.limiter.hit(item, *identifiers())
+            except StorageError:
+                log.exception(
+                    "the rate limit store cannot be reached: a failed authentication not counted"
+                )
+        return response
+
+    # First of all hooks: before auth.install's, which looks the key up.
+    app.before_request_funcs.setdefault(None, []).insert(0, refuse_after_failed_authentications)
+    app.after_request(count_failed_authentication)
+
+
+class _TooManyRequestsPlugin(BasePlugin):
+    """Adds the 429 to every operation that takes a key, beside its 401 and 403."""
+
+    def operation_helper(self, path=None, operations=None, **kwargs) -> None:
+        for operation in (operations or {}).values():
+            if not isinstance(operation, dict) or {"bearerAuth": []} not in operation.get(
+                "security", []
+            ):
+                continue
+            responses = operation.setdefault("responses", {})
+            if "429" in responses:
+                continue
+            after = "403" if "403" in responses else "401" if "401" in responses else None
+            ordered = {}
+            for code, response in responses.items():
+                ordered[code] = response
+                if code == after:
+                    ordered["429"] = RESPONSE_NAME
+            ordered.setdefault("429", RESPONSE_NAME)
+            operation["responses"] = ordered
+
+
+def _document(api: ProblemApi) -> None:
+    response = {
+        "description": "Too Many Requests: the API key's rate limit, or the failed "
+        "authentications allowed from the client's address, is used up",
+        "schema": api.ERROR_SCHEMA,
+        "headers": {
+            "Retry-After": {
+                "description": "Seconds until the limit's window ends",
+                "required": True,
+                "schema": {"type": "integer", "minimum": 1},
+            }
+        },
+    }
+    prepare_response(response, api.spec, PROBLEM_JSON)
+    # Lazy: in the document only if some operation refers to it.
+    api.spec.components.response(RESPONSE_NAME, response, lazy=True)
+    plugin = _TooManyRequestsPlugin()
+    plugin.init_spec(api.spec)
+    api.spec.plugins.append(plugin)
