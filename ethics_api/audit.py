@@ -110,19 +110,23 @@ def verify(session: Session, upto: int | None = None) -> Verification:
     if upto is not None:
         statement = statement.where(Event.seq <= upto)
     expected_seq, prev, count = 1, GENESIS, 0
-    for event in session.scalars(statement):
-        problem = None
-        if event.seq != expected_seq:
-            problem = f"event {expected_seq} is missing (found {event.seq} next)"
-        elif event.prev_hash != prev:
-            problem = "it does not follow the previous event (prev_hash differs)"
-        elif sha256(event.change.encode()) != event.change_sha256:
-            problem = "its change does not match its digest"
-        elif event_hash(event) != event.hash:
-            problem = "its hash does not match its content"
-        if problem:
-            return Verification(False, count, prev, expected_seq, problem)
-        expected_seq, prev, count = expected_seq + 1, event.hash, count + 1
+    events = session.scalars(statement)
+    try:
+        for event in events:
+            problem = None
+            if event.seq != expected_seq:
+                problem = f"event {expected_seq} is missing (found {event.seq} next)"
+            elif event.prev_hash != prev:
+                problem = "it does not follow the previous event (prev_hash differs)"
+            elif sha256(event.change.encode()) != event.change_sha256:
+                problem = "its change does not match its digest"
+            elif event_hash(event) != event.hash:
+                problem = "its hash does not match its content"
+            if problem:
+                return Verification(False, count, prev, expected_seq, problem)
+            expected_seq, prev, count = expected_seq + 1, event.hash, count + 1
+    finally:
+        events.close()  # a server-side cursor on PostgreSQL: release it when stopping early
     return Verification(True, count, prev if count else None)
 
 
@@ -130,7 +134,10 @@ def verify(session: Session, upto: int | None = None) -> Verification:
 
 
 def load_private_key(pem: bytes) -> Ed25519PrivateKey:
-    key = serialization.load_pem_private_key(pem, password=None)
+    try:
+        key = serialization.load_pem_private_key(pem, password=None)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"the checkpoint signing key cannot be read: {exc}") from None
     if not isinstance(key, Ed25519PrivateKey):
         raise ValueError("the checkpoint signing key must be an Ed25519 private key (PEM)")
     return key
@@ -178,7 +185,10 @@ def verify_against(session: Session, signed: dict, public_key_pem_text: str) -> 
     The signature must hold; the log must still have at least `size` events (else truncated);
     the chain up to `size` must verify and end on the checkpoint's head hash (else rewritten).
     """
-    public_key = serialization.load_pem_public_key(public_key_pem_text.encode())
+    try:
+        public_key = serialization.load_pem_public_key(public_key_pem_text.encode())
+    except (ValueError, TypeError, AttributeError):
+        return Verification(False, 0, None, None, "the public key is not a PEM public key")
     if not isinstance(public_key, Ed25519PublicKey):
         return Verification(False, 0, None, None, "the public key is not an Ed25519 key")
     try:
@@ -186,7 +196,7 @@ def verify_against(session: Session, signed: dict, public_key_pem_text: str) -> 
             base64.b64decode(signed["signature"]),
             _statement(signed["size"], signed["head_hash"], signed["time"]),
         )
-    except (InvalidSignature, ValueError, KeyError, TypeError):
+    except (InvalidSignature, ValueError, KeyError, TypeError, AttributeError):
         return Verification(False, 0, None, None, "the checkpoint's signature does not verify")
     size = session.scalar(select(func.count()).select_from(Event))
     state = verify(session, upto=signed["size"])

@@ -320,13 +320,17 @@ def audit_verify(checkpoint_file, public_key_file) -> None:
         if checkpoint_file is None:
             result = audit.verify(session)
         else:
-            signed = json.load(checkpoint_file)
-            public_key = public_key_file.read() if public_key_file else signed["public_key"]
+            try:
+                signed = json.load(checkpoint_file)
+                public_key = public_key_file.read() if public_key_file else signed["public_key"]
+            except (ValueError, KeyError, TypeError) as exc:
+                raise click.ClickException(f"not a checkpoint: {exc!r}") from None
             result = audit.verify_against(session, signed, public_key)
     if result.ok:
         click.echo(f"ok: {result.size} events, head {result.head_hash}")
         return
-    click.echo(f"FAILED at event {result.first_bad_seq}: {result.problem}", err=True)
+    where = "" if result.first_bad_seq is None else f" at event {result.first_bad_seq}"
+    click.echo(f"FAILED{where}: {result.problem}", err=True)
     sys.exit(1)
 
 

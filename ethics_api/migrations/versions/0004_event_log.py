@@ -63,6 +63,14 @@ def upgrade() -> None:
                 f"CREATE TRIGGER events_no_{verb.lower()} BEFORE {verb} ON events "
                 f"BEGIN SELECT RAISE(ABORT, '{REFUSAL}'); END"
             )
+        # REPLACE deletes a conflicting row without firing delete triggers: refuse any insert
+        # that would collide with an existing event before it gets that far.
+        op.execute(
+            "CREATE TRIGGER events_no_overwrite BEFORE INSERT ON events "
+            "WHEN EXISTS (SELECT 1 FROM events WHERE seq = NEW.seq OR hash = NEW.hash "
+            "OR prev_hash = NEW.prev_hash) "
+            f"BEGIN SELECT RAISE(ABORT, '{REFUSAL}'); END"
+        )
 
     with op.batch_alter_table("assessments") as batch:
         batch.add_column(sa.Column("supersedes", sa.String(36), nullable=True))
