@@ -14,13 +14,10 @@ import logging
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -33,6 +30,7 @@ from ethics_api.auth import PUBLIC_ENDPOINTS
 from ethics_api.ratelimit import RESPONSE_NAME, parse_limits
 
 from conftest import TEST_CRITERIA, client_with_key, make_key
+from processes import START_TIMEOUT, stop, wait_until_up
 
 PROBLEM_JSON = "application/problem+json"
 KEY = re.compile(r"eth_[0-9a-f]{8}_[A-Za-z0-9_-]{43}")
@@ -280,8 +278,6 @@ def redis_url():
 
 # The minimum of test_serve.py's way to run `ethics-api serve`, copied so that the two files can
 # change apart.
-START_TIMEOUT = 20  # seconds for gunicorn to answer /healthz
-STOP_TIMEOUT = 20  # seconds for a graceful stop after SIGTERM
 
 
 def free_port() -> int:
@@ -307,35 +303,6 @@ class Server:
 
     def log_text(self) -> str:
         return self.log.read_text(errors="replace")
-
-
-def wait_until_up(server: Server, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"serve exited with {process.returncode}:\n{server.log_text()}")
-        try:
-            url = f"http://127.0.0.1:{server.port}/healthz"
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"serve did not answer /healthz within {START_TIMEOUT} s:\n{server.log_text()}")
-
-
-def stop(process: subprocess.Popen) -> None:
-    """SIGTERM to the whole process group (gunicorn and its workers), then wait."""
-    if process.poll() is None:
-        try:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        except ProcessLookupError:
-            process.wait()
 
 
 def has_open(pid: int, path: Path) -> bool:
@@ -392,7 +359,7 @@ def gunicorn(folder: Path, storage_uri: str, limit: str, workers: int = 4):
             start_new_session=True,  # its own process group, so the workers stop with it
         )
     try:
-        wait_until_up(server, process)
+        wait_until_up(server.port, process, server.log_text)
         wait_for_workers(server, workers, folder / "ethics.db")
         found = KEY.search(server.log_text())
         assert found, f"no admin key in the first start's output:\n{server.log_text()}"
