@@ -97,8 +97,8 @@ def update_if_match(row, values: dict, *conditions) -> None:
 
 
 def revisions_matched(if_match: ETags) -> list[int] | None:
-    """The revisions an If-Match header accepts; None for `*`. 428 when the header is absent."""
-    if "If-Match" not in request.headers:
+    """The revisions an If-Match header accepts; None for `*`. 428 when it is absent or empty."""
+    if not request.headers.get("If-Match", "").strip():
         abort(428, message="Send If-Match with the ETag from your last GET of this resource.")
     if if_match.star_tag:
         return None
