@@ -21,6 +21,14 @@ EVENTS = (
 )
 
 
+def wanted(session: Session, organisation_id: str) -> set[str]:
+    """The events some active subscription of the organisation wants."""
+    subscriptions = session.scalars(
+        select(Webhook.events).where(Webhook.organisation_id == organisation_id, Webhook.active)
+    )
+    return {event for events in subscriptions for event in events}
+
+
 def emit(session: Session, organisation_id: str, event: str, data: dict) -> None:
     """Queue `event` for every active subscription of the organisation that wants it."""
     if event not in EVENTS:

@@ -16,7 +16,7 @@ from ..models import Assessment, Bidder, Procurement, Vendor, utcnow
 from ..schemas import AssessmentCreateSchema, AssessmentSchema
 from ..scorecards import own_score, vendor_scorecard
 from ..scoring import NoCurrentAssessment, round_half_away
-from ..webhooks import emit
+from ..webhooks import emit, wanted
 from . import Blueprint, blind
 from .common import LOCATION_HEADER, get_or_404, log_change, page_of, visible
 from .idempotency import idempotent
@@ -166,11 +166,14 @@ def submit_assessment(payload, vendor_id):
         answers=request.get_json()["answers"],
     )
     db = session()
-    before = scorecard_in_scope(db, vendor, criteria_set, procurement)
+    # Comparing the scorecard before and after costs two computations: only when some
+    # subscription wants to hear how it moved.
+    compare = bool(wanted(db, vendor.organisation_id) & {"scorecard.changed", "knockout.triggered"})
+    before = scorecard_in_scope(db, vendor, criteria_set, procurement) if compare else None
     db.add(record)
     record_use(db, criteria_set)
     db.flush()
-    after = scorecard_in_scope(db, vendor, criteria_set, procurement)
+    after = scorecard_in_scope(db, vendor, criteria_set, procurement) if compare else None
     announce(db, record, vendor, before, after)
     log_change(
         "assessment.submitted",
@@ -202,7 +205,7 @@ def scorecard_in_scope(db, vendor, criteria_set, procurement):
 
 def announce(db, record: Assessment, vendor: Vendor, before, after) -> None:
     """The webhook events of a submission: always submitted; the scorecard when its result
-    moved; a knockout when the vendor has just become ineligible."""
+    moved; a knockout when the vendor has just become ineligible (`after` None: not compared)."""
     scope = {
         "vendor_id": vendor.id,
         "criteria_set": record.criteria_set,
@@ -214,6 +217,8 @@ def announce(db, record: Assessment, vendor: Vendor, before, after) -> None:
         "assessment.submitted",
         {**scope, "assessment_id": record.id, "assessor": record.assessor},
     )
+    if after is None:
+        return
     result = _result(after)
     if result != _result(before):
         emit(db, record.organisation_id, "scorecard.changed", {**scope, **result})
