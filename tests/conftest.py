@@ -113,6 +113,16 @@ def make_key(app, role: str, name: str | None = None, vendor_id=None, organisati
     return secret
 
 
+def split_key(key: str) -> tuple[str, str]:
+    """A key's visible prefix (`eth_` and 8 hex digits) and its secret part.
+
+    The secret part is URL-safe base64, which may itself contain `_`, so the
+    key is split after the prefix, never at its last underscore.
+    """
+    prefix, _, secret = key.partition("_")[2].partition("_")
+    return f"eth_{prefix}", secret
+
+
 def make_organisation(app, name: str) -> str:
     with app.extensions["db"].transaction() as session:
         organisation = Organisation(name=name)
