@@ -9,42 +9,26 @@ from sqlalchemy import select
 from .. import procurements as rules
 from ..answers import answer_errors
 from ..auth import READERS, allow, principal
-from ..criteria import CriteriaSet
 from ..db import session
 from ..fingerprints import record_use
-from ..models import Assessment, Bidder, Procurement, Vendor, utcnow
+from ..models import Assessment, Bidder, Vendor, utcnow
 from ..schemas import AssessmentCreateSchema, AssessmentSchema
 from ..scorecards import own_score, vendor_scorecard
 from ..scoring import NoCurrentAssessment, round_half_away
 from ..webhooks import emit, wanted
 from . import Blueprint, blind
-from .common import LOCATION_HEADER, get_or_404, log_change, page_of, visible
+from .common import (
+    LOCATION_HEADER,
+    criteria_set_named,
+    get_or_404,
+    log_change,
+    page_of,
+    procurement_named,
+    visible,
+)
 from .idempotency import idempotent
 
 blp = Blueprint("assessments", __name__, url_prefix="/v1", description="Assessments")
-
-
-def criteria_set_named(ref: str | None, field: str = "criteria_set") -> CriteriaSet:
-    """The set a request names (the default when it names none); 422 when none is loaded."""
-    catalog = current_app.extensions["catalog"]
-    if ref is None:
-        return catalog.default
-    criteria_set = catalog.get(ref)
-    if criteria_set is None:
-        abort(
-            422,
-            message=f"No criteria set {ref} is loaded.",
-            errors=[
-                {
-                    "pointer": f"/{field}",
-                    "location": "json" if request.method == "POST" else "query",
-                    "messages": [
-                        f"Unknown criteria set; loaded: {', '.join(sorted(catalog.sets))}."
-                    ],
-                }
-            ],
-        )
-    return criteria_set
 
 
 def assessor_named(payload: dict) -> str:
@@ -94,18 +78,6 @@ def corrected_assessment(assessment_id, vendor, criteria_set, procurement) -> st
     if already is not None:
         abort(409, message=f"The assessment was already corrected by {already}.")
     return original.id
-
-
-def procurement_named(procurement_id: uuid.UUID, location: str, lock: bool = False) -> Procurement:
-    """The procurement a request names; 422 when there is none (it is a field, not the path)."""
-    procurement = session().get(Procurement, str(procurement_id), with_for_update=lock)
-    if procurement is None or not visible(procurement):
-        abort(
-            422,
-            message=f"No procurement has the id {procurement_id}.",
-            errors=[{"pointer": "/procurement_id", "location": location, "messages": ["Unknown."]}],
-        )
-    return procurement
 
 
 def with_score(record: Assessment) -> Assessment:

@@ -1,16 +1,18 @@
 """What several resources share: lookups, pages, ETags and their documentation."""
 
 import re
+import uuid
 
-from flask import request
+from flask import current_app, request
 from flask_smorest import abort
 from sqlalchemy import Select, func, select, update
 from werkzeug.datastructures import ETags
 
 from .. import audit
 from ..auth import principal
+from ..criteria import CriteriaSet
 from ..db import session
-from ..models import Vendor, utcnow
+from ..models import Procurement, Vendor, utcnow
 
 LOCATION_HEADER = {"description": "URL of the created resource", "schema": {"type": "string"}}
 ETAG_HEADER = {"description": "Version of the resource, for If-Match", "schema": {"type": "string"}}
@@ -42,6 +44,41 @@ def get_or_404(model, object_id, lock: bool = False):
     if found is None or not visible(found):
         abort(404, message=f"No {model.__name__.lower()} has the id {object_id}.")
     return found
+
+
+def criteria_set_named(ref: str | None, field: str = "criteria_set") -> CriteriaSet:
+    """The set a request names (the default when it names none); 422 when none is loaded."""
+    catalog = current_app.extensions["catalog"]
+    if ref is None:
+        return catalog.default
+    criteria_set = catalog.get(ref)
+    if criteria_set is None:
+        abort(
+            422,
+            message=f"No criteria set {ref} is loaded.",
+            errors=[
+                {
+                    "pointer": f"/{field}",
+                    "location": "json" if request.method == "POST" else "query",
+                    "messages": [
+                        f"Unknown criteria set; loaded: {', '.join(sorted(catalog.sets))}."
+                    ],
+                }
+            ],
+        )
+    return criteria_set
+
+
+def procurement_named(procurement_id: uuid.UUID, location: str, lock: bool = False) -> Procurement:
+    """The procurement a request names; 422 when there is none (it is a field, not the path)."""
+    procurement = session().get(Procurement, str(procurement_id), with_for_update=lock)
+    if procurement is None or not visible(procurement):
+        abort(
+            422,
+            message=f"No procurement has the id {procurement_id}.",
+            errors=[{"pointer": "/procurement_id", "location": location, "messages": ["Unknown."]}],
+        )
+    return procurement
 
 
 def page_of(statement: Select, pagination_parameters) -> list:

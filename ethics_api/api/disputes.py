@@ -18,8 +18,14 @@ from ..models import Assessment, Bidder, Dispute, Vendor, utcnow
 from ..schemas import DisputeCreateSchema, DisputeResolutionSchema, DisputeSchema
 from ..webhooks import emit
 from . import Blueprint
-from .assessments import criteria_set_named, procurement_named
-from .common import LOCATION_HEADER, get_or_404, log_change, page_of
+from .common import (
+    LOCATION_HEADER,
+    criteria_set_named,
+    get_or_404,
+    log_change,
+    page_of,
+    procurement_named,
+)
 from .idempotency import idempotent
 
 blp = Blueprint("disputes", __name__, url_prefix="/v1", description="Vendors' right of reply")

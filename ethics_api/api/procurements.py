@@ -30,11 +30,11 @@ from ..schemas import (
 from ..summaries import bidder_summary, to_markdown
 from ..webhooks import emit
 from . import Blueprint
-from .assessments import criteria_set_named
 from .common import (
     ETAG_HEADER,
     IF_MATCH_PARAMETER,
     LOCATION_HEADER,
+    criteria_set_named,
     etag_of,
     get_or_404,
     log_change,

@@ -18,8 +18,7 @@ from ..schemas import (
 from ..scorecards import history, presented, vendor_assessments, vendor_scorecard
 from ..scoring import NoCurrentAssessment
 from . import Blueprint, blind
-from .assessments import criteria_set_named, procurement_named
-from .common import get_or_404
+from .common import criteria_set_named, get_or_404, procurement_named
 
 blp = Blueprint("scorecards", __name__, url_prefix="/v1", description="Scorecards")
 
