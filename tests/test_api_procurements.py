@@ -446,7 +446,7 @@ def test_procurement_scorecard_on_another_set_is_422_with_a_pointer(two_versions
         query_string={"procurement_id": created["id"], "criteria_set": "mini@2"},
     )
     assert_problem(response, 422)
-    # A validation failure names the offending field (API.md, Conventions).
+    # A validation failure names the offending field, as every 422 does.
     assert pointers(response) == ["/criteria_set"]
 
 

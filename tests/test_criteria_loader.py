@@ -1,7 +1,8 @@
-"""The criteria loader against docs/criteria-format.md (and SCORING.md section 1).
+"""The criteria loader against docs/criteria-format.md.
 
-The default set is not ready yet, so these tests use the mini set (tests/criteria/mini-1.yaml)
-and small broken variants of it written into tmp_path, one per rule. Every refusal must be a
+These tests use the mini set (tests/criteria/mini-1.yaml), small enough to break one rule at a
+time: each broken variant is written into tmp_path. The default set has its own tests
+(tests/test_default_criteria.py). Every refusal must be a
 CriteriaError whose message names the file, the path inside it and the rule.
 """
 

@@ -358,6 +358,19 @@ def test_the_top_level_fields(release):
     assert release["tender"]["title"] == "Triage assistant for adult social care"
 
 
+def test_no_field_of_the_schemas_development_line_is_used(release):
+    # The copied schema already has fields added after 1.1.5 (tests/ocds/README.md); a 1.1
+    # consumer would not know them, so the export keeps to what 1.1 has.
+    assert not {"publisher", "links"} & release.keys()
+    newer_tender_fields = {
+        "identifiers",
+        "submissionTerms",
+        "selectionCriteria",
+        "exclusionGrounds",
+    }
+    assert not newer_tender_fields & release["tender"].keys()
+
+
 def test_release_ids_differ_for_different_instants():
     ocid = "ocds-213czf-2026-0042"
     ids = {

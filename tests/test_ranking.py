@@ -1,4 +1,4 @@
-"""Ranking and sensitivity (SCORING.md sections 3, 4, 9 and 10), checked number by number.
+"""Ranking and sensitivity (docs/scoring.md, from "Ranking within a procurement"), by hand.
 
 Every expected value below was worked out by hand and is written as an exact literal with the
 arithmetic beside it: no expectation is computed with the code under test. The scorecards are

@@ -1,4 +1,4 @@
-"""The scoring contract (SCORING.md sections 1-8 and 11), checked number by number.
+"""The scoring rules of docs/scoring.md, up to the improvement plan, checked number by number.
 
 Every expected value below was worked out by hand and is written as an exact literal with the
 arithmetic beside it: the tests never compute an expectation with the code under test, nor with a
