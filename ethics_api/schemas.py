@@ -751,8 +751,10 @@ class RankingSchema(ma.Schema):
 class SummaryQuerySchema(ma.Schema):
     format = fields.String(
         load_default="json",
-        validate=validate.OneOf(["json", "md"]),
-        metadata={"description": "json, or md for a Markdown document to send the bidder"},
+        validate=validate.OneOf(["json", "md", "html"]),
+        metadata={
+            "description": "json; md or html for a document to send the bidder (same figures)"
+        },
     )
 
 

@@ -5,6 +5,8 @@ why it did or did not win. Built from the ranking stored at closing, so the summ
 figures the award was made on.
 """
 
+import re
+
 from .criteria import CriteriaSet
 
 
@@ -102,18 +104,22 @@ def _knockout(knockout: dict, names: dict) -> str:
 
 
 def to_markdown(summary: dict) -> str:
-    """The summary as a document the buyer can send to the bidder."""
+    """The summary as a Markdown document the buyer can send to the bidder.
+
+    Names, titles and rationales are users' text: each is kept on its line and its Markdown
+    characters escaped, so none can add a heading, a link or a table column to the document.
+    """
     procurement, bidder = summary["procurement"], summary["bidder"]
     lines = [
-        f"# Assessment summary: {bidder['vendor_name']}",
+        f"# Assessment summary: {_text(bidder['vendor_name'])}",
         "",
-        f"Procurement: {procurement['title']} ({procurement['ocid']}), buyer "
-        f"{procurement['buyer']}, closed {procurement['closed_at']}. Criteria: "
+        f"Procurement: {_text(procurement['title'])} ({_text(procurement['ocid'])}), buyer "
+        f"{_text(procurement['buyer'])}, closed {procurement['closed_at']}. Criteria: "
         f"{procurement['criteria_set']}.",
         "",
         "## Outcome",
         "",
-        summary["reason"],
+        _text(summary["reason"]),
         "",
         "## Scores by criterion",
         "",
@@ -122,7 +128,7 @@ def to_markdown(summary: dict) -> str:
     ]
     for c in summary["criteria"]:
         lines.append(
-            f"| {c['name']} | {c['effective_weight']:.2f}% | {_cell(c['score'])} "
+            f"| {_text(c['name'])} | {c['effective_weight']:.2f}% | {_cell(c['score'])} "
             f"| {_cell(c['winning_score'])} |"
         )
     if bidder["total"] is not None:
@@ -137,10 +143,19 @@ def to_markdown(summary: dict) -> str:
     if summary["rationales"]:
         lines += ["", "## Evaluators' rationales", ""]
         lines += [
-            f"- {r['indicator']} (level {_level(r['level'])}, {r['assessor']}): {r['rationale']}"
+            f"- {r['indicator']} (level {_level(r['level'])}, {_text(r['assessor'])}): "
+            f"{_text(r['rationale'])}"
             for r in summary["rationales"]
         ]
     return "\n".join(lines) + "\n"
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
+
+
+def _text(value: str) -> str:
+    """Users' text on one line with its Markdown characters escaped."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(value.split()))
 
 
 def _cell(value) -> str:

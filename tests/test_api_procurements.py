@@ -21,6 +21,7 @@ import uuid
 import pytest
 from sqlalchemy import event
 
+from browser import rendered_dom
 from payloads import MINI_KEYS, answers, vendor
 
 PROCUREMENTS = "/v1/procurements"
@@ -1086,10 +1087,89 @@ def test_bidder_summaries_after_closing(client):
     assert "Purpose limits audited by the DPO." in falcon_md
     assert winner["reason"] in falcon_md
 
+    page = summary_of(client, created, ids["Sparrow"], format="html")
+    assert page.status_code == 200
+    assert page.mimetype == "text/html"
+    assert "script-src" not in page.headers["Content-Security-Policy"]
+    assert page.headers["Content-Security-Policy"].startswith("default-src 'none'")
+    html = page.get_data(as_text=True)
+    reason = second["reason"].replace("'", "&#39;")  # "the winning bid's", escaped
+    assert f'<p class="outcome" id="reason">{reason}</p>' in html
+    assert (
+        '<tr><td>Privacy</td><td class="number">50.00%</td><td class="number">60.00</td>'
+        '<td class="number">100.00</td></tr>'
+    ) in html
+    assert (
+        '<tr><td>Total</td><td></td><td class="number">67.50</td><td class="number">68.75</td>'
+    ) in html
+
     outsider = make_vendor(client, "Outsider")
     assert_problem(summary_of(client, created, outsider), 404)
     assert_problem(summary_of(client, created, str(uuid.uuid4())), 404)
     assert_problem(summary_of(client, created, ids["Falcon"], format="pdf"), 422)
+
+
+# A vendor's name and an evaluator's rationale are users' text: in the documents sent to
+# bidders they must stay text, whatever markup they carry.
+HOSTILE_NAME = "<img src=x onerror=\"document.title='owned'\"> | # Shrike_AI *"
+HOSTILE_RATIONALE = (
+    "<script>document.title='owned'</script>\n# Not a heading | [a link](javascript:alert(1))"
+)
+
+
+def build_hostile_summary(client) -> tuple[dict, str]:
+    created = create_procurement(client, "ocds-213czf-hostile")
+    vendor_id = make_vendor(client, HOSTILE_NAME)
+    add_bidders(client, created, vendor_id)
+    move(client, created, "evaluating")
+    given = answers(**levels(3))
+    given[1] = {**given[1], "rationale": HOSTILE_RATIONALE}
+    response = client.post(
+        f"/v1/vendors/{vendor_id}/assessments",
+        json={"assessor": "alice", "procurement_id": created["id"], "answers": given},
+    )
+    assert response.status_code == 201, response.json
+    move(client, created, "closed")
+    return created, vendor_id
+
+
+def test_users_text_stays_text_in_the_markdown_summary(client):
+    created, vendor_id = build_hostile_summary(client)
+    text = summary_of(client, created, vendor_id, format="md").get_data(as_text=True)
+    lines = text.splitlines()
+    # One heading of each kind the document has, none from the users' text.
+    assert [line for line in lines if line.startswith("#")] == [
+        "# Assessment summary: \\<img src=x onerror=\"document.title='owned'\"\\> "
+        "\\| \\# Shrike\\_AI \\*",
+        "## Outcome",
+        "## Scores by criterion",
+        "## Evaluators' rationales",
+    ]
+    # The rationale stays on its list item's line, its markup escaped.
+    assert (
+        r"- p2 (level 3, alice): \<script\>document.title='owned'\</script\> \# Not a heading "
+        r"\| \[a link\](javascript:alert(1))"
+    ) in lines
+    # Every table row has its four cells, whatever the names hold.
+    rows = [line for line in lines if line.startswith("| ")]
+    assert all(row.replace(r"\|", "").count("|") == 5 for row in rows), rows
+
+
+def test_users_text_stays_text_in_the_html_summary(client, tmp_path):
+    created, vendor_id = build_hostile_summary(client)
+    html = summary_of(client, created, vendor_id, format="html").get_data(as_text=True)
+    assert "<script>" not in html
+    assert "<img" not in html
+    assert "&lt;script&gt;document.title=&#39;owned&#39;&lt;/script&gt;" in html
+    # A real browser reads the page as the bidder would: the markup is shown, never run.
+    page = tmp_path / "summary.html"
+    page.write_text(html, encoding="utf-8")
+    dom = rendered_dom(page.as_uri(), tmp_path / "profile", wait_ms=2000)
+    assert "<title>Assessment summary: &lt;img src=x" in dom
+    assert "owned</title>" not in dom
+    assert "<script" not in dom
+    assert "<img" not in dom
+    assert "document.title='owned'" in dom  # shown as the evaluator wrote it
 
 
 # --- 9. a fixed number of queries ----------------------------------------------------------------

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from browser import rendered_dom
 from conftest import TEST_CRITERIA, split_key
 from processes import stop, wait_until_up
 
@@ -278,40 +279,10 @@ def test_deeply_nested_json_is_a_400_not_a_crash(server):
     assert server.json("GET", "/healthz")[0] == 200
 
 
-def chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found is None:
-        if os.environ.get("ETHICS_REQUIRE_BROWSER"):
-            pytest.fail("ETHICS_REQUIRE_BROWSER is set but no chromium is installed")
-        pytest.skip("no chromium: the browser check of the docs page is not run")
-    return found
-
-
 def test_docs_page_shows_every_operation_in_a_real_browser(server, tmp_path):
     """Swagger UI (served from the package, no CDN) renders the OpenAPI 3.1 document."""
     spec = server.json("GET", "/openapi.json")[2]
-    result = subprocess.run(
-        [
-            chromium(),
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            f"--user-data-dir={tmp_path / 'profile'}",
-            "--virtual-time-budget=15000",
-            "--dump-dom",
-            f"http://127.0.0.1:{server.port}/docs",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    dom = result.stdout
+    dom = rendered_dom(f"http://127.0.0.1:{server.port}/docs", tmp_path / "profile")
     assert spec["info"]["title"] in dom
     for path, operations in spec["paths"].items():
         for method, operation in operations.items():

@@ -2,7 +2,7 @@
 
 import uuid
 
-from flask import current_app, request, url_for
+from flask import current_app, render_template, request, url_for
 from flask_smorest import abort
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -44,6 +44,10 @@ from .common import (
     visible,
 )
 from .idempotency import idempotent
+
+SUMMARY_PAGE_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
+)
 
 blp = Blueprint(
     "procurements",
@@ -300,6 +304,7 @@ def get_ranking_csv(procurement_id):
             "content": {
                 "application/json": {"schema": BidderSummarySchema},
                 "text/markdown": {"schema": {"type": "string"}},
+                "text/html": {"schema": {"type": "string"}},
             },
         }
     }
@@ -324,6 +329,13 @@ def get_bidder_summary(query, procurement_id, vendor_id):
         abort(404, message=f"The vendor {vendor_id} was not a bidder in this procurement.")
     if query["format"] == "md":
         return current_app.response_class(to_markdown(summary), mimetype="text/markdown")
+    if query["format"] == "html":
+        return current_app.response_class(
+            render_template("summary.html", summary=summary),
+            mimetype="text/html",
+            # The page is read where it is sent: it needs its own styles and nothing else.
+            headers={"Content-Security-Policy": SUMMARY_PAGE_POLICY},
+        )
     return current_app.json.response(BidderSummarySchema().dump(summary))
 
 
