@@ -308,11 +308,26 @@ def set_weights(
 # --- section 8: improvement plan ---------------------------------------------------------------
 
 
-def _gain(criterion: Criterion, indicator: Indicator, levels, e_c: Fraction) -> Fraction:
-    answered = sum(
-        (i.weight for i in criterion.indicators if levels.get(i.key) is not None), Fraction(0)
-    )
-    return 100 * e_c * indicator.weight / answered / MAX_LEVEL
+def _gains(
+    criteria_set: CriteriaSet, levels: Mapping[str, int | None], effective: Mapping[str, Fraction]
+) -> dict[str, Fraction]:
+    """The points one level more on each answered indicator adds to the total.
+
+    It depends only on the weights answered in the indicator's criterion, not on the level, so
+    it is worked out once per indicator, however many steps the plan then takes on it.
+    """
+    gains = {}
+    for criterion in criteria_set.criteria:
+        if criterion.key not in effective:
+            continue
+        answered = [i for i in criterion.indicators if levels.get(i.key) is not None]
+        if not answered:
+            continue
+        # 100 * e_c * w_i / (sum of answered w * MAX_LEVEL): all but w_i is the criterion's.
+        per_weight = 100 * effective[criterion.key] / (sum(i.weight for i in answered) * MAX_LEVEL)
+        for indicator in answered:
+            gains[indicator.key] = per_weight * indicator.weight
+    return gains
 
 
 def improvement_plan(
@@ -322,6 +337,7 @@ def improvement_plan(
 ) -> tuple[Step, ...]:
     """The corrective-action list: knockout-clearing steps first, then one step each by gain."""
     raised = dict(levels)
+    gains = _gains(criteria_set, levels, effective)
     steps: list[Step] = []
 
     def step(criterion: Criterion, indicator: Indicator, clears: bool) -> None:
@@ -332,7 +348,7 @@ def improvement_plan(
                 criterion=criterion.key,
                 from_level=current,
                 to_level=current + 1,
-                gain=_gain(criterion, indicator, levels, effective[criterion.key]),
+                gain=gains[indicator.key],
                 clears_knockout=clears,
             )
         )
@@ -362,7 +378,9 @@ def improvement_plan(
         and levels.get(indicator.key) is not None
         and levels[indicator.key] < MAX_LEVEL
     ]
-    rest.sort(key=lambda ci: (-_gain(ci[0], ci[1], levels, effective[ci[0].key]), ci[1].key))
+    # By gain, largest first, ties by key: two stable sorts, cheaper than negated Fractions.
+    rest.sort(key=lambda ci: ci[1].key)
+    rest.sort(key=lambda ci: gains[ci[1].key], reverse=True)
     for criterion, indicator in rest:
         step(criterion, indicator, clears=False)
     return tuple(steps)
