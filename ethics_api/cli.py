@@ -88,6 +88,10 @@ def serve(bind: str, workers: int) -> None:
             self.cfg.set("bind", bind)
             self.cfg.set("workers", workers)
             self.cfg.set("accesslog", "-")
+            # gunicorn 27 opens a control socket at one path in the home folder, which every
+            # instance on the host would share; the service has no use for it.
+            if "control_socket_disable" in self.cfg.settings:
+                self.cfg.set("control_socket_disable", True)
 
         def load(self):
             return create_app()

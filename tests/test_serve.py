@@ -158,6 +158,8 @@ def test_serve_migrated_on_start_and_logs_where(server):
     while server.log_text().count("Booting worker") < 2 and time.monotonic() < deadline:
         time.sleep(0.1)
     assert server.log_text().count("Booting worker") >= 2
+    # No control socket: one in the home folder would be shared by every instance on the host.
+    assert "control socket" not in server.log_text().lower()
 
 
 def test_serve_printed_the_admin_key_once_on_stderr(server):
