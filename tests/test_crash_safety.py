@@ -17,8 +17,10 @@ and because retries of one key are serialised: without the Idempotency-Key, a re
 commit whose answer was lost would create the vendor twice.
 
 The kills are counted (and matched against gunicorn's own log of them), and so are the requests
-they cut off, so a run where the killer never hit anything fails instead of passing vacuously.
-Workers are found through /proc; without it the test is skipped.
+they cut off. The clients go on past their share of writes until the killer has killed a few
+workers and cut off a request, since on a fast machine the traffic could otherwise end first; a
+run where it still hit nothing fails rather than passing vacuously. Workers are found through
+/proc; without it the test is skipped.
 """
 
 import http.client
@@ -50,7 +52,10 @@ WORKERS = 4
 CLIENTS = 6
 WRITES_PER_CLIENT = 50
 KILL_PAUSE = (0.2, 0.5)  # seconds between two kills, drawn at random
-MIN_KILLS = 3
+MIN_KILLS = 5
+# A client goes on past its share while the killer lags behind (on a machine fast enough to
+# finish first), up to this many writes.
+MAX_WRITES_PER_CLIENT = 4 * WRITES_PER_CLIENT
 ATTEMPTS = 60  # per request, before a write counts as lost
 RETRY_PAUSE = 0.05  # seconds between attempts: a live worker takes the next one
 REQUEST_TIMEOUT = 15  # seconds; a request left hanging counts as cut off, and is retried
@@ -228,11 +233,29 @@ def send_until_created(server: Server, write: Write) -> None:
     raise AssertionError(f"no 201 after {ATTEMPTS} attempts: {write}")
 
 
-def client(server: Server, writes: list[Write]) -> None:
-    """Each write until created, then once more: a retry after a 201 must replay it."""
-    for write in writes:
-        send_until_created(server, write)
-        send_until_created(server, write)
+class Traffic:
+    """The writes of every client, and whether there were enough of them under fire."""
+
+    def __init__(self, server: Server, killer: Killer):
+        self.server = server
+        self.killer = killer
+        self.writes: list[Write] = []
+
+    def under_fire(self) -> bool:
+        """Whether the killer killed MIN_KILLS workers and cut off a request: else the writes
+        so far prove nothing."""
+        return self.killer.kills >= MIN_KILLS and any(write.failures for write in self.writes)
+
+    def client(self, number: int) -> None:
+        """Writes, each until created and then once more (a retry after a 201 must replay it),
+        until this client has done its share under fire, or MAX_WRITES_PER_CLIENT."""
+        for n in range(MAX_WRITES_PER_CLIENT):
+            if n >= WRITES_PER_CLIENT and self.under_fire():
+                return
+            write = Write(f"Crash Test Vendor {number}-{n}")
+            self.writes.append(write)
+            send_until_created(self.server, write)
+            send_until_created(self.server, write)
 
 
 # --- reading back --------------------------------------------------------------------------------
@@ -272,22 +295,18 @@ def test_idempotent_writes_survive_workers_killed_mid_traffic(make_app, database
     # The database emptied, with its organisation and admin key, before the server opens it.
     admin_key = make_app().config["ADMIN_KEY"]
     backend = database_url.partition(":")[0].partition("+")[0]
-    batches = [
-        [Write(f"Crash Test Vendor {client_no}-{n}") for n in range(WRITES_PER_CLIENT)]
-        for client_no in range(CLIENTS)
-    ]
-    writes = [write for batch in batches for write in batch]
 
     with serving(tmp_path, database_url, admin_key) as server:
         with killing(server.pid) as killer, ThreadPoolExecutor(CLIENTS) as pool:
-            for done in [pool.submit(client, server, batch) for batch in batches]:
+            traffic = Traffic(server, killer)
+            for done in [pool.submit(traffic.client, number) for number in range(CLIENTS)]:
                 done.result()  # a client's failure (a lost write, a 4xx) fails the test here
+        writes = traffic.writes
         summary = f"{backend}: {figures(writes, killer.kills)}"
         print(summary)
 
         # The kills cut off requests in flight: else nothing was tested.
-        assert killer.kills >= MIN_KILLS, summary
-        assert any(write.failures for write in writes), f"no request was cut off: {summary}"
+        assert traffic.under_fire(), f"too few kills, or none hit a request: {summary}"
 
         # Every 201 for a key named one vendor; the one after the first 201 was a replay.
         for write in writes:
