@@ -1,0 +1,79 @@
+"""Benchmark a: a ranking costs time in proportion to its bidders, in a constant number of
+SQL statements.
+
+GET /v1/procurements/{id}/ranking for a few and for many bidders (each assessed by the same
+number of evaluators, procurement in `evaluating`, so the ranking is computed on every request
+rather than served as stored at closing). Time per bidder at both sizes: a ratio near 1, or
+below it as the fixed cost of a request spreads over more bidders, means linear; well above 1
+means worse than linear. The statement count must not grow with the bidders: the bidders and
+their assessments are read in one pass (procurements.bidders_with_scorecards), never one query
+per bidder.
+"""
+
+from functools import partial
+
+from .data import evaluated_procurement
+from .report import Row, progress
+from .service import Service, UnexpectedResponse
+from .sizes import Sizes
+from .timing import alternate, median_ms, statements
+
+
+def run(service: Service, sizes: Sizes) -> list[Row]:
+    few, many = sizes.few_bidders, sizes.many_bidders
+    urls = {}
+    for bidders in (few, many):
+        progress(
+            f"{service.database}: ranking: {bidders} bidders, {sizes.assessors} assessments each"
+        )
+        procurement_id = evaluated_procurement(service, bidders, sizes.assessors)
+        urls[bidders] = f"/v1/procurements/{procurement_id}/ranking"
+    counts = {
+        bidders: _checked_statement_count(service, url, bidders) for bidders, url in urls.items()
+    }
+    progress(f"{service.database}: ranking: timing {sizes.ranking_rounds} rounds")
+    samples = alternate(
+        {bidders: partial(service.call, "GET", url) for bidders, url in urls.items()},
+        sizes.ranking_rounds,
+        sizes.warmup,
+    )
+    whole = {bidders: median_ms(samples[bidders]) for bidders in urls}
+    extra = (whole[many] - whole[few]) / (many - few)
+    return [
+        Row(
+            benchmark="ranking: time per bidder",
+            database=service.database,
+            baseline=f"{few} bidders",
+            baseline_value=whole[few] / few,
+            subject=f"{many} bidders",
+            subject_value=whole[many] / many,
+            unit="ms/bidder",
+            note=(
+                f"whole request {whole[few]:.3g} vs {whole[many]:.3g} ms; "
+                f"each extra bidder {extra:.3g} ms"
+            ),
+        ),
+        Row(
+            benchmark="ranking: SQL statements",
+            database=service.database,
+            baseline=f"{few} bidders",
+            baseline_value=counts[few],
+            subject=f"{many} bidders",
+            subject_value=counts[many],
+            unit="statements",
+            note="per request, authentication included; 1.00 means constant",
+        ),
+    ]
+
+
+def _checked_statement_count(service: Service, url: str, bidders: int) -> int:
+    """The statements of one ranking request, which must rank every bidder: a benchmark of a
+    ranking that left bidders out would measure the wrong thing."""
+    with statements(service.engine) as seen:
+        ranked = service.call("GET", url).json["ranking"]
+    if len(ranked) != bidders or not all(row["assessed"] for row in ranked):
+        assessed = sum(row["assessed"] for row in ranked)
+        raise UnexpectedResponse(
+            f"GET {url}: expected {bidders} assessed bidders, got {assessed} of {len(ranked)}"
+        )
+    return len(seen)

@@ -1,0 +1,57 @@
+"""The benchmark suite runs: `python -m benchmarks --quick` on each backend, as a smoke test.
+
+Nothing here asserts a timing: the machine is shared and noisy, and performance is reported by
+the benchmarks themselves, as ratios within one run. What is checked holds on any machine:
+the run completes, every benchmark prints its row with a ratio, and a ranking takes as many
+SQL statements for a few bidders as for many.
+"""
+
+import json
+import subprocess
+import sys
+
+from conftest import TESTS
+
+PROJECT = TESTS.parent
+BENCHMARKS = (
+    "ranking: time per bidder",
+    "ranking: SQL statements",
+    "scorecard over a bare request",
+    "scorecard over a vendor read",
+    "writes: assessment over vendor",
+)
+
+
+def run_quick(database_url: str, results) -> subprocess.CompletedProcess:
+    # A subprocess from the project's root: `benchmarks` is not part of the installed package
+    # (nor on the tests' sys.path), and the run's app and engine stay out of the test session.
+    # `-W error`, as in the tests: a warning in the app fails the run.
+    command = [sys.executable, "-W", "error", "-m", "benchmarks", "--quick"]
+    command += ["--database-url", database_url, "--json", str(results)]
+    return subprocess.run(command, cwd=PROJECT, capture_output=True, text=True, timeout=300)
+
+
+def table_ratios(stdout: str) -> dict[str, str]:
+    """The ratio cell of each printed row, by benchmark name."""
+    lines = [line for line in stdout.splitlines() if line.startswith("| ")]
+    header = [cell.strip() for cell in lines[0].strip("|").split("|")]
+    name, ratio = header.index("benchmark"), header.index("ratio")
+    rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in lines[1:]]
+    return {row[name]: row[ratio] for row in rows}
+
+
+def test_quick_run_prints_every_benchmark_with_a_ratio(database_url, tmp_path):
+    results = tmp_path / "results.json"
+    run = run_quick(database_url, results)
+    assert run.returncode == 0, run.stderr
+
+    printed = table_ratios(run.stdout)
+    assert sorted(printed) == sorted(BENCHMARKS)
+    assert all(float(ratio) > 0 for ratio in printed.values()), printed
+
+    rows = {row["benchmark"]: row for row in json.loads(results.read_text())["rows"]}
+    assert sorted(rows) == sorted(BENCHMARKS)
+    statements = rows["ranking: SQL statements"]
+    # Fewer bidders than more, and one pass over the database whatever their number.
+    assert statements["baseline"] != statements["subject"]
+    assert statements["baseline_value"] == statements["subject_value"] > 0
