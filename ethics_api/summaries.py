@@ -5,6 +5,7 @@ why it did or did not win. Built from the ranking stored at closing, so the summ
 figures the award was made on.
 """
 
+import datetime as dt
 import re
 
 from .criteria import CriteriaSet
@@ -114,7 +115,8 @@ def to_markdown(summary: dict) -> str:
         f"# Assessment summary: {_text(bidder['vendor_name'])}",
         "",
         f"Procurement: {_text(procurement['title'])} ({_text(procurement['ocid'])}), buyer "
-        f"{_text(procurement['buyer'])}, closed {procurement['closed_at']}. Criteria: "
+        f"{_text(procurement['buyer'])}, closed {readable_time(procurement['closed_at'])}. "
+        f"Criteria: "
         f"{procurement['criteria_set']}.",
         "",
         "## Outcome",
@@ -148,6 +150,12 @@ def to_markdown(summary: dict) -> str:
             for r in summary["rationales"]
         ]
     return "\n".join(lines) + "\n"
+
+
+def readable_time(instant: str) -> str:
+    """An RFC 3339 instant as a reader of a letter expects it: 2 March 2026, 10:15 UTC."""
+    moment = dt.datetime.fromisoformat(instant).astimezone(dt.UTC)
+    return f"{moment.day} {moment:%B %Y, %H:%M} UTC"
 
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")

@@ -14,12 +14,15 @@ and T = sum(W_c * S_c) / sum(W_c). Grades: A >= 80, B >= 60, C >= 40, D otherwis
 """
 
 import csv
+import datetime as dt
 import io
 import json
 import uuid
 
 import pytest
 from sqlalchemy import event
+
+from ethics_api.summaries import readable_time
 
 from browser import rendered_dom
 from payloads import MINI_KEYS, answers, vendor
@@ -992,6 +995,17 @@ def summary_of(client, procurement: dict, vendor_id: str, **query):
     return client.get(f"{url_of(procurement)}/bidders/{vendor_id}/summary", query_string=query)
 
 
+@pytest.mark.parametrize(
+    ("instant", "shown"),
+    [
+        ("2026-03-02T11:15:00+01:00", "2 March 2026, 10:15 UTC"),  # an offset, shown in UTC
+        ("2026-12-31T23:59:59.999999Z", "31 December 2026, 23:59 UTC"),  # never rounded up
+    ],
+)
+def test_documents_show_instants_as_a_reader_expects(instant, shown):
+    assert readable_time(instant) == shown
+
+
 def test_summaries_exist_once_closed(client):
     created, ids = build_close_race(client)
     body = assert_problem(summary_of(client, created, ids["Falcon"]), 409)
@@ -1083,6 +1097,10 @@ def test_bidder_summaries_after_closing(client):
     assert "| criterion | weight | your score | winning bid |" in text
     assert "| Privacy | 50.00% | 60.00 | 100.00 |" in text
     assert "| Human oversight | 25.00% | 100.00 | 25.00 |" in text
+    # Closed "2026-11-27T05:42:03.487539+00:00" reads "closed 27 November 2026, 05:42 UTC".
+    closed = dt.datetime.fromisoformat(closed_at)
+    readable = f"closed {closed.day} {closed:%B %Y, %H:%M} UTC."
+    assert readable in text
     falcon_md = summary_of(client, created, ids["Falcon"], format="md").get_data(as_text=True)
     assert "Purpose limits audited by the DPO." in falcon_md
     assert winner["reason"] in falcon_md
@@ -1095,6 +1113,7 @@ def test_bidder_summaries_after_closing(client):
     html = page.get_data(as_text=True)
     reason = second["reason"].replace("'", "&#39;")  # "the winning bid's", escaped
     assert f'<p class="outcome" id="reason">{reason}</p>' in html
+    assert f'<time datetime="{closed_at}">{readable[len("closed ") : -1]}</time>' in html
     assert (
         '<tr><td>Privacy</td><td class="number">50.00%</td><td class="number">60.00</td>'
         '<td class="number">100.00</td></tr>'

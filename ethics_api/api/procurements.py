@@ -27,7 +27,7 @@ from ..schemas import (
     RankingSchema,
     SummaryQuerySchema,
 )
-from ..summaries import bidder_summary, to_markdown
+from ..summaries import bidder_summary, readable_time, to_markdown
 from ..webhooks import emit
 from . import Blueprint
 from .common import (
@@ -331,7 +331,11 @@ def get_bidder_summary(query, procurement_id, vendor_id):
         return current_app.response_class(to_markdown(summary), mimetype="text/markdown")
     if query["format"] == "html":
         return current_app.response_class(
-            render_template("summary.html", summary=summary),
+            render_template(
+                "summary.html",
+                summary=summary,
+                closed=readable_time(summary["procurement"]["closed_at"]),
+            ),
             mimetype="text/html",
             # The page is read where it is sent: it needs its own styles and nothing else.
             headers={"Content-Security-Policy": SUMMARY_PAGE_POLICY},
