@@ -88,5 +88,10 @@ def presented(
             "sha256": criteria_set.sha256,
             "title": criteria_set.title,
         },
-        **{f.name: getattr(scorecard, f.name) for f in dataclasses.fields(scorecard)},
+        **{
+            f.name: getattr(scorecard, f.name)
+            for f in dataclasses.fields(scorecard)
+            if f.name != "plan"
+        },
+        "improvement_plan": scorecard.improvement_plan,
     }

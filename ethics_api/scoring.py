@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
+from functools import cached_property, partial
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # criteria imports fields, which rounds with this module
@@ -169,10 +170,16 @@ class Scorecard:
     assessments: tuple[AssessmentUsed, ...]
     needs_moderation: bool
     disagreements: tuple[Disagreement, ...]
-    improvement_plan: tuple[Step, ...]
     valid_until: dt.datetime
+    # The plan is worked out when first read: a ranking scores every bidder but shows no plan,
+    # and the plan is a good part of the work of a scorecard.
+    plan: Callable[[], tuple[Step, ...]] = field(repr=False, compare=False, kw_only=True)
     moderated: bool = False
     assessors: tuple[str, ...] = field(default=())
+
+    @cached_property
+    def improvement_plan(self) -> tuple[Step, ...]:
+        return self.plan()
 
 
 class NoCurrentAssessment(LookupError):
@@ -501,7 +508,7 @@ def score(
         assessors=tuple(a.assessor for a in used),
         needs_moderation=bool(disagreements),
         disagreements=tuple(disagreements),
-        improvement_plan=improvement_plan(criteria_set, levels, effective),
+        plan=partial(improvement_plan, criteria_set, levels, effective),
         valid_until=min(a.expires_at(criteria_set) for a in used),
         moderated=used[0].moderated,
     )
