@@ -22,6 +22,7 @@ import uuid
 import pytest
 from sqlalchemy import event
 
+from ethics_api import scoring
 from ethics_api.summaries import readable_time
 
 from browser import rendered_dom
@@ -1241,6 +1242,28 @@ def test_ranking_runs_a_fixed_number_of_queries(app, client):
     assert small_count == large_count
     assert large_count[1] == 5
     assert large_count[0] <= 6
+
+
+def test_rankings_and_their_exports_work_out_no_improvement_plan(client, monkeypatch):
+    # A ranking scores every bidder but shows no plan; working plans out would be wasted.
+    created, ids = build_close_race(client)
+    worked_out = []
+    real = scoring.improvement_plan
+
+    def counted(*args):
+        worked_out.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(scoring, "improvement_plan", counted)
+    for suffix in ("/ranking", "/ranking.csv", "/ocds"):
+        response = client.get(f"{url_of(created)}{suffix}")
+        assert response.status_code == 200, (suffix, response.get_data(as_text=True))
+    assert worked_out == []
+    # A scorecard shows its plan: there it is worked out, once.
+    card = client.get(f"/v1/vendors/{ids['Falcon']}/scorecard?procurement_id={created['id']}")
+    assert card.status_code == 200, card.json
+    assert card.json["improvement_plan"]
+    assert len(worked_out) == 1
 
 
 # --- 10. OCDS ------------------------------------------------------------------------------------
