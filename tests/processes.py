@@ -1,17 +1,41 @@
 """Starting and stopping a real `ethics-api serve` (gunicorn) in the tests."""
 
 import os
+import shutil
 import signal
+import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
+from conftest import TEST_CRITERIA
+
 START_TIMEOUT = 20  # seconds for gunicorn to answer /healthz
 STOP_TIMEOUT = 20  # seconds for a graceful stop after SIGTERM
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def ethics_api_command() -> str:
+    """The `ethics-api` script installed next to this Python, else the one on PATH."""
+    found = shutil.which("ethics-api", path=Path(sys.executable).parent) or shutil.which(
+        "ethics-api"
+    )
+    assert found, "the ethics-api script is not installed next to this Python"
+    return found
 
 
 def wait_until_up(port: int, process: subprocess.Popen, log_text: Callable[[], str]) -> None:
@@ -42,3 +66,74 @@ def stop(process: subprocess.Popen) -> None:
             process.wait()
         except ProcessLookupError:
             process.wait()
+
+
+@dataclass
+class Running:
+    """A started `ethics-api serve`: its port, its process and the files its output went to."""
+
+    port: int
+    process: subprocess.Popen  # gunicorn's master: `ethics-api serve` runs it in its own process
+    stdout: Path  # stderr too, unless that has a file of its own
+    stderr: Path | None
+
+    def stdout_text(self) -> str:
+        return self.stdout.read_text(errors="replace")
+
+    def stderr_text(self) -> str:
+        assert self.stderr is not None, "stderr went to the stdout file: read log_text()"
+        return self.stderr.read_text(errors="replace")
+
+    def log_text(self) -> str:
+        """All of its output: stderr, then stdout, when they are apart."""
+        if self.stderr is None:
+            return self.stdout_text()
+        return f"--- stderr\n{self.stderr_text()}--- stdout\n{self.stdout_text()}"
+
+
+@contextmanager
+def serving(
+    folder: Path,
+    database_url: str,
+    workers: int,
+    settings: dict[str, str] | None = None,
+    *,
+    name: str = "serve",
+    separate_stderr: bool = False,
+) -> Iterator[Running]:
+    """`ethics-api serve` on `database_url` with the test criteria, up until the block ends.
+
+    Its environment holds no ETHICS_* or GUNICORN_* variables but the `settings` given (full
+    names: ETHICS_...). It runs in `folder` and writes to `folder`/`name`.log, or to `name`.out
+    and `name`.err with `separate_stderr`. Yielded once it answers /healthz; on leaving, it is
+    stopped, and must have exited with 0 and logged no traceback.
+    """
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ETHICS_", "GUNICORN_"))}
+    env["ETHICS_DATABASE_URL"] = database_url
+    env["ETHICS_CRITERIA_DIR"] = str(TEST_CRITERIA)
+    env.update(settings or {})
+    stdout = folder / f"{name}.out" if separate_stderr else folder / f"{name}.log"
+    stderr = folder / f"{name}.err" if separate_stderr else None
+    command = [ethics_api_command(), "serve", "--bind", f"127.0.0.1:{port}"]
+    # Without a file of its own, stderr goes where stdout does.
+    stderr_file = stderr.open("wb") if stderr else nullcontext(subprocess.STDOUT)
+    with stdout.open("wb") as stdout_to, stderr_file as stderr_to:
+        process = subprocess.Popen(
+            [*command, "--workers", str(workers)],
+            env=env,
+            cwd=folder,
+            stdin=subprocess.DEVNULL,
+            stdout=stdout_to,
+            stderr=stderr_to,
+            start_new_session=True,  # its own process group, so the workers stop with it
+        )
+    running = Running(port, process, stdout, stderr)
+    try:
+        wait_until_up(port, process, running.log_text)
+        yield running
+    finally:
+        stop(process)
+    log_text = running.log_text()
+    assert process.returncode == 0, f"serve did not stop cleanly:\n{log_text}"
+    assert "Traceback" not in log_text, log_text

@@ -27,11 +27,7 @@ import http.client
 import json
 import os
 import random
-import shutil
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -44,9 +40,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import TEST_CRITERIA
 from payloads import vendor
-from processes import stop, wait_until_up
+from processes import serving
 
 WORKERS = 4
 CLIENTS = 6
@@ -62,22 +57,19 @@ REQUEST_TIMEOUT = 15  # seconds; a request left hanging counts as cut off, and i
 HEADER = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
 KILLED_LOG = "was sent SIGKILL"  # gunicorn's master, reaping a worker the killer hit
+# Rate limits off: the clients send hundreds of writes a minute with one key.
+NO_RATE_LIMITS = {"ETHICS_RATELIMIT_DEFAULT": "off", "ETHICS_RATELIMIT_FAILED_AUTH": "off"}
 
 
 # --- the server ----------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @dataclass
 class Server:
+    """A started `ethics-api serve`, spoken to with one key."""
+
     port: int
     pid: int  # gunicorn's master: `ethics-api serve` runs it in its own process
-    log: Path
     key: str
 
     def request(self, method: str, path: str, body: dict | None = None, headers=None):
@@ -99,46 +91,6 @@ class Server:
             return response.status, response.headers, response.read()
         finally:
             connection.close()
-
-    def log_text(self) -> str:
-        return self.log.read_text(errors="replace")
-
-
-@contextmanager
-def serving(folder: Path, database_url: str, key: str) -> Iterator[Server]:
-    """`ethics-api serve` with WORKERS workers on the test database, until the block ends.
-
-    Rate limits are off: the clients send hundreds of writes a minute with one key.
-    """
-    command = shutil.which("ethics-api", path=Path(sys.executable).parent)
-    assert command, "the ethics-api script is not installed next to this Python"
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ETHICS_", "GUNICORN_"))}
-    env["ETHICS_DATABASE_URL"] = database_url
-    env["ETHICS_CRITERIA_DIR"] = str(TEST_CRITERIA)
-    env["ETHICS_RATELIMIT_DEFAULT"] = "off"
-    env["ETHICS_RATELIMIT_FAILED_AUTH"] = "off"
-    log = folder / "serve.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [command, "serve", "--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS)],
-            env=env,
-            cwd=folder,
-            stdin=subprocess.DEVNULL,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group, so the workers stop with it
-        )
-    server = Server(port, process.pid, log, key)
-    try:
-        wait_until_up(port, process, server.log_text)
-        yield server
-    finally:
-        stop(process)
-    text = server.log_text()
-    # Killed workers are the master's business: it must have carried on and stopped cleanly.
-    assert process.returncode == 0, f"serve did not stop cleanly:\n{text}"
-    assert "Traceback" not in text, text
 
 
 # --- the killer ----------------------------------------------------------------------------------
@@ -296,7 +248,8 @@ def test_idempotent_writes_survive_workers_killed_mid_traffic(make_app, database
     admin_key = make_app().config["ADMIN_KEY"]
     backend = database_url.partition(":")[0].partition("+")[0]
 
-    with serving(tmp_path, database_url, admin_key) as server:
+    with serving(tmp_path, database_url, WORKERS, NO_RATE_LIMITS) as running:
+        server = Server(running.port, running.process.pid, admin_key)
         with killing(server.pid) as killer, ThreadPoolExecutor(CLIENTS) as pool:
             traffic = Traffic(server, killer)
             for done in [pool.submit(traffic.client, number) for number in range(CLIENTS)]:
@@ -335,6 +288,7 @@ def test_idempotent_writes_survive_workers_killed_mid_traffic(make_app, database
         assert status == 200, body[:500]
         assert verification["size"] == json.loads(headers["X-Pagination"])["total"], summary
 
-    # The kills were real: gunicorn's master reaped (and logged) each one; by now, stopped,
-    # it has reaped them all.
-    assert server.log_text().count(KILLED_LOG) == killer.kills, summary
+    # Killed workers are the master's business: it carried on and, leaving serving(), stopped
+    # cleanly. The kills were real: it reaped (and logged) each one; by now, stopped, it has
+    # reaped them all.
+    assert running.log_text().count(KILLED_LOG) == killer.kills, summary

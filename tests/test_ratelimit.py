@@ -13,10 +13,6 @@ import json
 import logging
 import os
 import re
-import shutil
-import socket
-import subprocess
-import sys
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -29,8 +25,8 @@ from sqlalchemy import event
 from ethics_api.auth import PUBLIC_ENDPOINTS
 from ethics_api.ratelimit import RESPONSE_NAME, parse_limits
 
-from conftest import TEST_CRITERIA, client_with_key, make_key, split_key
-from processes import START_TIMEOUT, stop, wait_until_up
+from conftest import client_with_key, make_key, split_key
+from processes import START_TIMEOUT, Running, free_port, serving
 
 PROBLEM_JSON = "application/problem+json"
 KEY = re.compile(r"eth_[0-9a-f]{8}_[A-Za-z0-9_-]{43}")
@@ -276,33 +272,15 @@ def redis_url():
         client.close()
 
 
-# The minimum of test_serve.py's way to run `ethics-api serve`, copied so that the two files can
-# change apart.
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Server:
-    def __init__(self, port: int, log: Path):
-        self.port = port
-        self.log = log
-
-    def request(self, method: str, path: str, headers: dict):
-        """(status, headers, body bytes), on a new connection every time."""
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        try:
-            connection.request(method, path, headers=headers)
-            response = connection.getresponse()
-            return response.status, response.headers, response.read()
-        finally:
-            connection.close()
-
-    def log_text(self) -> str:
-        return self.log.read_text(errors="replace")
+def get(port: int, path: str, headers: dict):
+    """(status, headers, body bytes) of a GET on 127.0.0.1, on a new connection every time."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request("GET", path, headers=headers)
+        response = connection.getresponse()
+        return response.status, response.headers, response.read()
+    finally:
+        connection.close()
 
 
 def has_open(pid: int, path: Path) -> bool:
@@ -314,7 +292,7 @@ def has_open(pid: int, path: Path) -> bool:
         return False
 
 
-def wait_for_workers(server: Server, workers: int, database: Path) -> None:
+def wait_for_workers(server: Running, workers: int, database: Path) -> None:
     """Until every worker has built its app, so that all of them take requests.
 
     One answering /healthz says nothing of the others. A worker opens the database while it
@@ -337,48 +315,24 @@ def wait_for_workers(server: Server, workers: int, database: Path) -> None:
 
 @contextlib.contextmanager
 def gunicorn(folder: Path, storage_uri: str, limit: str, workers: int = 4):
-    """`ethics-api serve` with the limit and store given; yields the server and its admin key,
-    which the first start prints."""
-    command = shutil.which("ethics-api", path=Path(sys.executable).parent)
-    assert command, "the ethics-api script is not installed next to this Python"
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ETHICS_", "GUNICORN_"))}
-    env["ETHICS_DATABASE_URL"] = f"sqlite:///{folder / 'ethics.db'}"
-    env["ETHICS_CRITERIA_DIR"] = str(TEST_CRITERIA)
-    env["ETHICS_RATELIMIT_DEFAULT"] = limit
-    env["ETHICS_RATELIMIT_STORAGE_URI"] = storage_uri
-    server = Server(port, folder / "serve.log")
-    with server.log.open("wb") as output:
-        process = subprocess.Popen(
-            [command, "serve", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)],
-            env=env,
-            cwd=folder,
-            stdin=subprocess.DEVNULL,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group, so the workers stop with it
-        )
-    try:
-        wait_until_up(server.port, process, server.log_text)
-        wait_for_workers(server, workers, folder / "ethics.db")
+    """`ethics-api serve` with the limit and store given and every worker up; yields the server
+    and its admin key, which the first start prints."""
+    database = folder / "ethics.db"
+    settings = {"ETHICS_RATELIMIT_DEFAULT": limit, "ETHICS_RATELIMIT_STORAGE_URI": storage_uri}
+    with serving(folder, f"sqlite:///{database}", workers, settings) as server:
+        wait_for_workers(server, workers, database)
         found = KEY.search(server.log_text())
         assert found, f"no admin key in the first start's output:\n{server.log_text()}"
         yield server, found.group()
-    finally:
-        stop(process)
     text = server.log_text()
-    assert process.returncode == 0, f"serve did not stop cleanly:\n{text}"
-    assert "Traceback" not in text, text
     assert text.count("Booting worker") >= workers, text
 
 
-def forty_requests(server: Server, key: str) -> list[tuple[int, object, bytes]]:
+def forty_requests(server: Running, key: str) -> list[tuple[int, object, bytes]]:
     """40 GETs with one key, each on a new connection, 8 at a time (so every worker serves)."""
     headers = {"Authorization": f"Bearer {key}", "Accept": "application/json"}
     with ThreadPoolExecutor(max_workers=8) as pool:
-        return list(
-            pool.map(lambda _: server.request("GET", "/v1/criteria-sets", headers), range(40))
-        )
+        return list(pool.map(lambda _: get(server.port, "/v1/criteria-sets", headers), range(40)))
 
 
 def test_with_redis_four_workers_let_exactly_the_limit_through(tmp_path, redis_url):

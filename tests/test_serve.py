@@ -9,12 +9,7 @@ Only the standard library speaks HTTP here.
 
 import http.client
 import json
-import os
 import re
-import shutil
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
+import processes
 from browser import rendered_dom
-from conftest import TEST_CRITERIA, split_key
-from processes import stop, wait_until_up
+from conftest import split_key
 
 PROBLEM_JSON = "application/problem+json"
 KEY = re.compile(r"eth_[0-9a-f]{8}_[A-Za-z0-9_-]{43}")
@@ -33,29 +28,17 @@ WWW_AUTHENTICATE = 'Bearer realm="ethics-api"'
 ADMIN = object()  # send the server's admin key
 
 
-def ethics_api_command() -> str:
-    found = shutil.which("ethics-api", path=Path(sys.executable).parent) or shutil.which(
-        "ethics-api"
-    )
-    assert found, "the ethics-api script is not installed next to this Python"
-    return found
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 class Server:
-    def __init__(self, port: int, folder: Path, name: str = "serve"):
+    """A started `ethics-api serve`, spoken to over HTTP; sends its admin key once that is read."""
+
+    def __init__(self, running: processes.Running):
         self.host = "127.0.0.1"
-        self.port = port
-        self.base = f"http://{self.host}:{port}"
-        # stdout (gunicorn's access log) and stderr (everything else) apart, to tell which
-        # one the admin key is printed on.
-        self.stdout = folder / f"{name}.out"
-        self.stderr = folder / f"{name}.err"
+        self.port = running.port
+        self.base = f"http://{self.host}:{self.port}"
+        self.folder = running.stdout.parent
+        self.stdout_text = running.stdout_text
+        self.stderr_text = running.stderr_text
+        self.log_text = running.log_text
         self.admin_key: str | None = None
 
     def request(self, method: str, path: str, body: bytes | None = None, headers=None, key=ADMIN):
@@ -81,15 +64,6 @@ class Server:
         status, response_headers, data = self.request(method, path, body, headers, key)
         return status, response_headers, json.loads(data) if data else None
 
-    def stdout_text(self) -> str:
-        return self.stdout.read_text(errors="replace")
-
-    def stderr_text(self) -> str:
-        return self.stderr.read_text(errors="replace")
-
-    def log_text(self) -> str:
-        return f"--- stderr\n{self.stderr_text()}--- stdout\n{self.stdout_text()}"
-
 
 def printed_admin_key(text: str) -> str:
     """The admin key in a first start's block: once, first, the key on its own indented line."""
@@ -108,30 +82,13 @@ def printed_admin_key(text: str) -> str:
 @contextmanager
 def serving(folder: Path, name: str, workers: int) -> Iterator[Server]:
     """`ethics-api serve` on the SQLite file in `folder`, until the block ends."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ETHICS_", "GUNICORN_"))}
-    env["ETHICS_DATABASE_URL"] = f"sqlite:///{folder / 'ethics.db'}"
-    env["ETHICS_CRITERIA_DIR"] = str(TEST_CRITERIA)
-    running = Server(port, folder, name)
-    command = [ethics_api_command(), "serve", "--bind", f"127.0.0.1:{port}"]
-    with running.stdout.open("wb") as stdout, running.stderr.open("wb") as stderr:
-        process = subprocess.Popen(
-            [*command, "--workers", str(workers)],
-            env=env,
-            cwd=folder,
-            stdin=subprocess.DEVNULL,
-            stdout=stdout,
-            stderr=stderr,
-            start_new_session=True,  # its own process group, so the workers stop with it
-        )
-    try:
-        wait_until_up(running.port, process, running.log_text)
-        yield running
-    finally:
-        stop(process)
-    log_text = running.log_text()
-    assert process.returncode == 0, f"serve did not stop cleanly:\n{log_text}"
-    assert "Traceback" not in log_text, log_text
+    database_url = f"sqlite:///{folder / 'ethics.db'}"
+    # stdout (gunicorn's access log) and stderr (everything else) apart, to tell which one the
+    # admin key is printed on.
+    with processes.serving(
+        folder, database_url, workers, name=name, separate_stderr=True
+    ) as running:
+        yield Server(running)
 
 
 @pytest.fixture(scope="module")
@@ -246,8 +203,7 @@ def test_docs_and_the_openapi_document_need_no_key(server):
 
 def test_a_later_start_prints_no_key_and_keeps_the_first(server):
     """A second `serve` on the same database (the first still running) creates nothing."""
-    folder = server.stderr.parent
-    with serving(folder, "restart", workers=1) as again:
+    with serving(server.folder, "restart", workers=1) as again:
         stderr = again.stderr_text()
         assert "is current." in stderr
         assert FIRST_START not in stderr
