@@ -8,6 +8,7 @@ a bug (500), is turned into the same shape here, and documented as such in the O
 import http
 import json
 import logging
+import math
 
 import marshmallow as ma
 from flask import Flask, current_app, request
@@ -141,6 +142,14 @@ def _not_json(constant: str):
     raise ValueError(f"{constant} is not a JSON value")
 
 
+def _finite(number: str) -> float:
+    # JSON has no infinity, but a float parser reads 1e400 as one.
+    value = float(number)
+    if not math.isfinite(value):
+        raise ValueError(f"{number} is beyond the range of a number")
+    return value
+
+
 def check_request_body() -> None:
     """Refuse bodies of the wrong media type (415), not JSON or absurdly deep (400).
 
@@ -152,7 +161,9 @@ def check_request_body() -> None:
     if not request.is_json:
         abort(415, message="Send the request body as application/json.")
     try:
-        document = json.loads(request.get_data(cache=True), parse_constant=_not_json)
+        document = json.loads(
+            request.get_data(cache=True), parse_constant=_not_json, parse_float=_finite
+        )
     except RecursionError:
         abort(400, message="The JSON body is nested too deeply.")
     except ValueError as exc:

@@ -5,6 +5,7 @@ Rules only; no Flask. The views call these and turn `ProcurementConflict` into a
 
 import datetime as dt
 from collections import defaultdict
+from decimal import Decimal
 from fractions import Fraction
 
 from sqlalchemy import or_, select
@@ -34,8 +35,14 @@ def _exact(value: int | float) -> Fraction:
     return Fraction(value) if isinstance(value, int) else Fraction(repr(value))
 
 
+# Weights are relative (30:20 is 3:2), so a ratio of a million between two covers any profile;
+# beyond it lie values such as 1e308 that only make every other weight vanish.
+MIN_WEIGHT, MAX_WEIGHT = Decimal("0.001"), 1000
+
+
 def weight_errors(criteria_set: CriteriaSet, weights: dict) -> list[dict]:
-    """One error per criterion: a weight for every criterion of the set, each > 0, no others."""
+    """One error per criterion: a weight for every criterion of the set, each from MIN_WEIGHT
+    to MAX_WEIGHT, no others."""
     errors = []
     keys = [c.key for c in criteria_set.criteria]
 
@@ -47,8 +54,8 @@ def weight_errors(criteria_set: CriteriaSet, weights: dict) -> list[dict]:
             error(key, f"{criteria_set.ref} has no criterion {key!r}.")
         elif isinstance(value, bool) or not isinstance(value, int | float):
             error(key, "Must be a number.")
-        elif not value > 0:
-            error(key, "Must be greater than 0.")
+        elif not MIN_WEIGHT <= value <= MAX_WEIGHT:
+            error(key, f"Must be from {MIN_WEIGHT} to {MAX_WEIGHT}: weights are relative.")
     for key in keys:
         if key not in weights:
             error(key, "Missing: give a weight for every criterion of the set.")

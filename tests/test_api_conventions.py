@@ -44,7 +44,20 @@ def test_wrong_media_type_is_415_and_stores_nothing(client, content_type, data):
     assert client.get("/v1/vendors").json == []
 
 
-@pytest.mark.parametrize("data", ['{"name": ', "not json", "{'name': 'x'}", "", "NaN"])
+@pytest.mark.parametrize(
+    "data",
+    [
+        '{"name": ',
+        "not json",
+        "{'name': 'x'}",
+        "",
+        "NaN",
+        '{"name": "A", "x": Infinity}',
+        # Valid JSON syntax, but beyond any float: a parser would make it infinity.
+        '{"name": "A", "x": 1e400}',
+        '{"name": "A", "x": -1e400}',
+    ],
+)
 def test_body_that_is_not_json_is_400(client, data):
     response = client.post("/v1/vendors", data=data, content_type="application/json")
     assert_problem(response, 400)
