@@ -3,6 +3,9 @@
 import csv
 import io
 
+# What makes a spreadsheet read a cell as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
 
 def _number(value) -> str:
     return "" if value is None else f"{value:.2f}"
@@ -36,7 +39,7 @@ def ranking_csv(ranking: dict) -> str:
             [
                 "" if row["rank"] is None else row["rank"],
                 row["vendor_id"],
-                row["vendor_name"],
+                _text(row["vendor_name"]),
                 _flag(row["assessed"]),
                 _flag(row.get("eligible")),
                 _number(row.get("total")),
@@ -50,6 +53,13 @@ def ranking_csv(ranking: dict) -> str:
             ]
         )
     return out.getvalue()
+
+
+def _text(value: str) -> str:
+    """Users' text as a spreadsheet will show it, never run it: a cell starting with = + - @
+    (or a tab or carriage return) is a formula to Excel and LibreOffice, so it gets a leading
+    apostrophe, which they show as text."""
+    return f"'{value}" if value[:1] in FORMULA_STARTS else value
 
 
 def _flag(value: bool | None) -> str:

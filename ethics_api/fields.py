@@ -1,8 +1,10 @@
 """marshmallow fields that refuse rather than coerce, and that write exact values out."""
 
 import math
+import re
 from decimal import Decimal
 from fractions import Fraction
+from urllib.parse import urlsplit
 
 from marshmallow import ValidationError, fields, validate
 
@@ -73,28 +75,56 @@ class FullMatch(validate.Regexp):
         return value
 
 
-# A character that shows: not a control character, not white space. Spelled out, because
-# Python's and JSON Schema's `\s` and `.` disagree on a few characters.
-VISIBLE = r"[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
+# A character that shows: not a control character, not white space, not an invisible format
+# character (zero-width spaces and joiners, direction marks and overrides). Spelled out,
+# because Python's and JSON Schema's `\s` and `.` disagree on a few characters.
+VISIBLE = r"[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200f\u2028-\u202f\u205f-\u206f\u3000\ufeff]"
 NO_CONTROL = r"[^\x00-\x1f\x7f]"
 # One line of text with no white space at either end.
 TRIMMED_LINE = f"{VISIBLE}(?:{NO_CONTROL}*{VISIBLE})?"
 
 # Free text: anything but NUL, which PostgreSQL cannot store in text.
 NO_NUL = r"[^\x00]*"
+NOT_BLANK = f"{NO_NUL}{VISIBLE}{NO_NUL}"
 
 WEB_URL = r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:[/?#][^\x00-\x20\x7f]*)?"
 
 
 def Text(max_length: int, min_length: int = 0, **kwargs) -> fields.String:
-    """Free text up to `max_length` characters, without NUL."""
+    """Free text up to `max_length` characters, without NUL; with a `min_length`, not blank
+    either (white space alone says nothing)."""
+    if min_length:
+        pattern, error = NOT_BLANK, "Must say something: not blank, no NUL characters."
+    else:
+        pattern, error = NO_NUL, "Must not contain NUL characters."
+    return fields.String(
+        validate=[validate.Length(min=min_length, max=max_length), FullMatch(pattern, error)],
+        **kwargs,
+    )
+
+
+def Line(max_length: int, **kwargs) -> fields.String:
+    """A name or title: one line, not blank, no white space at either end."""
     return fields.String(
         validate=[
-            validate.Length(min=min_length, max=max_length),
-            FullMatch(NO_NUL, error="Must not contain NUL characters."),
+            validate.Length(min=1, max=max_length),
+            FullMatch(TRIMMED_LINE, error="Must be one line, not blank, no spaces at either end."),
         ],
         **kwargs,
     )
+
+
+def _port_in_range(url: str) -> str:
+    """The pattern allows five digits for a port; one above 65535 would fail only when used."""
+    if re.fullmatch(WEB_URL, url) is None:
+        return url  # the pattern's own error says what is wrong
+    try:
+        port = urlsplit(url).port
+    except ValueError:  # out of range: urlsplit refuses it itself
+        port = -1
+    if port is not None and not 1 <= port <= 65535:
+        raise ValidationError("The port must be between 1 and 65535.")
+    return url
 
 
 def WebUrl(max_length: int = 2000, **kwargs) -> fields.String:
@@ -103,6 +133,7 @@ def WebUrl(max_length: int = 2000, **kwargs) -> fields.String:
         validate=[
             validate.Length(max=max_length),
             FullMatch(WEB_URL, error="Must be an http:// or https:// URL."),
+            _port_in_range,
         ],
         **kwargs,
     )

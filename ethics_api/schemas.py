@@ -12,7 +12,7 @@ import marshmallow as ma
 from flask import current_app
 from marshmallow import fields, validate, validates_schema
 
-from .fields import TRIMMED_LINE, VISIBLE, Exact, FullMatch, Rounded, StrictBoolean, Text, WebUrl
+from .fields import VISIBLE, Exact, FullMatch, Line, Rounded, StrictBoolean, Text, WebUrl
 from .scoring import EVIDENCE_FACTORS
 
 SHA256_PATTERN = r"[0-9a-f]{64}"
@@ -49,7 +49,7 @@ class IdentifierSchema(StrictSchema):
         ],
         metadata={"description": "Register the id comes from (org-id.guide), e.g. GB-COH"},
     )
-    id = _text(100, required=True, metadata={"description": "The id in that register"})
+    id = Line(100, required=True, metadata={"description": "The id in that register"})
 
 
 def _country(**kwargs) -> fields.String:
@@ -64,18 +64,8 @@ def _website(**kwargs) -> fields.String:
     return WebUrl(500, metadata={"example": "https://vendor.example"}, **kwargs)
 
 
-def _vendor_name(**kwargs) -> fields.String:
-    return fields.String(
-        validate=[
-            validate.Length(min=1, max=200),
-            FullMatch(TRIMMED_LINE, error="Must be one line, not blank, no spaces at either end."),
-        ],
-        **kwargs,
-    )
-
-
 class VendorCreateSchema(StrictSchema):
-    name = _vendor_name(required=True)
+    name = Line(200, required=True)
     identifier = fields.Nested(IdentifierSchema, load_default=None)
     country = _country(load_default=None)
     website = _website(load_default=None)
@@ -86,7 +76,7 @@ class VendorUpdateSchema(StrictSchema):
 
     JSON_SCHEMA_EXTRA = {"minProperties": 1}
 
-    name = _vendor_name()
+    name = Line(200)
     country = _country(allow_none=True)
     website = _website(allow_none=True)
 
@@ -118,7 +108,7 @@ class VendorQuerySchema(ma.Schema):
 
 
 class EvidenceSchema(StrictSchema):
-    title = _text(500, required=True)
+    title = Line(500, required=True)
     kind = fields.String(
         required=True,
         validate=validate.OneOf(list(EVIDENCE_FACTORS)),
@@ -153,7 +143,7 @@ class AnswerSchema(StrictSchema):
     not_applicable = StrictBoolean(
         metadata={"description": "true where the indicator allows N/A (then give a rationale)"}
     )
-    rationale = Text(10_000)
+    rationale = Text(10_000, min_length=1)
     evidence = fields.List(fields.Nested(EvidenceSchema), validate=validate.Length(max=50))
 
     JSON_SCHEMA_EXTRA = {
@@ -204,7 +194,7 @@ class AssessmentCreateSchema(StrictSchema):
         validate=FullMatch(CRITERIA_REF, error="Must be key@version, e.g. ai-ethics@1."),
         metadata={"description": "key@version; the default set when absent"},
     )
-    assessor = _text(
+    assessor = Line(
         200,
         load_default=None,
         metadata={
@@ -221,7 +211,7 @@ class AssessmentCreateSchema(StrictSchema):
         metadata={"description": "true when a moderator settles the other assessments"},
     )
     answers = fields.List(fields.Nested(AnswerSchema), required=True)
-    summary = Text(20_000, load_default=None)
+    summary = Text(20_000, min_length=1, load_default=None)
     supersedes = fields.UUID(
         load_default=None,
         metadata={
@@ -582,15 +572,18 @@ OCID = r"ocds-[a-z0-9]{6}-[A-Za-z0-9][A-Za-z0-9._/-]{0,180}"
 
 
 class BuyerSchema(StrictSchema):
-    name = _text(200, required=True)
+    name = Line(200, required=True)
     identifier = fields.Nested(IdentifierSchema, load_default=None)
 
 
 def _weights(**kwargs) -> fields.Dict:
     return fields.Dict(
         keys=fields.String(),
-        values=fields.Raw(metadata={"type": "number", "exclusiveMinimum": 0}),
-        metadata={"description": "A weight (> 0) for every criterion of the set, by key"},
+        values=fields.Raw(metadata={"type": "number", "minimum": 0.001, "maximum": 1000}),
+        metadata={
+            "description": "A weight (0.001 to 1000; only their ratios count) for every "
+            "criterion of the set, by key"
+        },
         **kwargs,
     )
 
@@ -601,7 +594,7 @@ class ProcurementCreateSchema(StrictSchema):
         validate=FullMatch(OCID, error="Must be an OCDS ocid: ocds-<6-character prefix>-<id>."),
         metadata={"description": "OCDS contracting-process id, e.g. ocds-213czf-2026-0042"},
     )
-    title = _text(500, required=True)
+    title = Line(500, required=True)
     buyer = fields.Nested(BuyerSchema, required=True)
     criteria_set = fields.String(
         load_default=None,
@@ -621,7 +614,7 @@ class ProcurementCreateSchema(StrictSchema):
 class ProcurementUpdateSchema(StrictSchema):
     JSON_SCHEMA_EXTRA = {"minProperties": 1}
 
-    title = _text(500)
+    title = Line(500)
     status = fields.String(
         validate=validate.OneOf(["draft", "evaluating", "closed"]),
         metadata={"description": "Forward one step only: draft -> evaluating -> closed (else 409)"},

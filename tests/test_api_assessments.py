@@ -137,6 +137,14 @@ def test_missing_indicators_are_named(client, vendor_url):
             "/answers/0/evidence/0/title",
         ),
         (
+            {"title": "   ", "kind": "documented", "url": "https://e.example"},
+            "/answers/0/evidence/0/title",
+        ),
+        (
+            {"title": "x", "kind": "documented", "url": "https://e.example:99999/report"},
+            "/answers/0/evidence/0/url",
+        ),
+        (
             {
                 "title": "x",
                 "kind": "documented",
@@ -156,7 +164,16 @@ def test_missing_indicators_are_named(client, vendor_url):
             "/answers/0/evidence/0/valid_until",
         ),
     ],
-    ids=["no-url-or-hash", "bad-kind", "bad-hash", "empty-title", "bad-date", "ends-before-start"],
+    ids=[
+        "no-url-or-hash",
+        "bad-kind",
+        "bad-hash",
+        "empty-title",
+        "blank-title",
+        "port-out-of-range",
+        "bad-date",
+        "ends-before-start",
+    ],
 )
 def test_invalid_evidence_is_refused(client, vendor_url, evidence, pointer):
     sent = answers()
@@ -171,6 +188,11 @@ def test_invalid_evidence_is_refused(client, vendor_url, evidence, pointer):
     ("fields", "pointer"),
     [
         ({"assessor": ""}, "/assessor"),
+        # Names group assessors: padding would make "alice " a second assessor.
+        ({"assessor": "   "}, "/assessor"),
+        ({"assessor": "alice "}, "/assessor"),
+        ({"assessor": "\u200balice"}, "/assessor"),
+        ({"summary": "  "}, "/summary"),
         ({"assessor": None}, "/assessor"),
         ({"moderated": "true"}, "/moderated"),
         ({"moderated": 1}, "/moderated"),

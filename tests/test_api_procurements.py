@@ -175,6 +175,22 @@ def test_ocid_that_is_not_an_ocds_id_is_422_and_stores_nothing(client, ocid):
     assert total_listed(client, PROCUREMENTS) == 0
 
 
+@pytest.mark.parametrize(
+    ("changes", "pointer"),
+    [
+        ({"title": "   "}, "/title"),
+        ({"title": "Padded "}, "/title"),
+        ({"buyer": {"name": "  "}}, "/buyer/name"),
+        ({"buyer": {"name": "\u200b"}}, "/buyer/name"),
+    ],
+)
+def test_blank_or_padded_names_are_422_and_store_nothing(client, changes, pointer):
+    response = client.post(PROCUREMENTS, json={**procurement_body(), **changes})
+    assert_problem(response, 422)
+    assert pointers(response) == [pointer]
+    assert total_listed(client, PROCUREMENTS) == 0
+
+
 def test_duplicate_ocid_is_a_conflict_and_stores_nothing(client):
     first = create_procurement(client)
     response = client.post(PROCUREMENTS, json=procurement_body(title="Another tender"))
@@ -189,6 +205,7 @@ def test_duplicate_ocid_is_a_conflict_and_stores_nothing(client):
     [
         {"privacy": 1, "oversight": 1, "openness": 2},
         {"privacy": 0.5, "oversight": 2.25, "openness": 7},
+        {"privacy": 0.001, "oversight": 1000, "openness": 1},  # the range's two ends
     ],
 )
 def test_a_full_weight_profile_is_accepted_as_sent(client, weights):
@@ -206,6 +223,12 @@ def test_a_full_weight_profile_is_accepted_as_sent(client, weights):
         ({"privacy": 2, "oversight": -1, "openness": 1}, ["oversight"]),
         ({"privacy": 2, "oversight": 1, "openness": "2"}, ["openness"]),
         ({"privacy": True, "oversight": 1, "openness": 1}, ["privacy"]),
+        # Out of range: a weight of 1e308 makes every other one vanish, 1e-300 likewise.
+        ({"privacy": 1e308, "oversight": 1, "openness": 1}, ["privacy"]),
+        ({"privacy": 2, "oversight": 1e-300, "openness": 1}, ["oversight"]),
+        ({"privacy": 2, "oversight": 1, "openness": 1001}, ["openness"]),
+        ({"privacy": 2, "oversight": 0.0009, "openness": 1}, ["oversight"]),
+        ({"privacy": 10**400, "oversight": 1, "openness": 1}, ["privacy"]),
         # Several at once: one entry per offending criterion.
         ({"privacy": 0, "oversight": "1", "bias": 2}, ["bias", "openness", "oversight", "privacy"]),
         ({}, ["openness", "oversight", "privacy"]),
@@ -987,6 +1010,18 @@ def test_ranking_csv_matches_the_json_ranking(client):
         "",
     ]
     assert by_name["Elm"]["vendor_id"] == ids["Elm"]
+
+
+def test_the_csv_keeps_names_that_look_like_formulas_as_text(client):
+    created = create_procurement(client, "ocds-213czf-formulas")
+    names = ['=HYPERLINK("http://evil.example","Click")', "+1", "-2", "@SUM(A1)", "Plain"]
+    ids = [make_vendor(client, name) for name in names]
+    add_bidders(client, created, *ids)
+    rows = list(csv.DictReader(io.StringIO(client.get(f"{url_of(created)}/ranking.csv").text)))
+    # A leading apostrophe: spreadsheets show the rest as text and never evaluate it.
+    assert sorted(row["vendor_name"] for row in rows) == sorted(
+        ['\'=HYPERLINK("http://evil.example","Click")', "'+1", "'-2", "'@SUM(A1)", "Plain"]
+    )
 
 
 # --- 8. summaries --------------------------------------------------------------------------------

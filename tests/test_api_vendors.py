@@ -51,6 +51,12 @@ def test_duplicate_identifier_is_a_conflict_and_stores_nothing(client):
         ({"name": "A", "country": "gb"}, "/country"),
         ({"name": "A", "country": "GBR"}, "/country"),
         ({"name": "A", "website": "ftp://x.example"}, "/website"),
+        ({"name": "A", "website": "https://x.example:99999/"}, "/website"),
+        ({"name": "A", "website": "https://x.example:0/"}, "/website"),
+        # Invisible characters alone are no name: zero-width space, direction override.
+        ({"name": "\u200b"}, "/name"),
+        ({"name": "\u202e"}, "/name"),
+        ({"name": "\u2066Acme"}, "/name"),
         ({"name": "A", "identifier": {"scheme": "GB-COH"}}, "/identifier/id"),
         (
             {"name": "A", "identifier": {"scheme": "companies house", "id": "1"}},

@@ -176,6 +176,8 @@ def test_a_dispute_within_a_procurement_names_it(setting):
         ({"indicator": "p2", "criteria_set": "nope@1"}, "/criteria_set"),
         ({"indicator": "p2", "procurement_id": str(uuid.uuid4())}, "/procurement_id"),
         ({"indicator": "p2", "statement": ""}, "/statement"),
+        ({"indicator": "p2", "statement": "   \n  "}, "/statement"),  # blank says nothing
+        ({"indicator": "p2", "statement": "\u200b\u200b"}, "/statement"),  # nor invisible
         ({"indicator": "p2", "evidence": [{"title": "No locator", "kind": "documented"}]}, None),
         ({"indicator": "p2", "colour": "blue"}, "/colour"),
     ],
@@ -277,6 +279,7 @@ def test_a_rejection_names_no_assessment_and_needs_reasons(setting):
     assert "/assessment_id" in [e["pointer"] for e in assert_problem(response, 422)["errors"]]
     assert_problem(setting.resolve(dispute["id"], outcome="rejected"), 422)
     assert_problem(setting.resolve(dispute["id"], outcome="rejected", reasons=""), 422)
+    assert_problem(setting.resolve(dispute["id"], outcome="rejected", reasons=" \n\t "), 422)
     assert_problem(setting.resolve(dispute["id"], outcome="withdrawn", reasons=REASONS), 422)
     assert setting.dispute(dispute["id"])["status"] == "open"
 
