@@ -7,9 +7,11 @@ off ("" too in the app's config; an empty ETHICS_* variable is ignored, like all
   its key, by key id, whatever the operation: one budget per key. Public routes (probes, the
   OpenAPI document, the docs and their assets) are never counted.
 * RATE_LIMIT_FAILED_AUTH (ETHICS_RATELIMIT_FAILED_AUTH): every 401 counts against the client's
-  address. Once an address has used them up, its requests are refused before any key is looked
-  up, whatever key they carry, until the window ends. Requests with no address (a WSGI call
-  in-process) are not counted: one bucket for all of them would let one client lock out all.
+  address. Once an address has used them up, its failed authentications are answered 429
+  rather than 401 until the window ends; its requests with a valid key are served as ever, so
+  one misconfigured client cannot lock out its neighbours. Requests with no address (a WSGI
+  call in-process) are not counted: one bucket for all of them would let one client lock out
+  all.
   Behind a reverse proxy the address is the proxy's unless the app trusts X-Forwarded-For
   (werkzeug's ProxyFix).
 
@@ -86,8 +88,8 @@ def install(app: Flask, api: ProblemApi) -> None:
     """Count requests per key and failed authentications per address, as configured.
 
     Runs after auth.install: the per-key check is a before_request hook after the one that
-    identifies the caller, and before the body checks. The failed-authentication check goes
-    first of all hooks, so that a refused address costs no key lookup.
+    identifies the caller, and before the body checks. Failed authentications are counted, and
+    refused once too many, when their 401 is answered.
     """
     per_key = parse_limits("RATE_LIMIT_DEFAULT", app.config.get("RATE_LIMIT_DEFAULT"))
     failed_auth = parse_limits("RATE_LIMIT_FAILED_AUTH", app.config.get("RATE_LIMIT_FAILED_AUTH"))
@@ -137,21 +139,22 @@ def install(app: Flask, api: ProblemApi) -> None:
         return api.handle_http_exception(TooManyRequests(detail, retry_after=retry_after))
 
     if failed_auth:
-        _limit_failed_authentications(app, limiter, failed_auth)
+        _limit_failed_authentications(app, api, limiter, failed_auth)
     _document(api)
 
 
-def _limit_failed_authentications(app: Flask, limiter: Limiter, items: list[RateLimitItem]) -> None:
+def _limit_failed_authentications(
+    app: Flask, api: ProblemApi, limiter: Limiter, items: list[RateLimitItem]
+) -> None:
     def identifiers() -> tuple[str, str, str]:
         return KEY_PREFIX, request.remote_addr, FAILED_AUTH_SCOPE
 
-    def refuse_after_failed_authentications():
-        if not request.remote_addr or not _authenticates():
-            return
+    def spent_limits() -> tuple[str, int] | None:
+        """The address's used-up limits and the seconds until they renew; None if none is."""
         try:
             spent = [item for item in items if not limiter.limiter.test(item, *identifiers())]
             if not spent:
-                return
+                return None
             retry_after = max(
                 _seconds_until(limiter.limiter.get_window_stats(item, *identifiers()).reset_time)
                 for item in spent
@@ -160,24 +163,21 @@ def _limit_failed_authentications(app: Flask, limiter: Limiter, items: list[Rate
             log.exception(
                 "the rate limit store cannot be reached: failed authentications not checked"
             )
-            return
-        limit = "; ".join(str(item) for item in spent)
-        # No credentials are read, let alone logged: the address and the route only.
-        log.warning(
-            "refused %s %s from %s before authentication: too many failed authentications (%s)",
-            request.method,
-            request.path,
-            request.remote_addr,
-            limit,
-        )
-        raise TooManyRequests(
-            f"Too many failed authentications from {request.remote_addr}: the limit is {limit}. "
-            f"Retry after {retry_after} seconds.",
-            retry_after=retry_after,
-        )
+            return None
+        return "; ".join(str(item) for item in spent), retry_after
 
-    def count_failed_authentication(response):
-        if response.status_code == 401 and request.remote_addr and _authenticates():
+    def count_or_refuse_failed_authentication(response):
+        """A 401 counts against the address; once its limits are spent, it becomes a 429.
+
+        Only failed authentications are refused: a valid key from the same address (the
+        same office, or every client behind one proxy) is served as ever. That tells an
+        address over its limit which keys are valid, as the 401 did before it; keys carry
+        256 random bits, so the limit is against noise and load, not guessing.
+        """
+        if response.status_code != 401 or not request.remote_addr or not _authenticates():
+            return response
+        spent = spent_limits()
+        if spent is None:
             try:
                 for item in items:
                     limiter.limiter.hit(item, *identifiers())
@@ -185,11 +185,25 @@ def _limit_failed_authentications(app: Flask, limiter: Limiter, items: list[Rate
                 log.exception(
                     "the rate limit store cannot be reached: a failed authentication not counted"
                 )
-        return response
+            return response
+        limit, retry_after = spent
+        # No credentials are logged: the address and the route only.
+        log.warning(
+            "refused %s %s from %s: too many failed authentications (%s)",
+            request.method,
+            request.path,
+            request.remote_addr,
+            limit,
+        )
+        return api.handle_http_exception(
+            TooManyRequests(
+                f"Too many failed authentications from {request.remote_addr}: the limit is "
+                f"{limit}. Retry after {retry_after} seconds.",
+                retry_after=retry_after,
+            )
+        )
 
-    # First of all hooks: before auth.install's, which looks the key up.
-    app.before_request_funcs.setdefault(None, []).insert(0, refuse_after_failed_authentications)
-    app.after_request(count_failed_authentication)
+    app.after_request(count_or_refuse_failed_authentication)
 
 
 class _TooManyRequestsPlugin(BasePlugin):
