@@ -137,3 +137,46 @@ def WebUrl(max_length: int = 2000, **kwargs) -> fields.String:
         ],
         **kwargs,
     )
+
+
+# RFC 3339: a full date, a time to the second (fractions up to the microsecond, as far as
+# Python keeps them) and an offset. ISO 8601's other forms (week dates, 20270101T000000Z) are
+# not RFC 3339, and nanoseconds would be cut silently: all refused.
+RFC3339 = (
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?"
+    r"([Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
+FULL_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+
+
+class Instant(fields.AwareDateTime):
+    """An RFC 3339 date-time with its offset, e.g. 2027-01-01T00:00:00Z."""
+
+    default_error_messages = {
+        "invalid": "Must be an RFC 3339 time with an offset, e.g. 2027-01-01T00:00:00Z "
+        "(in a query, spell + as %2B).",
+    }
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.metadata.setdefault("pattern", f"^{RFC3339}$")
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str) or re.fullmatch(RFC3339, value) is None:
+            raise self.make_error("invalid")
+        return super()._deserialize(value.upper(), attr, data, **kwargs)
+
+
+class Day(fields.Date):
+    """A date as YYYY-MM-DD, the only form RFC 3339 has (not 20260105)."""
+
+    default_error_messages = {"invalid": "Must be a date as YYYY-MM-DD, e.g. 2026-01-05."}
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.metadata.setdefault("pattern", f"^{FULL_DATE}$")
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str) or re.fullmatch(FULL_DATE, value) is None:
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)

@@ -12,7 +12,18 @@ import marshmallow as ma
 from flask import current_app
 from marshmallow import fields, validate, validates_schema
 
-from .fields import VISIBLE, Exact, FullMatch, Line, Rounded, StrictBoolean, Text, WebUrl
+from .fields import (
+    VISIBLE,
+    Day,
+    Exact,
+    FullMatch,
+    Instant,
+    Line,
+    Rounded,
+    StrictBoolean,
+    Text,
+    WebUrl,
+)
 from .scoring import EVIDENCE_FACTORS
 
 SHA256_PATTERN = r"[0-9a-f]{64}"
@@ -119,8 +130,8 @@ class EvidenceSchema(StrictSchema):
         validate=FullMatch(SHA256_PATTERN, error="Must be 64 lowercase hex digits."),
         metadata={"description": "SHA-256 of the document"},
     )
-    effective_date = fields.Date(metadata={"description": "The evidence counts from this day"})
-    valid_until = fields.Date(metadata={"description": "The evidence counts until this day"})
+    effective_date = Day(metadata={"description": "The evidence counts from this day"})
+    valid_until = Day(metadata={"description": "The evidence counts until this day"})
 
     JSON_SCHEMA_EXTRA = {"anyOf": [{"required": ["url"]}, {"required": ["sha256"]}]}
 
@@ -263,7 +274,7 @@ class ScorecardQuerySchema(ma.Schema):
         validate=FullMatch(CRITERIA_REF, error="Must be key@version, e.g. ai-ethics@1."),
         metadata={"description": "key@version; the default set when absent"},
     )
-    as_of = fields.AwareDateTime(
+    as_of = Instant(
         metadata={"description": "RFC 3339 time the scorecard is computed for; now when absent"}
     )
     procurement_id = fields.UUID(
@@ -478,8 +489,13 @@ class AuditQuerySchema(ma.Schema):
     )
     object_id = Text(200, min_length=1)
     actor = Text(300, min_length=1, metadata={"description": "Part of the actor, e.g. a prefix"})
-    since = fields.AwareDateTime(metadata={"description": "From this time (inclusive)"})
-    until = fields.AwareDateTime(metadata={"description": "Before this time"})
+    since = Instant(metadata={"description": "From this time (inclusive)"})
+    until = Instant(metadata={"description": "Before this time"})
+
+    @validates_schema
+    def in_order(self, data, **kwargs):
+        if "since" in data and "until" in data and data["until"] <= data["since"]:
+            raise ma.ValidationError("Must be after since.", field_name="until")
 
 
 class EventSchema(ma.Schema):

@@ -158,6 +158,15 @@ def test_missing_indicators_are_named(client, vendor_url):
                 "title": "x",
                 "kind": "documented",
                 "url": "https://e.example",
+                "valid_until": "20260105",  # ISO 8601's basic form: it would be stored so
+            },
+            "/answers/0/evidence/0/valid_until",
+        ),
+        (
+            {
+                "title": "x",
+                "kind": "documented",
+                "url": "https://e.example",
                 "effective_date": "2026-02-01",
                 "valid_until": "2026-01-01",
             },
@@ -172,6 +181,7 @@ def test_missing_indicators_are_named(client, vendor_url):
         "blank-title",
         "port-out-of-range",
         "bad-date",
+        "basic-date",
         "ends-before-start",
     ],
 )

@@ -111,6 +111,34 @@ def test_as_of_selects_what_was_current(client, vendor_url):
     assert "expired" in expired.json["detail"]
 
 
+@pytest.mark.parametrize(
+    "as_of",
+    [
+        "2027-W01-1T00:00:00Z",  # an ISO 8601 week date, not RFC 3339
+        "20270101T000000Z",  # ISO 8601's basic format
+        "2027-01-01T00:00:00.1234567Z",  # nanoseconds would be cut silently
+        "2027-01-01T00:00:00",  # no offset: which day is it?
+        "2027-01-01T00:00:00 01:00",  # an unencoded + arrives as a space
+        "2027-02-30T00:00:00Z",
+    ],
+)
+def test_as_of_must_be_rfc_3339(client, vendor_url, as_of):
+    submit(client, vendor_url, "alice")
+    response = client.get(f"{vendor_url}/scorecard", query_string={"as_of": as_of})
+    assert response.status_code == 422
+    assert [e["pointer"] for e in response.json["errors"]] == ["/as_of"]
+    assert "RFC 3339" in response.json["errors"][0]["messages"][0]
+
+
+def test_as_of_in_lower_case_is_rfc_3339_too(client, vendor_url):
+    submit(client, vendor_url, "alice")
+    as_of = later(1)
+    upper = client.get(f"{vendor_url}/scorecard", query_string={"as_of": as_of})
+    lower = client.get(f"{vendor_url}/scorecard", query_string={"as_of": as_of.lower()})
+    assert upper.status_code == lower.status_code == 200
+    assert lower.json["as_of"] == upper.json["as_of"]
+
+
 def test_no_assessment_is_a_404_that_says_why(client, vendor_url):
     response = client.get(f"{vendor_url}/scorecard")
     assert response.status_code == 404

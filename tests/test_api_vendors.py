@@ -86,11 +86,34 @@ def test_list_is_paginated_with_totals_in_the_header(client):
     assert pagination["page"] == 2
 
 
-@pytest.mark.parametrize("query", ["page_size=201", "page_size=0", "page=0", "page=x"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "page_size=201",
+        "page_size=0",
+        "page=0",
+        "page=x",
+        # What int() reads but a number in a URL is not: padding, a sign, underscores, the
+        # digits of other scripts (Arabic-Indic 3, fullwidth 1).
+        "page=%201",
+        "page=%2B1",
+        "page=1_0",
+        "page=%D9%A3",
+        "page=%EF%BC%91",
+        # Given twice: neither value is picked.
+        "page=1&page=2",
+        "q=a&q=b",
+        # Blank search text.
+        "q=%20",
+    ],
+)
 def test_bad_pagination_is_refused(client, query):
+    create(client, name="Alpha")
     response = client.get(f"/v1/vendors?{query}")
     assert response.status_code == 422
     assert response.mimetype == "application/problem+json"
+    name = query.split("=", 1)[0]
+    assert [e["pointer"] for e in response.json["errors"]] == [f"/{name}"]
 
 
 def test_search_matches_names_case_insensitively_and_literally(client):

@@ -845,6 +845,10 @@ def test_the_audit_log_filters_by_time_window(app):
     assert seqs(since=(dt.datetime.now(dt.UTC) + dt.timedelta(days=1)).isoformat()) == []
     response = auditor.get(AUDIT, query_string={"since": "2026-01-01T00:00:00"})
     assert response.status_code == 422
+    # A window that ends before it starts is a mistake, not an empty answer.
+    response = auditor.get(AUDIT, query_string={"since": end["occurred_at"], "until": since})
+    assert response.status_code == 422
+    assert [e["pointer"] for e in response.json["errors"]] == ["/until"]
 
 
 def test_the_audit_log_pages(app):
