@@ -65,6 +65,26 @@ def _field_errors(data: dict) -> list[dict] | None:
     ]
 
 
+def _plain_detail(error: HTTPException) -> str:
+    """What the caller can do about an error raised by the framework rather than a view.
+
+    Werkzeug's own descriptions speak to someone typing URLs into a browser.
+    """
+    if error.code == 404 and request.routing_exception is error:
+        return (
+            f"Nothing is at {request.path}. Check the path against /openapi.json; "
+            "ids in paths are UUIDs."
+        )
+    if error.code == 405:
+        allowed = ", ".join(sorted(getattr(error, "valid_methods", None) or []))
+        return f"{request.method} is not allowed on {request.path}; allowed: {allowed}."
+    if error.code == 413:
+        limit = current_app.config.get("MAX_CONTENT_LENGTH")
+        if limit:
+            return f"The request body is larger than the {limit // 1024} KiB this API accepts."
+    return error.description
+
+
 class ProblemApi(Api):
     """flask-smorest's Api, answering and documenting every error as problem+json."""
 
@@ -75,7 +95,7 @@ class ProblemApi(Api):
         detail = data.get("message")
         errors = _field_errors(data)
         if detail is None:
-            detail = "The request has invalid fields." if errors else error.description
+            detail = "The request has invalid fields." if errors else _plain_detail(error)
         headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
         headers += list((data.get("headers") or {}).items())
         body = problem(error.code, detail, errors)

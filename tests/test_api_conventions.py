@@ -21,13 +21,20 @@ def assert_problem(response, status):
 
 
 def test_unknown_route_is_a_404_problem(client):
-    assert_problem(client.get("/v1/nothing-here"), 404)
+    body = assert_problem(client.get("/v1/nothing-here"), 404)
+    assert "Nothing is at /v1/nothing-here" in body["detail"]
+
+
+def test_an_id_that_is_not_a_uuid_is_a_404_that_says_ids_are_uuids(client):
+    body = assert_problem(client.get("/v1/vendors/not-a-uuid"), 404)
+    assert "ids in paths are UUIDs" in body["detail"]
 
 
 def test_wrong_method_is_a_405_problem_with_allow(client):
     response = client.delete("/v1/vendors")
-    assert_problem(response, 405)
+    body = assert_problem(response, 405)
     assert set(response.headers["Allow"].split(", ")) >= {"GET", "POST"}
+    assert body["detail"].startswith("DELETE is not allowed on /v1/vendors; allowed: GET,")
 
 
 @pytest.mark.parametrize(
@@ -81,7 +88,10 @@ def test_reasonable_nesting_is_accepted(client):
 
 def test_oversized_body_is_413(client):
     data = json.dumps(vendor("x" * (1024 * 1024)))
-    assert_problem(client.post("/v1/vendors", data=data, content_type="application/json"), 413)
+    response = client.post("/v1/vendors", data=data, content_type="application/json")
+    assert assert_problem(response, 413)["detail"] == (
+        "The request body is larger than the 1024 KiB this API accepts."
+    )
     assert client.get("/v1/vendors").json == []
 
 
