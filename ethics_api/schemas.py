@@ -428,6 +428,17 @@ class DisputeResolutionSchema(StrictSchema):
     )
 
 
+class DisputeQuerySchema(ma.Schema):
+    status = fields.String(
+        validate=validate.OneOf(["open", "upheld", "rejected"]),
+        metadata={"description": "Only disputes in this state, e.g. open: a moderator's queue"},
+    )
+
+
+class OrganisationDisputeQuerySchema(DisputeQuerySchema):
+    vendor_id = fields.UUID(metadata={"description": "Only this vendor's disputes"})
+
+
 class DisputeSchema(ma.Schema):
     id = fields.String()
     vendor_id = fields.String()

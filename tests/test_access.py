@@ -55,6 +55,7 @@ ROLE_MATRIX = """
 | GET /v1/procurements/{procurement_id}/bidders/{vendor_id}/summary | yes   | yes   | no       | yes       | own    | yes     |
 | POST /v1/vendors/{vendor_id}/disputes                             | yes   | no    | no       | no        | own    | no      |
 | GET /v1/vendors/{vendor_id}/disputes                              | yes   | yes   | yes      | yes       | own    | yes     |
+| GET /v1/disputes                                                  | yes   | yes   | yes      | yes       | no     | yes     |
 | GET /v1/disputes/{dispute_id}                                     | yes   | yes   | yes      | yes       | own    | yes     |
 | POST /v1/disputes/{dispute_id}/resolution                         | yes   | no    | no       | yes       | no     | no      |
 | POST /v1/webhooks                                                 | yes   | no    | no       | no        | no     | no      |
@@ -323,6 +324,7 @@ REQUESTS = {
         f"/v1/vendors/{w.vendor_id}/disputes",
         {},
     ),
+    "GET /v1/disputes": lambda w, r: ("GET", "/v1/disputes", {}),
     "GET /v1/disputes/{dispute_id}": lambda w, r: ("GET", f"/v1/disputes/{w.dispute_id}", {}),
     "POST /v1/disputes/{dispute_id}/resolution": lambda w, r: (
         "POST",
@@ -475,6 +477,7 @@ def test_other_organisations_objects_are_absent_from_lists(world, stranger):
     assert ids(world.admin.get("/v1/webhooks")) == [world.webhook_id]
     assert total(stranger.get(f"/v1/vendors/{theirs}/assessments")) == 1
     assert total(stranger.get(f"/v1/vendors/{theirs}/disputes")) == 1
+    assert total(stranger.get("/v1/disputes")) == 1
 
     admin = world.admin
     assert sorted(ids(admin.get("/v1/vendors"))) == sorted([world.vendor_id, world.spare_vendor_id])
@@ -485,6 +488,7 @@ def test_other_organisations_objects_are_absent_from_lists(world, stranger):
         for a in ok(admin.get(f"/v1/vendors/{world.vendor_id}/assessments"))
     )
     assert ids(admin.get(f"/v1/vendors/{world.vendor_id}/disputes")) == [world.dispute_id]
+    assert ids(admin.get("/v1/disputes")) == [world.dispute_id]
     for url in (f"/v1/vendors/{theirs}/assessments", f"/v1/vendors/{theirs}/disputes"):
         assert_problem(admin.get(url), 404)
 

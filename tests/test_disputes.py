@@ -239,8 +239,10 @@ def test_open_disputes_are_flagged_on_scorecards_and_the_ranking(setting):
 
 
 def test_two_disputes_on_one_indicator_flag_it_once(setting):
-    first, second = setting.open("p2"), setting.open("p2")
-    card = setting.scorecard()
+    # A standalone dispute bears on the procurement's scorecard too, beside the procurement's.
+    first = setting.open("p2")
+    second = setting.open("p2", procurement_id=setting.procurement_id)
+    card = setting.scorecard(procurement=True)
     assert card["disputed_indicators"] == ["p2"]
     assert [d["id"] for d in card["disputes"]] == [first["id"], second["id"]]
 
@@ -476,3 +478,51 @@ def test_upholding_writes_a_resolved_message(setting):
     assert [d.event for d in found] == ["dispute.resolved"]
     assert found[0].payload["data"]["status"] == "upheld"
     assert found[0].payload["data"]["procurement_id"] == setting.procurement_id
+
+
+# --- the moderators' queue -----------------------------------------------------------------------
+
+
+def test_one_open_dispute_per_indicator_and_scope(setting):
+    first = setting.open("p2")
+    again = setting.vendor_key.post(
+        setting.disputes_url, json={"indicator": "p2", "statement": STATEMENT}
+    )
+    problem = assert_problem(again, 409)
+    assert first["id"] in problem["detail"] and "still open" in problem["detail"]
+    # Another indicator, or the same one within the procurement, is another question.
+    setting.open("p3")
+    setting.open("p2", procurement_id=setting.procurement_id)
+    assert setting.count() == 3
+    # Once resolved, the vendor may dispute the indicator again.
+    ok(setting.resolve(first["id"], outcome="rejected", reasons=REASONS))
+    setting.open("p2")
+    assert setting.count() == 4
+
+
+def test_the_organisations_disputes_filter_by_state_and_vendor(app, setting):
+    rejected = setting.open("p2")
+    waiting = setting.open("p3")
+    rivals = created(
+        setting.rival_key.post(
+            f"/v1/vendors/{setting.rival_id}/disputes", json={"indicator": "p2", "statement": "No."}
+        )
+    )
+    ok(setting.resolve(rejected["id"], outcome="rejected", reasons=REASONS))
+
+    def ids(url: str, client=None) -> list[str]:
+        return [d["id"] for d in ok((client or setting.moderator).get(url))]
+
+    assert ids("/v1/disputes") == [rivals["id"], waiting["id"], rejected["id"]]  # newest first
+    assert ids("/v1/disputes?status=open") == [rivals["id"], waiting["id"]]
+    assert ids("/v1/disputes?status=rejected") == [rejected["id"]]
+    assert ids(f"/v1/disputes?status=open&vendor_id={setting.vendor_id}") == [waiting["id"]]
+    assert ids(f"{setting.disputes_url}?status=open") == [waiting["id"]]
+    assert_problem(setting.moderator.get("/v1/disputes?status=pending"), 422)
+    # Vendor keys read their own vendor's disputes, not the organisation's.
+    assert_problem(setting.vendor_key.get("/v1/disputes"), 403)
+    # Another organisation sees none of them.
+    stranger = client_with_key(
+        app, make_key(app, "moderator", organisation_id=make_organisation(app, "Elsewhere"))
+    )
+    assert ids("/v1/disputes", stranger) == []

@@ -15,7 +15,13 @@ from sqlalchemy import select
 from ..auth import READERS, allow, principal
 from ..db import session
 from ..models import Assessment, Bidder, Dispute, Vendor, utcnow
-from ..schemas import DisputeCreateSchema, DisputeResolutionSchema, DisputeSchema
+from ..schemas import (
+    DisputeCreateSchema,
+    DisputeQuerySchema,
+    DisputeResolutionSchema,
+    DisputeSchema,
+    OrganisationDisputeQuerySchema,
+)
 from ..webhooks import emit
 from . import Blueprint
 from .common import (
@@ -48,6 +54,7 @@ def _event(dispute: Dispute) -> dict:
 @blp.arguments(DisputeCreateSchema)
 @blp.response(201, DisputeSchema, headers={"Location": LOCATION_HEADER})
 @blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(409, response="CONFLICT")
 def open_dispute(payload, vendor_id):
     """Dispute one indicator of the vendor's scorecard, with a statement and evidence"""
     vendor = get_or_404(Vendor, vendor_id)
@@ -81,6 +88,24 @@ def open_dispute(payload, vendor_id):
             message=f"{criteria_set.ref} has no indicator {payload['indicator']!r}.",
             errors=[{"pointer": "/indicator", "location": "json", "messages": ["Unknown."]}],
         )
+    pending = session().scalar(
+        select(Dispute.id).where(
+            Dispute.vendor_id == vendor.id,
+            Dispute.criteria_key == criteria_set.key,
+            Dispute.criteria_version == criteria_set.version,
+            Dispute.procurement_id == procurement.id
+            if procurement
+            else Dispute.procurement_id.is_(None),
+            Dispute.indicator == payload["indicator"],
+            Dispute.status == "open",
+        )
+    )
+    if pending is not None:
+        abort(
+            409,
+            message=f"The vendor's dispute {pending} on {payload['indicator']} is still open: "
+            "a moderator resolves it before another can be filed.",
+        )
     dispute = Dispute(
         organisation_id=vendor.organisation_id,
         vendor_id=vendor.id,
@@ -103,20 +128,36 @@ def open_dispute(payload, vendor_id):
     return dispute, 201, {"Location": location}
 
 
+def _disputes(query: dict):
+    statement = select(Dispute).where(Dispute.organisation_id == principal().organisation_id)
+    if "status" in query:
+        statement = statement.where(Dispute.status == query["status"])
+    return statement.order_by(Dispute.filed_at.desc(), Dispute.id)
+
+
+@blp.route("/disputes")
+@allow(*READERS)
+@blp.arguments(OrganisationDisputeQuerySchema, location="query")
+@blp.response(200, DisputeSchema(many=True))
+@blp.paginate()
+def list_organisation_disputes(query, pagination_parameters):
+    """The organisation's disputes, newest first: ?status=open is the moderators' queue"""
+    statement = _disputes(query)
+    if "vendor_id" in query:
+        statement = statement.where(Dispute.vendor_id == str(query["vendor_id"]))
+    return page_of(statement, pagination_parameters)
+
+
 @blp.route("/vendors/<uuid:vendor_id>/disputes")
 @allow(*READERS, "vendor")
+@blp.arguments(DisputeQuerySchema, location="query")
 @blp.response(200, DisputeSchema(many=True))
 @blp.alt_response(404, response="NOT_FOUND")
 @blp.paginate()
-def list_disputes(vendor_id, pagination_parameters):
+def list_disputes(query, vendor_id, pagination_parameters):
     """The vendor's disputes, newest first"""
     vendor = get_or_404(Vendor, vendor_id)
-    statement = (
-        select(Dispute)
-        .where(Dispute.vendor_id == vendor.id)
-        .order_by(Dispute.filed_at.desc(), Dispute.id)
-    )
-    return page_of(statement, pagination_parameters)
+    return page_of(_disputes(query).where(Dispute.vendor_id == vendor.id), pagination_parameters)
 
 
 @blp.route("/disputes/<uuid:dispute_id>")
