@@ -11,6 +11,7 @@ import logging
 import math
 
 import marshmallow as ma
+from apispec import BasePlugin
 from flask import Flask, current_app, request
 from flask_smorest import Api, abort
 from flask_smorest.utils import prepare_response
@@ -200,8 +201,28 @@ def check_request_body() -> None:
         )
 
 
+class _RequestChecksPlugin(BasePlugin):
+    """Documents, on every operation, the refusals that come before its view: a query
+    parameter it does not take or reads too kindly (422, api/strict_query.py), and for those
+    with a body, check_request_body's 400, 413 and 415."""
+
+    def operation_helper(self, path=None, operations=None, **kwargs) -> None:
+        for operation in (operations or {}).values():
+            if not isinstance(operation, dict):
+                continue
+            responses = operation.setdefault("responses", {})
+            refusals = ["422"]
+            if "requestBody" in operation:
+                refusals = ["400", "413", "415", "422"]
+            for code in refusals:
+                responses.setdefault(code, http.HTTPStatus(int(code)).name)
+
+
 def register(app: Flask, api: ProblemApi) -> None:
     app.before_request(check_request_body)
+    plugin = _RequestChecksPlugin()
+    plugin.init_spec(api.spec)
+    api.spec.plugins.append(plugin)
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):

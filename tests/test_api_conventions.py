@@ -179,3 +179,15 @@ def test_docs_page_and_its_assets_are_served_locally(client):
     asset = client.get("/docs/assets/swagger-ui-bundle.js")
     assert asset.status_code == 200
     asset.close()
+
+
+def test_every_operation_documents_the_refusals_made_before_its_view(client):
+    """Unknown or repeated query parameters (422) on every operation; a body that is not JSON
+    (400), too large (413) or of another media type (415) on every operation taking one."""
+    paths = client.get("/openapi.json").json["paths"]
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            if method == "parameters":
+                continue
+            expected = {"422"} | ({"400", "413", "415"} if "requestBody" in operation else set())
+            assert expected <= set(operation["responses"]), (method, path)

@@ -69,7 +69,8 @@ BEYOND_THE_DOCUMENT = (
     "to dispute",  # a vendor disputes only a scorecard it has
     "is not a bidder",
 )
-CROSS_FIELD_RULES = {"Must not be before effective_date."}  # JSON Schema cannot compare dates
+# JSON Schema cannot compare two fields' dates or times.
+CROSS_FIELD_RULES = {"Must not be before effective_date.", "Must be after since."}
 
 
 @schemathesis.hook
