@@ -526,3 +526,30 @@ def test_the_organisations_disputes_filter_by_state_and_vendor(app, setting):
         app, make_key(app, "moderator", organisation_id=make_organisation(app, "Elsewhere"))
     )
     assert ids("/v1/disputes", stranger) == []
+
+
+def test_a_dispute_within_a_procurement_that_reuses_standalone_assessments_says_where_to_go(
+    setting,
+):
+    body = {
+        "ocid": "ocds-abc123-2",
+        "title": "Reuse",
+        "buyer": {"name": "Council"},
+        "reuse_standalone": True,
+    }
+    reusing = created(setting.admin.post("/v1/procurements", json=body))["id"]
+    created(
+        setting.admin.post(
+            f"/v1/procurements/{reusing}/bidders", json={"vendor_id": setting.vendor_id}
+        )
+    )
+    move(setting.admin, reusing, "evaluating")
+    response = setting.vendor_key.post(
+        setting.disputes_url,
+        json={"indicator": "p2", "statement": STATEMENT, "procurement_id": reusing},
+    )
+    detail = assert_problem(response, 409)["detail"]
+    assert "no assessment against mini@1 in this procurement" in detail
+    assert "dispute those, without procurement_id" in detail
+    assert setting.count() == 0
+    setting.open("p2")  # standalone, as the message says

@@ -81,7 +81,18 @@ def open_dispute(payload, vendor_id):
         )
     )
     if assessed is None:
-        abort(409, message=f"The vendor has no assessment against {criteria_set.ref} to dispute.")
+        where = " in this procurement" if procurement else ""
+        hint = ""
+        if procurement is not None and procurement.reuse_standalone:
+            hint = (
+                " The procurement ranks it on its standalone assessments: dispute those,"
+                " without procurement_id."
+            )
+        abort(
+            409,
+            message=f"The vendor has no assessment against {criteria_set.ref}{where} to "
+            f"dispute.{hint}",
+        )
     if payload["indicator"] not in {i.key for i in criteria_set.indicators}:
         abort(
             422,
