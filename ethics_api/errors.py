@@ -163,6 +163,17 @@ def _not_json(constant: str):
     raise ValueError(f"{constant} is not a JSON value")
 
 
+def _no_repeated_names(pairs: list[tuple[str, object]]) -> dict:
+    # JSON leaves repeated names to the reader; Python keeps the last. Which one the sender
+    # meant cannot be known, so neither is picked.
+    document = dict(pairs)
+    if len(document) < len(pairs):
+        seen = set()
+        repeated = next(name for name, _ in pairs if name in seen or seen.add(name))
+        raise ValueError(f"the name {repeated!r} is given twice in one object")
+    return document
+
+
 def _finite(number: str) -> float:
     # JSON has no infinity, but a float parser reads 1e400 as one.
     value = float(number)
@@ -181,9 +192,15 @@ def check_request_body() -> None:
         return  # no body to check, or routing will answer 404 / 405 anyway
     if not request.is_json:
         abort(415, message="Send the request body as application/json.")
+    if request.content_encoding not in (None, "", "identity"):
+        # Read as it is, a compressed body would be refused as "not JSON", which misleads.
+        abort(415, message="Send the request body uncompressed: no Content-Encoding.")
     try:
         document = json.loads(
-            request.get_data(cache=True), parse_constant=_not_json, parse_float=_finite
+            request.get_data(cache=True),
+            parse_constant=_not_json,
+            parse_float=_finite,
+            object_pairs_hook=_no_repeated_names,
         )
     except RecursionError:
         abort(400, message="The JSON body is nested too deeply.")

@@ -1,5 +1,6 @@
 """The HTTP conventions every route keeps: problem+json errors, media types, body limits."""
 
+import gzip
 import json
 
 import pytest
@@ -63,11 +64,25 @@ def test_wrong_media_type_is_415_and_stores_nothing(client, content_type, data):
         # Valid JSON syntax, but beyond any float: a parser would make it infinity.
         '{"name": "A", "x": 1e400}',
         '{"name": "A", "x": -1e400}',
+        # A name given twice: which value was meant cannot be known.
+        '{"name": "A", "name": "B"}',
+        '{"name": "A", "identifier": {"scheme": "GB-COH", "id": "1", "id": "2"}}',
     ],
 )
 def test_body_that_is_not_json_is_400(client, data):
     response = client.post("/v1/vendors", data=data, content_type="application/json")
     assert_problem(response, 400)
+    assert client.get("/v1/vendors").json == []
+
+
+def test_a_compressed_body_is_415_not_misread(client):
+    response = client.post(
+        "/v1/vendors",
+        data=gzip.compress(json.dumps(vendor()).encode()),
+        content_type="application/json",
+        headers={"Content-Encoding": "gzip"},
+    )
+    assert "uncompressed" in assert_problem(response, 415)["detail"]
     assert client.get("/v1/vendors").json == []
 
 
