@@ -20,6 +20,8 @@ def _app() -> Iterator:
         app = create_app()
     except CriteriaError as exc:
         raise click.ClickException(f"the service cannot start:\n{exc}") from None
+    except ValueError as exc:  # a setting that is not what it should be, e.g. a rate limit
+        raise click.ClickException(f"the service cannot start: {exc}") from None
     try:
         yield app
     finally:

@@ -36,6 +36,11 @@ class Defaults:
     RATE_LIMIT_FAILED_AUTH: str = "20 per minute"
     RATE_LIMIT_STORAGE_URI: str = "memory://"
 
+    # Webhook targets (targets.py): false sends messages to public internet addresses only
+    # (no server-side request forgery into the service's own network); true also to loopback,
+    # private and link-local ones, for on-premises receivers.
+    WEBHOOK_ALLOW_PRIVATE_TARGETS: bool = False
+
 
 ENVIRONMENT_SETTINGS = {
     "ETHICS_DATABASE_URL": "DATABASE_URL",
@@ -44,8 +49,30 @@ ENVIRONMENT_SETTINGS = {
     "ETHICS_RATELIMIT_DEFAULT": "RATE_LIMIT_DEFAULT",
     "ETHICS_RATELIMIT_FAILED_AUTH": "RATE_LIMIT_FAILED_AUTH",
     "ETHICS_RATELIMIT_STORAGE_URI": "RATE_LIMIT_STORAGE_URI",
+    "ETHICS_WEBHOOK_ALLOW_PRIVATE_TARGETS": "WEBHOOK_ALLOW_PRIVATE_TARGETS",
 }
+# Settings that are true or false; the others are text.
+FLAGS = frozenset({"WEBHOOK_ALLOW_PRIVATE_TARGETS"})
+
+_TRUE = frozenset({"true", "1", "yes", "on"})
+_FALSE = frozenset({"false", "0", "no", "off"})
 
 
-def from_environment(environ=os.environ) -> dict[str, str]:
-    return {name: environ[var] for var, name in ENVIRONMENT_SETTINGS.items() if environ.get(var)}
+def flag(value: object, name: str = "the value") -> bool:
+    """True or false, from a bool or its spelling in an environment variable ("true", "0",
+    ...); ValueError naming `name` otherwise, so a typo never silently means false."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    raise ValueError(f"{name} must be true or false, not {value!r}")
+
+
+def from_environment(environ=os.environ) -> dict[str, str | bool]:
+    """The settings given as ETHICS_* variables; ValueError for a flag that is neither true
+    nor false (the service does not start on it)."""
+    settings: dict[str, str | bool] = {}
+    for var, name in ENVIRONMENT_SETTINGS.items():
+        if environ.get(var):
+            settings[name] = flag(environ[var], var) if name in FLAGS else environ[var]
+    return settings

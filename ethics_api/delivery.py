@@ -14,10 +14,18 @@ webhook-signature (`v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">` with t
 subscription's `whsec_` secret). Any 2xx answer delivers the message; anything else (another
 status, a redirect, no answer, a timeout) is retried after `base * 2**(attempts - 1)` seconds,
 capped, until the last allowed attempt fails, which marks it failed.
+
+One message never stops the worker: whatever goes wrong preparing, sending or recording it (a
+URL stored before the API refused its port, a bug) is that message's failed attempt, retried
+like any other, and logged; the others are delivered. Messages go only to public internet
+addresses unless private targets are allowed (see `ethics_api.targets`), checked on the very
+address connected to.
 """
 
 import datetime as dt
+import functools
 import json
+import logging
 import os
 import signal
 import threading
@@ -26,6 +34,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from http.client import HTTPConnection, HTTPException, HTTPSConnection
 from urllib.parse import urlsplit
 
 from sqlalchemy import Engine, select, update
@@ -33,8 +42,12 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import sessionmaker
 from standardwebhooks import Webhook as Signer
 
+from . import targets
+from .config import flag
 from .db import Database
 from .models import Webhook, WebhookAttempt, WebhookDelivery, utcnow
+
+log = logging.getLogger(__name__)
 
 USER_AGENT = "ethics-api-webhooks/1"
 MAX_ERROR_LENGTH = 1000
@@ -47,19 +60,22 @@ _SETTINGS = (
     ("max_attempts", "ETHICS_WEBHOOK_MAX_ATTEMPTS", int, 8),
     ("timeout_seconds", "ETHICS_WEBHOOK_TIMEOUT_SECONDS", float, 10.0),
     ("batch_size", "ETHICS_WEBHOOK_BATCH_SIZE", int, 100),
+    ("allow_private_targets", "ETHICS_WEBHOOK_ALLOW_PRIVATE_TARGETS", flag, False),
 )
 
 
 @dataclass(frozen=True)
 class Settings:
-    """How the worker retries. Each comes from app.config (`WEBHOOK_BACKOFF_SECONDS`, ...),
-    else from the environment (`ETHICS_WEBHOOK_BACKOFF_SECONDS`, ...), else the default."""
+    """How the worker retries, and where it may send. Each comes from app.config
+    (`WEBHOOK_BACKOFF_SECONDS`, ...), else from the environment
+    (`ETHICS_WEBHOOK_BACKOFF_SECONDS`, ...), else the default."""
 
     backoff_seconds: float = 10.0
     backoff_cap_seconds: float = 3600.0
     max_attempts: int = 8
     timeout_seconds: float = 10.0
     batch_size: int = 100
+    allow_private_targets: bool = False  # loopback, private, link-local receivers too
 
     def __post_init__(self):
         for name in ("backoff_seconds", "backoff_cap_seconds", "timeout_seconds"):
@@ -68,6 +84,10 @@ class Settings:
         for name in ("max_attempts", "batch_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, not {getattr(self, name)!r}")
+        if not isinstance(self.allow_private_targets, bool):
+            raise ValueError(
+                f"allow_private_targets must be true or false, not {self.allow_private_targets!r}"
+            )
 
     @classmethod
     def from_config(
@@ -84,7 +104,8 @@ class Settings:
             try:
                 values[name] = kind(raw)
             except (TypeError, ValueError):
-                raise ValueError(f"{source} must be a number, not {raw!r}") from None
+                expected = "true or false" if kind is flag else "a number"
+                raise ValueError(f"{source} must be {expected}, not {raw!r}") from None
         return cls(**values)
 
     def backoff(self, attempts: int) -> dt.timedelta:
@@ -120,8 +141,6 @@ class Outcome:
 
     def describe(self) -> str:
         """One line of progress output. The URL without its query: it may carry a token."""
-        parts = urlsplit(self.url)
-        where = f"{parts.scheme}://{parts.hostname}{f':{parts.port}' if parts.port else ''}"
         answer = f"HTTP {self.status_code}" if self.status_code is not None else self.error
         if self.status == "delivered":
             result = "delivered"
@@ -132,7 +151,7 @@ class Outcome:
         else:
             result = "already taken over by another worker"
         return (
-            f"{_stamp(self.attempted_at)} {self.message_id} {self.event} -> {where}{parts.path} "
+            f"{_stamp(self.attempted_at)} {self.message_id} {self.event} -> {_shown(self.url)} "
             f"attempt {self.attempt}/{self.max_attempts}: {answer} in {self.duration_ms} ms; "
             f"{result}"
         )
@@ -140,6 +159,21 @@ class Outcome:
 
 def _stamp(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _shown(url: str) -> str:
+    """scheme://host:port/path of a URL, never its query or user info (they may carry a
+    credential). Never raises: stored URLs may predate the API's checks (a port of 99999)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<invalid URL>"
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        port = ":<invalid port>"
+    host = f"[{parts.hostname}]" if ":" in (parts.hostname or "") else parts.hostname
+    return f"{parts.scheme}://{host}{port}{parts.path}"
 
 
 # --- HTTP --------------------------------------------------------------------------------------
@@ -150,17 +184,78 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None  # a redirect is the receiver's answer (not 2xx): recorded, never followed
 
 
-_opener = urllib.request.build_opener(_NoRedirects)
+# Where the address is checked. http.client opens its socket through the instance attribute
+# `_create_connection` (socket.create_connection by default; the stdlib keeps it replaceable),
+# with the URL's own host and port: replaced by `targets.connect`, which resolves the name once,
+# checks every address and connects to one of them. So the address checked is the address
+# connected to, and the Host header, TLS SNI and certificate check still use the URL's name.
+class _Guarded:
+    def __init__(self, *args, allow_private: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._create_connection = functools.partial(targets.connect, allow_private=allow_private)
+
+
+class _GuardedHTTPConnection(_Guarded, HTTPConnection):
+    pass
+
+
+class _GuardedHTTPSConnection(_Guarded, HTTPSConnection):
+    pass
+
+
+class _GuardedHTTPHandler(urllib.request.HTTPHandler):
+    def __init__(self, allow_private: bool):
+        super().__init__()
+        self.allow_private = allow_private
+
+    def http_open(self, req):
+        connection = functools.partial(_GuardedHTTPConnection, allow_private=self.allow_private)
+        return self.do_open(connection, req)
+
+
+class _GuardedHTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, allow_private: bool):
+        super().__init__()
+        self.allow_private = allow_private
+
+    def https_open(self, req):
+        connection = functools.partial(_GuardedHTTPSConnection, allow_private=self.allow_private)
+        return self.do_open(connection, req, context=self._context)
+
+
+def _opener(allow_private: bool) -> urllib.request.OpenerDirector:
+    """urllib that follows no redirect and connects only where the address policy allows.
+
+    No proxy from the environment either: through a proxy, the proxy would resolve the name
+    and connect, and the address checked here would be the proxy's, not the receiver's.
+    """
+    return urllib.request.build_opener(
+        urllib.request.ProxyHandler({}),
+        _NoRedirects,
+        _GuardedHTTPHandler(allow_private),
+        _GuardedHTTPSHandler(allow_private),
+    )
+
+
+_OPENERS = {allowed: _opener(allowed) for allowed in (False, True)}
 
 # http(url, body, headers, timeout) -> the answer's status code; raises when there is none.
 HttpPost = Callable[[str, bytes, dict[str, str], float], int]
 
 
-def post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> int:
-    """POST with the stdlib client; the status of any answer, an exception when there is none."""
+def post(
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    timeout: float,
+    *,
+    allow_private: bool = False,
+) -> int:
+    """POST with the stdlib client; the status of any answer, an exception when there is none
+    (targets.TargetRefused, inside a URLError, when the host's address is not allowed)."""
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
-        with _opener.open(request, timeout=timeout) as response:
+        with _OPENERS[allow_private].open(request, timeout=timeout) as response:
             return response.status
     except urllib.error.HTTPError as answer:  # a non-2xx answer is still an answer
         answer.close()
@@ -169,8 +264,18 @@ def post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> int:
 
 def _error_text(exc: Exception) -> str:
     reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
-    text = f"{type(reason).__name__}: {reason}" if isinstance(reason, Exception) else str(reason)
-    return text[:MAX_ERROR_LENGTH]
+    if isinstance(reason, targets.TargetRefused):
+        text = str(reason)  # it says what and why itself: "refused: ...", "invalid URL: ..."
+    elif isinstance(reason, Exception):
+        text = f"{type(reason).__name__}: {reason}"
+    else:
+        text = str(reason)
+    return _clean(text)
+
+
+def _clean(text: str) -> str:
+    """An error text fit to store: PostgreSQL text cannot hold NUL, which a stored URL might."""
+    return text.replace("\x00", "\\x00")[:MAX_ERROR_LENGTH]
 
 
 def signed_headers(secret: str, message_id: str, body: str, timestamp: int) -> dict[str, str]:
@@ -238,16 +343,59 @@ def _claim(sessions: sessionmaker, now: dt.datetime, settings: Settings) -> _Cla
         )
 
 
-def _send(claim: _Claim, http: HttpPost, settings: Settings) -> tuple[int | None, str | None, int]:
-    """(status code, error, duration in ms) of one attempt."""
+def _post(claim: _Claim, http: HttpPost, settings: Settings) -> int:
+    """Prepare and send one attempt: the receiver's status code."""
+    targets.endpoint(claim.url)  # a stored URL may predate the API's checks: say what is wrong
     body = json.dumps(claim.payload, ensure_ascii=False, separators=(",", ":"))
+    headers = signed_headers(claim.secret, claim.message_id, body, int(time.time()))
+    return http(claim.url, body.encode(), headers, settings.timeout_seconds)
+
+
+def _send(claim: _Claim, http: HttpPost, settings: Settings) -> tuple[int | None, str | None, int]:
+    """(status code, error, duration in ms) of one attempt. Never raises: whatever stopped this
+    attempt is recorded, and the worker goes on with the other messages."""
     started = time.perf_counter()
     try:
-        headers = signed_headers(claim.secret, claim.message_id, body, int(time.time()))
-        status_code, error = http(claim.url, body.encode(), headers, settings.timeout_seconds), None
-    except Exception as exc:  # whatever stopped this attempt is recorded; the worker goes on
+        status_code, error = _post(claim, http, settings), None
+    except (OSError, HTTPException) as exc:  # no answer, a refused target, a bad URL
         status_code, error = None, _error_text(exc)
+    except Exception as exc:  # a bug, or a stored row the API would refuse today
+        log.exception("webhook message %s: unexpected error", claim.message_id)
+        kind = type(exc)  # named in full: "binascii.Error" says more than "Error"
+        name = kind.__qualname__
+        if kind.__module__ != "builtins":
+            name = f"{kind.__module__}.{name}"
+        status_code, error = None, _clean(f"unexpected error: {name}: {exc}")
     return status_code, error, max(0, round((time.perf_counter() - started) * 1000))
+
+
+def _attempt(
+    sessions: sessionmaker,
+    claim: _Claim,
+    attempted_at: dt.datetime,
+    clock: Callable[[], dt.datetime],
+    http: HttpPost,
+    settings: Settings,
+) -> Outcome:
+    """Send one claimed message and record the attempt, whatever goes wrong with it."""
+    answer = _send(claim, http, settings)
+    try:
+        return _record(sessions, claim, attempted_at, clock(), answer, settings)
+    except OperationalError:
+        raise  # the database is away: every message waits; the lease brings this one back
+    except Exception:  # this attempt's result cannot be stored: store that it failed instead
+        log.exception("webhook message %s: could not record the attempt", claim.message_id)
+        failed = (None, "unexpected error: the attempt's result could not be recorded", answer[2])
+        return _record(sessions, claim, attempted_at, clock(), failed, settings)
+
+
+def _report(report: Callable[[Outcome], None], outcome: Outcome) -> None:
+    """Tell `report` about an attempt; its failure is logged, not the worker's end (the
+    attempt itself is recorded already, with its real result)."""
+    try:
+        report(outcome)
+    except Exception:
+        log.exception("webhook message %s: could not report the attempt", outcome.message_id)
 
 
 def _record(
@@ -308,7 +456,7 @@ def _record(
 def deliver_due(
     engine_or_db: Engine | Database,
     now: dt.datetime | None = None,
-    http: HttpPost = post,
+    http: HttpPost | None = None,
     limit: int | None = None,
     settings: Settings | None = None,
     report: Callable[[Outcome], None] | None = None,
@@ -319,9 +467,11 @@ def deliver_due(
     `now` fixes the clock for the whole call (what is due, and the times recorded and
     scheduled); by default each step reads the real clock. The webhook-timestamp header is
     always the real time, as receivers compare it with their own clock. `report` is called
-    after each attempt; `stop` is asked before each one.
+    after each attempt; `stop` is asked before each one. `http` sends (default: `post`, with
+    the settings' address policy).
     """
     settings = settings or Settings()
+    http = http or functools.partial(post, allow_private=settings.allow_private_targets)
     limit = settings.batch_size if limit is None else limit
     clock = (lambda: now) if now is not None else utcnow
     if now is not None and now.tzinfo is None:
@@ -333,11 +483,10 @@ def deliver_due(
         claim = _claim(sessions, attempted_at, settings)
         if claim is None:
             break
-        answer = _send(claim, http, settings)
-        outcome = _record(sessions, claim, attempted_at, clock(), answer, settings)
+        outcome = _attempt(sessions, claim, attempted_at, clock, http, settings)
         outcomes.append(outcome)
         if report is not None:
-            report(outcome)
+            _report(report, outcome)
     return outcomes
 
 
@@ -349,7 +498,7 @@ def run(
     once: bool = False,
     interval: float = 5.0,
     echo: Callable[[str], None] | None = None,
-    http: HttpPost = post,
+    http: HttpPost | None = None,
     settings: Settings | None = None,
 ) -> int:
     """Deliver until SIGTERM or SIGINT (or, with `once`, until nothing is due); the attempts made.
@@ -386,6 +535,7 @@ def run(
             f"Delivering webhooks from {url}: up to {settings.max_attempts} attempts, "
             f"backoff {settings.backoff_seconds:g} s doubling to {settings.backoff_cap_seconds:g} s"
             + ("" if once else f", polling every {interval:g} s")
+            + (", private targets allowed" if settings.allow_private_targets else "")
         )
         while not stopping.is_set():
             try:

@@ -144,6 +144,9 @@ def make_app(database_url):
 
     def build(**config):
         settings = {"TESTING": True, "DATABASE_URL": database_url, "CRITERIA_DIR": TEST_CRITERIA}
+        # Webhook receivers in tests listen on 127.0.0.1, and no test should wait on DNS:
+        # tests of the default (public targets only) pass WEBHOOK_ALLOW_PRIVATE_TARGETS=False.
+        settings["WEBHOOK_ALLOW_PRIVATE_TARGETS"] = True
         app = create_app({**settings, **config})
         apps.append(app)
         if not admin_key:

@@ -988,3 +988,20 @@ def test_restoring_the_file_lets_the_service_start_again(changed_criteria):
     result = invoke("db", "upgrade", database_url=database_url, criteria_dir=criteria_dir)
     assert result.exit_code == 0, result.output
     assert_no_first_start(result.stdout, result.stderr)  # not a first start: keys exist
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "named"),
+    [
+        ("ETHICS_RATELIMIT_DEFAULT", "lots", "RATE_LIMIT_DEFAULT is 'lots'"),
+        ("ETHICS_WEBHOOK_ALLOW_PRIVATE_TARGETS", "maybe", "must be true or false, not 'maybe'"),
+    ],
+)
+def test_a_bad_setting_stops_a_command_with_a_message_not_a_traceback(
+    database_url, monkeypatch, variable, value, named
+):
+    monkeypatch.setenv(variable, value)
+    result = invoke("db", "upgrade", database_url=database_url)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: the service cannot start: ")
+    assert named in result.stderr

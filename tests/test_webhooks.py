@@ -3,15 +3,19 @@
 Messages are delivered to a real HTTP receiver on 127.0.0.1 (a stdlib server in a thread) that
 checks every signature twice: with the `standardwebhooks` package, the reference
 implementation of the Standard Webhooks specification, and with the HMAC written out below from
-the specification itself. Neither is the code under test. Times are passed to the worker
+the specification itself. Neither is the code under test. As the receiver's address is a
+private one, these tests allow private targets (the apps' config, see conftest, and the
+worker's settings) except where the address policy itself is tested. Times are passed to the worker
 explicitly (`now`), so every retry time is checked to the microsecond.
 """
 
 import base64
 import binascii
+import dataclasses
 import datetime as dt
 import hashlib
 import hmac
+import ipaddress
 import json
 import os
 import re
@@ -24,13 +28,14 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from standardwebhooks import Webhook as Verifier
 from standardwebhooks import WebhookVerificationError
 
+from ethics_api import config, delivery, targets
 from ethics_api.cli import main
 from ethics_api.delivery import Settings, deliver_due, run
-from ethics_api.models import Webhook, WebhookAttempt, WebhookDelivery, utcnow
+from ethics_api.models import Organisation, Webhook, WebhookAttempt, WebhookDelivery, utcnow
 from ethics_api.webhooks import EVENTS
 
 from conftest import TEST_CRITERIA, client_with_key, make_key, make_organisation
@@ -40,7 +45,11 @@ WEBHOOKS = "/v1/webhooks"
 SECRET = re.compile(r"whsec_[A-Za-z0-9+/]+={0,2}")
 # A fixed secret: 32 bytes of 0x01..0x20, so the expected signatures can be worked out apart.
 KNOWN_SECRET = "whsec_" + base64.b64encode(bytes(range(1, 33))).decode()
-FAST = Settings(backoff_seconds=10, backoff_cap_seconds=3600, max_attempts=8, timeout_seconds=5)
+# The receivers listen on 127.0.0.1: a private target.
+LOCAL = {"allow_private_targets": True}
+FAST = Settings(
+    backoff_seconds=10, backoff_cap_seconds=3600, max_attempts=8, timeout_seconds=5, **LOCAL
+)
 
 
 # --- a receiver --------------------------------------------------------------------------------
@@ -556,7 +565,7 @@ def test_a_redirect_is_an_answer_not_followed(app, client, receiver):
 def test_a_receiver_that_is_down_fails_after_max_attempts(app, client):
     webhook = subscribe(client, f"http://127.0.0.1:{free_port()}/hooks", ["assessment.submitted"])
     assess(client, make_vendor(client))
-    settings = Settings(backoff_seconds=1, max_attempts=3, timeout_seconds=2)
+    settings = Settings(backoff_seconds=1, max_attempts=3, timeout_seconds=2, **LOCAL)
     db = app.extensions["db"]
     start = utcnow()
     times = [start, later(start, 1), later(start, 3)]  # after 1 s, then 2 s more
@@ -581,7 +590,7 @@ def test_a_receiver_that_never_answers_times_out(app, client):
     with silent_server() as url:
         webhook = subscribe(client, url, ["assessment.submitted"])
         assess(client, make_vendor(client))
-        settings = Settings(backoff_seconds=1, max_attempts=2, timeout_seconds=0.3)
+        settings = Settings(backoff_seconds=1, max_attempts=2, timeout_seconds=0.3, **LOCAL)
         start = utcnow()
         first = deliver_due(app.extensions["db"], now=start, settings=settings)
         second = deliver_due(app.extensions["db"], now=later(start, 1), settings=settings)
@@ -670,6 +679,7 @@ def test_webhooks_run_once_prints_one_line_per_attempt(app, client, receiver, da
         "ETHICS_CRITERIA_DIR": str(TEST_CRITERIA),
         "ETHICS_DEFAULT_CRITERIA_SET": None,
         "ETHICS_WEBHOOK_BACKOFF_SECONDS": "120",
+        "ETHICS_WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
     }
     result = CliRunner().invoke(
         main, ["webhooks", "run", "--once"], env=environment, catch_exceptions=False
@@ -763,3 +773,407 @@ def test_spec_signature_matches_the_reference_library():
         expected
     )
     assert binascii.a2b_base64(expected.split(",")[1])
+
+
+# --- one message never stops the worker --------------------------------------------------------
+
+
+def insert_webhook(app, url: str, secret: str = KNOWN_SECRET) -> dict:
+    """A subscription to assessment.submitted written straight to the database, bypassing the
+    API's checks, as rows stored before those checks existed were."""
+    with app.extensions["db"].transaction() as session:
+        webhook = Webhook(
+            organisation_id=session.scalar(
+                select(Organisation.id).order_by(Organisation.created_at)
+            ),
+            url=url,
+            events=["assessment.submitted"],
+            secret=secret,
+        )
+        session.add(webhook)
+        session.flush()
+        return {"id": webhook.id}
+
+
+def due_first(app, webhook: dict, moment: dt.datetime) -> None:
+    """Make the subscription's messages due before every other one, so the worker meets them
+    first (the outbox is worked in order of next_attempt_at)."""
+    with app.extensions["db"].transaction() as session:
+        session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.webhook_id == webhook["id"])
+            .values(next_attempt_at=later(moment, -60))
+        )
+
+
+def test_a_stored_url_with_a_bad_port_fails_alone(app, client, receiver):
+    """`webhooks run` used to stop (ValueError: Port out of range) at such a row, for everyone."""
+    bad = insert_webhook(app, "http://127.0.0.1:99999/hooks?token=abc")
+    good = subscribe_receiver(client, receiver, ["assessment.submitted"])
+    assess(client, make_vendor(client))
+    due_first(app, bad, utcnow())
+    lines: list[str] = []
+
+    assert run(app, once=True, echo=lines.append, settings=FAST) == 2
+
+    (request,) = receiver.requests
+    assert request["verified"], request.get("error")
+    assert [d["status"] for d in deliveries(client, good)] == ["delivered"]
+    (logged,) = deliveries(client, bad)
+    assert (logged["status"], logged["attempts"]) == ("pending", 1)  # retried, like any failure
+    (attempt,) = logged["attempt_log"]
+    assert attempt["status_code"] is None
+    assert attempt["error"] == "invalid URL: Port out of range 0-65535"
+    waited = dt.datetime.fromisoformat(logged["next_attempt_at"]) - dt.datetime.fromisoformat(
+        attempt["attempted_at"]
+    )
+    assert dt.timedelta(seconds=10) <= waited < dt.timedelta(seconds=20)
+    (line,) = [line for line in lines if logged["message_id"] in line]
+    assert (
+        "-> http://127.0.0.1:<invalid port>/hooks attempt 1/8: invalid URL: Port out of range"
+        in (line)
+    )
+    assert "; retry at " in line
+    assert "token=abc" not in "\n".join(lines)
+    assert lines[-1] == "Stopped after 2 attempts."
+
+
+def test_an_unexpected_error_fails_that_message_only(app, client, receiver, caplog):
+    # A secret that is not base64: signing raises (binascii.Error), a bug's stand-in.
+    bad = insert_webhook(app, receiver.url, secret="whsec_not base64!")
+    good = subscribe_receiver(client, receiver, ["assessment.submitted"])
+    assess(client, make_vendor(client))
+    start = utcnow()
+    due_first(app, bad, start)
+    db = app.extensions["db"]
+
+    first = deliver_due(db, now=start, settings=FAST)
+    assert [(o.status, o.status_code) for o in first] == [("pending", None), ("delivered", 204)]
+    assert first[0].error.startswith("unexpected error: binascii.Error: Invalid base64")
+    assert first[0].next_attempt_at == later(start, 10)  # backed off like any failure
+    assert len(receiver.requests) == 1 and receiver.requests[0]["verified"]
+    assert [d["status"] for d in deliveries(client, good)] == ["delivered"]
+    (record,) = [r for r in caplog.records if r.name == "ethics_api.delivery"]
+    assert record.levelname == "ERROR" and record.exc_info
+    assert first[0].message_id in record.getMessage()
+
+    second = deliver_due(db, now=later(start, 10), settings=FAST)
+    assert [(o.attempt, o.status, o.next_attempt_at) for o in second] == [
+        (2, "pending", later(start, 30))
+    ]
+    assert [a["error"] for a in deliveries(client, bad)[0]["attempt_log"]] == [
+        first[0].error,
+        second[0].error,
+    ]
+
+
+def test_an_error_text_with_nul_is_stored(app, client):
+    """PostgreSQL text cannot hold NUL: the worker must not fail to record such an error."""
+    webhook = subscribe(client, "https://buyer.example/hooks", ["assessment.submitted"])
+    assess(client, make_vendor(client))
+
+    def broken(url, body, headers, timeout):
+        raise OSError("no\x00answer")
+
+    (outcome,) = deliver_due(app.extensions["db"], http=broken, settings=FAST)
+    assert (outcome.status, outcome.error) == ("pending", "OSError: no\\x00answer")
+    assert deliveries(client, webhook)[0]["attempt_log"][0]["error"] == outcome.error
+
+
+def test_an_attempt_that_cannot_be_recorded_is_recorded_as_failed(
+    app, client, receiver, monkeypatch, caplog
+):
+    webhook = subscribe_receiver(client, receiver, ["assessment.submitted"])
+    assess(client, make_vendor(client))
+    record = delivery._record
+    calls = []
+
+    def fails_once(*args):
+        calls.append(args)
+        if len(calls) == 1:
+            raise RuntimeError("cannot store this")
+        return record(*args)
+
+    monkeypatch.setattr(delivery, "_record", fails_once)
+    (outcome,) = deliver_due(app.extensions["db"], settings=FAST)
+    assert (outcome.status, outcome.status_code) == ("pending", None)
+    assert outcome.error == "unexpected error: the attempt's result could not be recorded"
+    assert deliveries(client, webhook)[0]["attempt_log"][0]["error"] == outcome.error
+    assert "could not record the attempt" in caplog.text
+
+
+def test_a_failing_report_stops_nothing(app, client, receiver, caplog):
+    webhook = subscribe_receiver(client, receiver, ["assessment.submitted", "scorecard.changed"])
+    assess(client, make_vendor(client))
+
+    def report(outcome):
+        raise BrokenPipeError("the terminal went away")
+
+    outcomes = deliver_due(app.extensions["db"], settings=FAST, report=report)
+    assert [o.status for o in outcomes] == ["delivered", "delivered"]
+    assert {d["status"] for d in deliveries(client, webhook)} == {"delivered"}
+    assert caplog.text.count("could not report the attempt") == 2
+
+
+# --- the address policy: public targets only, unless allowed -----------------------------------
+
+REFUSED_BY_DEFAULT = "Webhooks are sent to public internet addresses only: "
+NOT_ALLOWED = "; webhooks go to public addresses only unless ETHICS_WEBHOOK_ALLOW_PRIVATE_TARGETS"
+
+
+@pytest.fixture
+def public_only(make_app):
+    """An app with the default policy: webhooks to public internet addresses only."""
+    return make_app(WEBHOOK_ALLOW_PRIVATE_TARGETS=False)
+
+
+class FakeDNS:
+    """Resolves the names it is given as the test says: a list of answers per name, one per
+    lookup (the last one repeated), each a list of addresses or None (does not resolve). Every
+    other host, IP literals included, goes to the real resolver. Counts the lookups."""
+
+    def __init__(self, monkeypatch, names: dict[str, list], delay: float = 0):
+        self.names, self.delay, self.lookups = names, delay, []
+        self.real = targets.resolve
+        monkeypatch.setattr(targets, "resolve", self)
+
+    def __call__(self, host: str, port: int) -> list[tuple]:
+        if host not in self.names:
+            return self.real(host, port)
+        answers = self.names[host]
+        answer = answers[min(self.lookups.count(host), len(answers) - 1)]
+        self.lookups.append(host)
+        time.sleep(self.delay)
+        if answer is None:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return [
+            (socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port))
+            for a in answer
+        ]
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("http://127.0.0.1:8080/hooks", "127.0.0.1 is a private address (loopback)"),
+        ("http://localhost/hooks", "localhost resolves to a private address (loopback)"),
+        ("http://10.0.0.1/hooks", "10.0.0.1 is a private address (private)"),
+        ("http://192.168.1.20/hooks", "192.168.1.20 is a private address (private)"),
+        ("http://172.16.0.1/hooks", "172.16.0.1 is a private address (private)"),
+        (
+            "http://169.254.169.254/latest/meta-data/",  # the cloud metadata service
+            "169.254.169.254 is a private address (link-local)",
+        ),
+        ("http://100.64.0.1/hooks", "100.64.0.1 is a private address (non-public)"),  # CGNAT
+        # Other spellings of 127.0.0.1 and 0.0.0.0 that resolvers accept.
+        ("http://2130706433/", "2130706433 resolves to a private address (loopback)"),
+        ("http://127.1/", "127.1 resolves to a private address (loopback)"),
+        ("http://0/", "0 resolves to a private address (unspecified)"),
+    ],
+)
+def test_private_targets_are_refused_by_default(public_only, url, why):
+    client = public_only.test_client()
+    problem = assert_problem(client.post(WEBHOOKS, json={"url": url, "events": EVENTS[:1]}), 422)
+    assert problem["detail"] == f"{REFUSED_BY_DEFAULT}{why}."
+    assert problem["errors"] == [
+        {
+            "pointer": "/url",
+            "location": "json",
+            "messages": [f"Must be a public internet address: {why}."],
+        }
+    ]
+    assert client.get(WEBHOOKS).json == []
+    assert outbox(public_only) == []
+
+
+@pytest.mark.parametrize("url", ["http://[::1]/hooks", "http://[::ffff:127.0.0.1]/hooks"])
+def test_ipv6_literals_are_refused_by_default(public_only, url):
+    """The URL pattern admits no IPv6 literal at all; the policy refuses these too (below)."""
+    client = public_only.test_client()
+    problem = assert_problem(client.post(WEBHOOKS, json={"url": url, "events": EVENTS[:1]}), 422)
+    assert [e["pointer"] for e in problem["errors"]] == ["/url"]
+    assert client.get(WEBHOOKS).json == []
+
+
+def test_names_are_checked_by_what_they_resolve_to(public_only, monkeypatch):
+    FakeDNS(
+        monkeypatch,
+        {
+            "receiver.example": [["93.184.215.14"]],
+            "intranet.example": [["10.1.2.3"]],
+            "partly.example": [["93.184.215.14", "10.1.2.3"]],  # any private address refuses
+            "mapped.example": [["::ffff:10.1.2.3"]],
+            "metadata.example": [["169.254.169.254"]],
+            "unpublished.example": [None],
+        },
+    )
+    client = public_only.test_client()
+    for url in (
+        "https://93.184.215.14/hook",
+        "https://receiver.example/hook",
+        # Not resolvable (yet): accepted, and checked at every delivery.
+        "https://unpublished.example/hook",
+    ):
+        subscribe(client, url, EVENTS[:1])
+    for host, why in [
+        ("intranet.example", "resolves to a private address (private)"),
+        ("partly.example", "resolves to a private address (private)"),
+        ("mapped.example", "resolves to a private address (private)"),
+        ("metadata.example", "resolves to a private address (link-local)"),
+    ]:
+        refused = client.post(WEBHOOKS, json={"url": f"https://{host}/", "events": EVENTS[:1]})
+        detail = assert_problem(refused, 422)["detail"]
+        # Never the address a name resolves to: internal DNS answers stay internal.
+        assert detail == f"{REFUSED_BY_DEFAULT}{host} {why}."
+    assert len(client.get(WEBHOOKS).json) == 3
+
+
+def test_a_slow_lookup_does_not_hold_the_request(public_only, monkeypatch):
+    FakeDNS(monkeypatch, {"slow.example": [["10.1.2.3"]]}, delay=2)
+    monkeypatch.setattr(targets, "LOOKUP_SECONDS", 0.1)
+    began = time.monotonic()
+    subscribe(public_only.test_client(), "https://slow.example/hook", EVENTS[:1])
+    assert time.monotonic() - began < 1.5  # accepted unresolved: the worker checks it
+
+
+def test_private_targets_are_accepted_when_allowed(app, client):
+    """The tests' apps allow them (conftest), as an on-premises deployment would."""
+    assert app.config["WEBHOOK_ALLOW_PRIVATE_TARGETS"] is True
+    for url in ("http://127.0.0.1:8080/hooks", "http://localhost/hooks", "http://10.0.0.1/h"):
+        subscribe(client, url, EVENTS[:1])
+
+
+@pytest.mark.parametrize(
+    ("address", "public"),
+    [
+        ("93.184.215.14", True),
+        ("2606:4700::1111", True),
+        ("::ffff:93.184.215.14", True),
+        ("127.0.0.1", False),
+        ("10.0.0.1", False),
+        ("169.254.169.254", False),
+        ("0.0.0.0", False),
+        ("100.64.0.1", False),
+        ("224.0.0.1", False),  # multicast
+        ("::1", False),
+        ("::", False),
+        ("fe80::1", False),
+        ("fd00::1", False),
+        ("::ffff:127.0.0.1", False),  # IPv4-mapped
+        ("::127.0.0.1", False),  # IPv4-compatible (deprecated)
+        ("2002:7f00:1::", False),  # 6to4 of 127.0.0.1
+        ("64:ff9b::a00:1", False),  # NAT64 of 10.0.0.1
+        ("64:ff9b::808:808", True),  # NAT64 of 8.8.8.8
+        ("64:ff9b:1::1", False),  # local-use NAT64
+    ],
+)
+def test_which_addresses_are_public(address, public):
+    assert targets.is_public(ipaddress.ip_address(address)) is public
+
+
+def test_the_worker_refuses_private_addresses_unless_allowed(app, client, receiver):
+    webhook = subscribe_receiver(client, receiver, ["assessment.submitted"])
+    assess(client, make_vendor(client))
+    db = app.extensions["db"]
+    start = utcnow()
+    public_only = dataclasses.replace(FAST, allow_private_targets=False)
+
+    (refused,) = deliver_due(db, now=start, settings=public_only)
+    assert (refused.status, refused.status_code) == ("pending", None)
+    assert refused.error == (
+        f"refused: 127.0.0.1 is a private address (loopback){NOT_ALLOWED} is true"
+    )
+    assert refused.next_attempt_at == later(start, 10)
+    assert receiver.requests == []  # not even a connection
+    # Allowed, the same message goes.
+    (sent,) = deliver_due(db, now=later(start, 10), settings=FAST)
+    assert (sent.status, sent.attempt) == ("delivered", 2)
+    assert len(receiver.requests) == 1
+    assert [a["error"] for a in deliveries(client, webhook)[0]["attempt_log"]] == [
+        refused.error,
+        None,
+    ]
+
+
+def test_the_worker_takes_the_policy_from_the_app(public_only, receiver):
+    """Rows stored before the check (or by hand) are refused at delivery, https and IPv6 too."""
+    port = receiver.server.server_port
+    urls = {
+        f"http://[::ffff:127.0.0.1]:{port}/hooks": "::ffff:127.0.0.1 is a private address",
+        f"https://localhost:{port}/hooks": "localhost resolves to a private address (loopback)",
+        f"http://[::1]:{port}/hooks": "::1 is a private address (loopback)",
+    }
+    hooks = {insert_webhook(public_only, url)["id"]: why for url, why in urls.items()}
+    client = public_only.test_client()
+    assess(client, make_vendor(client))
+    lines: list[str] = []
+
+    assert run(public_only, once=True, echo=lines.append) == 3  # settings from the app's config
+
+    assert receiver.requests == []
+    for webhook_id, why in hooks.items():
+        (logged,) = deliveries(client, {"id": webhook_id})
+        (attempt,) = logged["attempt_log"]
+        assert attempt["error"].startswith(f"refused: {why}"), attempt["error"]
+        assert attempt["error"].endswith(f"{NOT_ALLOWED} is true")
+    assert sum("refused: " in line for line in lines) == 3
+    assert "private targets allowed" not in lines[0]
+
+
+def test_a_name_that_rebinds_to_a_private_address_is_refused(public_only, receiver, monkeypatch):
+    """Public when subscribed, loopback when delivered (DNS rebinding): refused at delivery."""
+    dns = FakeDNS(monkeypatch, {"hooks.example": [["93.184.215.14"], ["127.0.0.1"]]})
+    client = public_only.test_client()
+    url = f"http://hooks.example:{receiver.server.server_port}/hooks"
+    webhook = subscribe(client, url, ["assessment.submitted"])
+    assess(client, make_vendor(client))
+
+    (outcome,) = deliver_due(
+        public_only.extensions["db"], settings=Settings.from_config(public_only.config)
+    )
+    assert outcome.error == (
+        f"refused: hooks.example resolves to a private address (loopback){NOT_ALLOWED} is true"
+    )
+    assert receiver.requests == []
+    assert dns.lookups == ["hooks.example", "hooks.example"]  # at creation, at delivery
+    assert deliveries(client, webhook)[0]["attempt_log"][0]["error"] == outcome.error
+
+
+def test_the_address_checked_is_the_address_connected_to(app, client, receiver, monkeypatch):
+    """One lookup per attempt: a second one (here: another address) could never be used.
+
+    For this test 127.0.0.1 counts as public, so that the receiver can stand for a public host.
+    """
+    dns = FakeDNS(monkeypatch, {"hooks.example": [["127.0.0.1"], ["10.255.255.1"]]})
+    monkeypatch.setattr(targets, "is_public", lambda address: str(address) == "127.0.0.1")
+    url = f"http://hooks.example:{receiver.server.server_port}/hooks"
+    webhook = subscribe(client, url, ["assessment.submitted"])  # allowed: no lookup
+    receiver.secret = webhook["secret"]
+    assess(client, make_vendor(client))
+    public_only = dataclasses.replace(FAST, allow_private_targets=False)
+
+    (outcome,) = deliver_due(app.extensions["db"], settings=public_only)
+    assert outcome.status == "delivered", outcome.error
+    assert dns.lookups == ["hooks.example"]
+    (request,) = receiver.requests
+    assert request["verified"], request.get("error")
+    # Sent to the checked address, still named as the URL names it.
+    assert request["headers"]["host"] == f"hooks.example:{receiver.server.server_port}"
+
+
+def test_the_private_targets_setting():
+    assert config.Defaults.WEBHOOK_ALLOW_PRIVATE_TARGETS is False
+    assert Settings().allow_private_targets is False
+    assert Settings.from_config({}, {}).allow_private_targets is False
+    assert Settings.from_config({"WEBHOOK_ALLOW_PRIVATE_TARGETS": True}, {}).allow_private_targets
+    for spelled, meant in [("true", True), ("1", True), ("Yes", True), ("false", False)]:
+        environ = {"ETHICS_WEBHOOK_ALLOW_PRIVATE_TARGETS": spelled}
+        assert Settings.from_config({}, environ).allow_private_targets is meant
+        assert config.from_environment(environ) == {"WEBHOOK_ALLOW_PRIVATE_TARGETS": meant}
+    typo = {"ETHICS_WEBHOOK_ALLOW_PRIVATE_TARGETS": "ture"}
+    with pytest.raises(ValueError, match="ETHICS_WEBHOOK_ALLOW_PRIVATE_TARGETS must be true or"):
+        Settings.from_config({}, typo)
+    with pytest.raises(ValueError, match="ETHICS_WEBHOOK_ALLOW_PRIVATE_TARGETS must be true or"):
+        config.from_environment(typo)
+    with pytest.raises(ValueError, match="allow_private_targets"):
+        Settings(allow_private_targets="yes")

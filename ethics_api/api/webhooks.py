@@ -3,6 +3,10 @@
 Messages are written to the outbox in the transaction of the change they report (see
 `ethics_api.webhooks`) and sent by `ethics-api webhooks run`, signed per Standard Webhooks with
 the subscription's secret. The secret is shown once, in the creation response.
+
+URLs are checked against the address policy of `ethics_api.targets` (public internet addresses
+only, unless the deployment allows private ones) here, for a clear 422, and again by the worker
+at every delivery.
 """
 
 import base64
@@ -10,10 +14,13 @@ import secrets
 import uuid
 from collections import defaultdict
 
-from flask import url_for
+from flask import current_app, url_for
+from flask_smorest import abort
 from sqlalchemy import select, update
 
+from .. import targets
 from ..auth import allow, principal
+from ..config import flag
 from ..db import session
 from ..models import Webhook, WebhookAttempt, WebhookDelivery, utcnow
 from ..schemas import (
@@ -41,13 +48,41 @@ def new_secret() -> str:
     return f"whsec_{base64.b64encode(secrets.token_bytes(32)).decode()}"
 
 
+def refuse_private_target(url: str) -> None:
+    """422 when the URL's host is, or resolves to, an address that is not public, unless the
+    deployment allows private targets. A name that does not resolve yet is accepted: the worker
+    checks the address of every delivery."""
+    allowed = current_app.config.get("WEBHOOK_ALLOW_PRIVATE_TARGETS", False)
+    if flag(allowed, "WEBHOOK_ALLOW_PRIVATE_TARGETS"):
+        return
+    refusal = targets.refusal(url)
+    if refusal is not None:
+        abort(
+            422,
+            message=f"Webhooks are sent to public internet addresses only: {refusal}.",
+            errors=[
+                {
+                    "pointer": "/url",
+                    "location": "json",
+                    "messages": [f"Must be a public internet address: {refusal}."],
+                }
+            ],
+        )
+
+
 @blp.route("", methods=["POST"])
 @allow()
 @idempotent
 @blp.arguments(WebhookCreateSchema)
 @blp.response(201, WebhookCreatedSchema, headers={"Location": LOCATION_HEADER})
 def create_webhook(payload):
-    """Subscribe a URL to events; the signing secret is in this response only"""
+    """Subscribe a URL to events; the signing secret is in this response only
+
+    The URL's host must be a public internet address: one that is, or resolves to, a loopback,
+    private, link-local or otherwise non-public address is refused (422), unless the deployment
+    allows private targets. Each delivery checks the address again.
+    """
+    refuse_private_target(payload["url"])
     webhook = Webhook(
         organisation_id=principal().organisation_id,
         url=payload["url"],
