@@ -21,9 +21,10 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import auth, errors, fingerprints, ratelimit
-from .config import Defaults, from_environment
+from .config import Defaults, from_environment, proxy_count
 from .criteria import load_catalog
 from .db import Database, close_session, finish_request
 
@@ -39,6 +40,10 @@ def create_app(config: Mapping | None = None) -> Flask:
     app.config.from_object(Defaults)
     app.config.update(from_environment())
     app.config.update(config or {})
+    proxies = proxy_count(app.config["TRUSTED_PROXIES"])
+    if proxies:
+        # The client's address and scheme as the proxies saw them, not the last proxy's.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     if not app.config["DATABASE_URL"]:
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         app.config["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'ethics.db'}"

@@ -41,6 +41,11 @@ class Defaults:
     # private and link-local ones, for on-premises receivers.
     WEBHOOK_ALLOW_PRIVATE_TARGETS: bool = False
 
+    # How many reverse proxies in front of the service set X-Forwarded-For and -Proto; their
+    # client address is then the one rate limits and logs see. 0: trust no such header (a
+    # client could write it itself).
+    TRUSTED_PROXIES: int = 0
+
 
 ENVIRONMENT_SETTINGS = {
     "ETHICS_DATABASE_URL": "DATABASE_URL",
@@ -50,6 +55,7 @@ ENVIRONMENT_SETTINGS = {
     "ETHICS_RATELIMIT_FAILED_AUTH": "RATE_LIMIT_FAILED_AUTH",
     "ETHICS_RATELIMIT_STORAGE_URI": "RATE_LIMIT_STORAGE_URI",
     "ETHICS_WEBHOOK_ALLOW_PRIVATE_TARGETS": "WEBHOOK_ALLOW_PRIVATE_TARGETS",
+    "ETHICS_TRUSTED_PROXIES": "TRUSTED_PROXIES",
 }
 # Settings that are true or false; the others are text.
 FLAGS = frozenset({"WEBHOOK_ALLOW_PRIVATE_TARGETS"})
@@ -76,3 +82,11 @@ def from_environment(environ=os.environ) -> dict[str, str | bool]:
         if environ.get(var):
             settings[name] = flag(environ[var], var) if name in FLAGS else environ[var]
     return settings
+
+
+def proxy_count(value: object) -> int:
+    """TRUSTED_PROXIES as a count from 0 to 10; ValueError otherwise."""
+    text = str(value).strip()
+    if isinstance(value, bool) or not text.isascii() or not text.isdigit() or int(text) > 10:
+        raise ValueError(f"TRUSTED_PROXIES must be a count from 0 to 10, not {value!r}")
+    return int(text)

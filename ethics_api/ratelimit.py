@@ -12,8 +12,9 @@ off ("" too in the app's config; an empty ETHICS_* variable is ignored, like all
   one misconfigured client cannot lock out its neighbours. Requests with no address (a WSGI
   call in-process) are not counted: one bucket for all of them would let one client lock out
   all.
-  Behind a reverse proxy the address is the proxy's unless the app trusts X-Forwarded-For
-  (werkzeug's ProxyFix).
+  Behind reverse proxies the address is the last proxy's, unless TRUSTED_PROXIES
+  (ETHICS_TRUSTED_PROXIES) says how many there are: then it is the client's, from
+  X-Forwarded-For.
 
 The counts live in RATE_LIMIT_STORAGE_URI (ETHICS_RATELIMIT_STORAGE_URI): memory:// counts in
 each process, so N gunicorn workers let up to N times a limit through; redis://host:6379/0

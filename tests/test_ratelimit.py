@@ -132,6 +132,40 @@ def test_failed_authentications_from_an_address_are_limited(make_app, caplog):
     assert valid not in caplog.text
 
 
+def test_behind_trusted_proxies_the_forwarded_address_is_the_one_counted(make_app):
+    app = make_app(
+        RATE_LIMIT_DEFAULT="off", RATE_LIMIT_FAILED_AUTH="2 per minute", TRUSTED_PROXIES=1
+    )
+    proxy = "10.0.0.2"  # every request arrives from the proxy
+
+    def through_proxy(key, client_address):
+        client = from_address(client_with_key(app, key), proxy)
+        client.environ_base["HTTP_X_FORWARDED_FOR"] = client_address
+        return client
+
+    noisy = through_proxy(UNKNOWN_KEY, "203.0.113.20")
+    for _ in range(2):
+        assert noisy.get("/v1/vendors").status_code == 401
+    assert_too_many(noisy.get("/v1/vendors"), "2 per 1 minute")
+    # Another client behind the same proxy has a count of its own.
+    assert through_proxy(UNKNOWN_KEY, "203.0.113.21").get("/v1/vendors").status_code == 401
+
+
+def test_without_trusted_proxies_a_forwarded_address_is_ignored(make_app):
+    app = make_app(RATE_LIMIT_DEFAULT="off", RATE_LIMIT_FAILED_AUTH="2 per minute")
+    for n in range(2):
+        client = from_address(client_with_key(app, UNKNOWN_KEY), "203.0.113.30")
+        client.environ_base["HTTP_X_FORWARDED_FOR"] = f"198.51.100.{n}"  # written by the client
+        assert client.get("/v1/vendors").status_code == 401
+    assert_too_many(client.get("/v1/vendors"), "2 per 1 minute")
+
+
+@pytest.mark.parametrize("value", ["-1", "eleven", 11, True, "1.5"])
+def test_a_proxy_count_that_is_not_one_is_refused_at_start(make_app, value):
+    with pytest.raises(ValueError, match="TRUSTED_PROXIES must be a count from 0 to 10"):
+        make_app(TRUSTED_PROXIES=value)
+
+
 def test_successful_authentications_are_not_counted_as_failures(make_app):
     app = make_app(RATE_LIMIT_DEFAULT="off", RATE_LIMIT_FAILED_AUTH="2 per minute")
     client = from_address(client_with_key(app, make_key(app, "buyer")), "203.0.113.8")
