@@ -48,6 +48,17 @@ def _event(dispute: Dispute) -> dict:
     }
 
 
+def _in_scope(model, vendor, criteria_set, procurement) -> tuple:
+    """Conditions for the rows (assessments or disputes) of a vendor in one scope: its
+    criteria set, and the procurement or (None) standalone."""
+    return (
+        model.vendor_id == vendor.id,
+        model.criteria_key == criteria_set.key,
+        model.criteria_version == criteria_set.version,
+        model.procurement_id == procurement.id if procurement else model.procurement_id.is_(None),
+    )
+
+
 @blp.route("/vendors/<uuid:vendor_id>/disputes", methods=["POST"])
 @allow("vendor")
 @idempotent
@@ -71,14 +82,7 @@ def open_dispute(payload, vendor_id):
             errors=[{"pointer": "/procurement_id", "location": "json", "messages": ["Not bid."]}],
         )
     assessed = session().scalar(
-        select(Assessment.id).where(
-            Assessment.vendor_id == vendor.id,
-            Assessment.criteria_key == criteria_set.key,
-            Assessment.criteria_version == criteria_set.version,
-            Assessment.procurement_id == procurement.id
-            if procurement
-            else Assessment.procurement_id.is_(None),
-        )
+        select(Assessment.id).where(*_in_scope(Assessment, vendor, criteria_set, procurement))
     )
     if assessed is None:
         where = " in this procurement" if procurement else ""
@@ -101,12 +105,7 @@ def open_dispute(payload, vendor_id):
         )
     pending = session().scalar(
         select(Dispute.id).where(
-            Dispute.vendor_id == vendor.id,
-            Dispute.criteria_key == criteria_set.key,
-            Dispute.criteria_version == criteria_set.version,
-            Dispute.procurement_id == procurement.id
-            if procurement
-            else Dispute.procurement_id.is_(None),
+            *_in_scope(Dispute, vendor, criteria_set, procurement),
             Dispute.indicator == payload["indicator"],
             Dispute.status == "open",
         )
