@@ -998,10 +998,11 @@ def test_restoring_the_file_lets_the_service_start_again(changed_criteria):
     ],
 )
 def test_a_bad_setting_stops_a_command_with_a_message_not_a_traceback(
-    database_url, monkeypatch, variable, value, named
+    tmp_path, monkeypatch, variable, value, named
 ):
+    # A database of its own: a shared one may hold other sets' fingerprints, refused first.
     monkeypatch.setenv(variable, value)
-    result = invoke("db", "upgrade", database_url=database_url)
+    result = invoke("db", "upgrade", database_url=f"sqlite:///{tmp_path / 'ethics.db'}")
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: the service cannot start: ")
     assert named in result.stderr
