@@ -29,6 +29,7 @@ from ethics_api.models import ApiKey, utcnow
 
 from conftest import client_with_key, make_key, make_organisation
 from payloads import answers, vendor
+from responses import assert_problem, created, ok
 
 ROLE_MATRIX = """
 | operation                                                         | admin | buyer | assessor | moderator | vendor | auditor |
@@ -100,25 +101,6 @@ def allowed(operation: str, role: str) -> bool:
 
 
 # --- helpers -------------------------------------------------------------------------------------
-
-
-def assert_problem(response, status: int) -> dict:
-    assert response.status_code == status, (status, response.get_data(as_text=True))
-    assert response.mimetype == "application/problem+json"
-    body = response.json
-    assert body["status"] == status
-    assert body["title"] and body["detail"]
-    return body
-
-
-def created(response) -> dict:
-    assert response.status_code == 201, response.get_data(as_text=True)
-    return response.json
-
-
-def ok(response):
-    assert response.status_code == 200, response.get_data(as_text=True)
-    return response.json
 
 
 def procurement_body(ocid: str, **fields) -> dict:

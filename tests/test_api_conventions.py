@@ -8,17 +8,7 @@ import pytest
 from ethics_api.auth import allow
 
 from payloads import assessment, vendor
-
-
-def assert_problem(response, status):
-    assert response.status_code == status
-    assert response.mimetype == "application/problem+json"
-    body = response.json
-    assert body["status"] == status
-    assert body["type"] == "about:blank"
-    assert body["title"] and body["detail"]
-    assert "<html" not in response.get_data(as_text=True).lower()
-    return body
+from responses import assert_problem
 
 
 def test_unknown_route_is_a_404_problem(client):

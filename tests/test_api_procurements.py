@@ -27,21 +27,13 @@ from ethics_api.summaries import readable_time
 
 from browser import rendered_dom
 from payloads import MINI_KEYS, answers, vendor
+from responses import assert_problem
 
 PROCUREMENTS = "/v1/procurements"
 OVERRIDE = {"privacy": 1, "oversight": 1, "openness": 2}  # renormalised: 25%, 25%, 50%
 
 
 # --- helpers -------------------------------------------------------------------------------------
-
-
-def assert_problem(response, status: int) -> dict:
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == "application/problem+json"
-    body = response.json
-    assert body["status"] == status
-    assert body["title"] and body["detail"]
-    return body
 
 
 def pointers(response) -> list[str]:

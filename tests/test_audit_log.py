@@ -46,6 +46,7 @@ from ethics_api.models import Event, UTCDateTime
 
 from conftest import TEST_CRITERIA, client_with_key, empty_tables, make_key
 from payloads import answers, vendor
+from responses import created, ok
 
 EVENTS = Event.__table__
 REFUSAL = "append-only"
@@ -235,16 +236,6 @@ def assert_bad(result: audit.Verification, seq: int | None, problem: str) -> Non
 
 
 # --- a log built through the API -----------------------------------------------------------------
-
-
-def created(response) -> dict:
-    assert response.status_code == 201, response.get_data(as_text=True)
-    return response.json
-
-
-def ok(response) -> dict:
-    assert response.status_code == 200, response.get_data(as_text=True)
-    return response.json
 
 
 def patched(client, url: str, changes: dict) -> dict:

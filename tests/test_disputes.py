@@ -15,6 +15,7 @@ from ethics_api.models import Organisation, Webhook, WebhookDelivery
 
 from conftest import client_with_key, make_key, make_organisation
 from payloads import answers, vendor
+from responses import assert_problem, created, ok
 
 EVIDENCE = {
     "title": "Purpose limitation policy v2",
@@ -31,25 +32,6 @@ REASONS = "The policy postdates the system's deployment and does not cover the p
 
 
 # --- helpers -------------------------------------------------------------------------------------
-
-
-def assert_problem(response, status: int) -> dict:
-    assert response.status_code == status, (status, response.get_data(as_text=True))
-    assert response.mimetype == "application/problem+json"
-    body = response.json
-    assert body["status"] == status
-    assert body["title"] and body["detail"]
-    return body
-
-
-def created(response) -> dict:
-    assert response.status_code == 201, response.get_data(as_text=True)
-    return response.json
-
-
-def ok(response):
-    assert response.status_code == 200, response.get_data(as_text=True)
-    return response.json
 
 
 def move(client, procurement_id: str, status: str) -> None:

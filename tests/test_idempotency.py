@@ -14,26 +14,13 @@ import pytest
 
 from conftest import client_with_key, make_key, make_organisation
 from payloads import answers, vendor
+from responses import assert_problem, created
 
 HEADER = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
 
 
 # --- helpers -------------------------------------------------------------------------------------
-
-
-def assert_problem(response, status: int) -> dict:
-    assert response.status_code == status, (status, response.get_data(as_text=True))
-    assert response.mimetype == "application/problem+json"
-    body = response.json
-    assert body["status"] == status
-    assert body["title"] and body["detail"]
-    return body
-
-
-def created(response) -> dict:
-    assert response.status_code == 201, response.get_data(as_text=True)
-    return response.json
 
 
 def total(client, url: str) -> int:

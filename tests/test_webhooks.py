@@ -40,6 +40,7 @@ from ethics_api.webhooks import EVENTS
 
 from conftest import TEST_CRITERIA, client_with_key, make_key, make_organisation
 from payloads import answers, vendor
+from responses import assert_problem
 
 WEBHOOKS = "/v1/webhooks"
 SECRET = re.compile(r"whsec_[A-Za-z0-9+/]+={0,2}")
@@ -195,13 +196,6 @@ def attempt_rows(app) -> int:
 def deliveries(client, webhook: dict, **query) -> list[dict]:
     response = client.get(f"{WEBHOOKS}/{webhook['id']}/deliveries", query_string=query)
     assert response.status_code == 200, response.json
-    return response.json
-
-
-def assert_problem(response, status: int) -> dict:
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == "application/problem+json"
-    assert response.json["status"] == status
     return response.json
 
 
