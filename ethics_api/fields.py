@@ -7,7 +7,7 @@ from fractions import Fraction
 
 from marshmallow import ValidationError, fields, validate
 
-from .scoring import round_half_away
+from .exact import exact, round_half_away
 
 
 class StrictBoolean(fields.Boolean):
@@ -31,9 +31,7 @@ class ExactNumber(fields.Field):
             raise self.make_error("invalid")
         if isinstance(value, float | Decimal) and not math.isfinite(value):
             raise self.make_error("invalid")
-        # A float (from a reader other than the criteria loader): repr gives the shortest
-        # decimal that reads back as this float, i.e. what the author wrote.
-        return Fraction(repr(value)) if isinstance(value, float) else Fraction(value)
+        return exact(value)
 
 
 class Rounded(fields.Field):

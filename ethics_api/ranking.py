@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from decimal import Decimal, localcontext
 from fractions import Fraction
 
-from .scoring import Scorecard, round_half_away
+from .exact import round_half_away
+from .scoring import Scorecard
 
 FACTORS = (Fraction(4, 5), Fraction(6, 5))
 
@@ -40,11 +41,11 @@ def weighted_total(scorecard: Scorecard, weights: Mapping[str, Fraction]) -> Fra
 
     A bidder left with no scored criterion of positive weight totals 0.
     """
-    scored = [c for c in scorecard.criteria if c.scored and weights[c.key] > 0]
-    weight = sum((weights[c.key] for c in scored), Fraction(0))
+    scored = {key: score for key, score in scorecard.scores.items() if weights[key] > 0}
+    weight = sum((weights[key] for key in scored), Fraction(0))
     if weight == 0:
         return Fraction(0)
-    return sum((weights[c.key] * c.score for c in scored), Fraction(0)) / weight
+    return sum((weights[key] * score for key, score in scored.items()), Fraction(0)) / weight
 
 
 def place(
@@ -52,11 +53,11 @@ def place(
 ) -> tuple[Placed, ...]:
     """The ranking, by `total_of` (the scorecard's own total unless given)."""
     total_of = total_of or (lambda scorecard: scorecard.total)
-    assessed = [(b, total_of(b.scorecard)) for b in bidders if b.scorecard is not None]
+    assessed = [(b, b.scorecard) for b in bidders if b.scorecard is not None]
     placed: list[Placed] = []
     for eligible in (True, False):
         group = sorted(
-            ((b, t) for b, t in assessed if b.scorecard.eligible is eligible),
+            ((b, total_of(s)) for b, s in assessed if s.eligible is eligible),
             key=lambda bt: (-bt[1], bt[0].vendor_name, bt[0].vendor_id),
         )
         offset = len(placed)
@@ -112,16 +113,20 @@ def _varied(weights: Mapping[str, Fraction], key: str, factor: Fraction) -> dict
     return {**weights, key: weights[key] * factor}
 
 
+def _placed_under(bidders: Sequence[Bidder], weights: Mapping[str, Fraction]):
+    """The ranking under other criterion weights."""
+    return place(bidders, lambda scorecard: weighted_total(scorecard, weights))
+
+
 def sensitivity(bidders: Sequence[Bidder], weights: Mapping[str, Fraction]) -> Sensitivity:
-    baseline = place(bidders, lambda s: weighted_total(s, weights))
+    baseline = _placed_under(bidders, weights)
     baseline_winners = winners(baseline)
     worst = {p.bidder.vendor_id: p.rank for p in baseline if p.rank is not None}
 
     variations = []
     for key in weights:
         for factor in FACTORS:
-            varied = _varied(weights, key, factor)
-            placed = place(bidders, lambda s, w=varied: weighted_total(s, w))
+            placed = _placed_under(bidders, _varied(weights, key, factor))
             for p in placed:
                 if p.rank is not None:
                     worst[p.bidder.vendor_id] = max(worst[p.bidder.vendor_id], p.rank)
@@ -132,16 +137,18 @@ def sensitivity(bidders: Sequence[Bidder], weights: Mapping[str, Fraction]) -> S
 
     left_out = []
     for key in weights:
-        without = {**weights, key: Fraction(0)}
-        placed = place(bidders, lambda s, w=without: weighted_total(s, w))
+        placed = _placed_under(bidders, {**weights, key: Fraction(0)})
         left_out.append(LeftOut(key, winners(placed)))
 
-    eligible = [p for p in baseline if p.rank is not None and p.bidder.scorecard.eligible]
-    first = eligible[0].bidder if len(eligible) >= 2 else None
-    second = eligible[1].bidder if len(eligible) >= 2 else None
+    eligible = [
+        (p.bidder, p.bidder.scorecard)
+        for p in baseline
+        if p.bidder.scorecard is not None and p.bidder.scorecard.eligible
+    ]
+    first, second = (eligible[0], eligible[1]) if len(eligible) >= 2 else (None, None)
     tipping = (
-        tuple(tipping_point(first.scorecard, second.scorecard, weights, key) for key in weights)
-        if first
+        tuple(tipping_point(first[1], second[1], weights, key) for key in weights)
+        if first and second
         else ()
     )
     return Sensitivity(
@@ -150,8 +157,8 @@ def sensitivity(bidders: Sequence[Bidder], weights: Mapping[str, Fraction]) -> S
         worst_ranks=tuple(worst.items()),
         one_at_a_time=tuple(variations),
         leave_one_out=tuple(left_out),
-        first=first.vendor_id if first else None,
-        second=second.vendor_id if second else None,
+        first=first[0].vendor_id if first else None,
+        second=second[0].vendor_id if second else None,
         tipping_points=tipping,
     )
 
@@ -170,13 +177,11 @@ def tipping_point(
 
     def parts(scorecard: Scorecard) -> tuple[Fraction, Fraction, Fraction, Fraction]:
         n = p = a = b = Fraction(0)
-        for c in scorecard.criteria:
-            if not c.scored:
-                continue
-            if c.key == key:
-                a, b = weights[key] * c.score, weights[key]
+        for criterion, score in scorecard.scores.items():
+            if criterion == key:
+                a, b = weights[key] * score, weights[key]
             else:
-                n, p = n + weights[c.key] * c.score, p + weights[c.key]
+                n, p = n + weights[criterion] * score, p + weights[criterion]
         return n, p, a, b
 
     n1, p1, a1, b1 = parts(first)

@@ -9,16 +9,12 @@ throughout: numbers are rounded only when written out (`round_half_away`), and e
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from fractions import Fraction
 from functools import cached_property, partial
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # criteria imports fields, which rounds with this module
-    from .criteria import CriteriaSet, Criterion, Indicator
+from .criteria import CriteriaSet, Criterion, Indicator
 
 MAX_LEVEL = 4
 
@@ -181,19 +177,14 @@ class Scorecard:
     def improvement_plan(self) -> tuple[Step, ...]:
         return self.plan()
 
+    @cached_property
+    def scores(self) -> dict[str, Fraction]:
+        """S_c of each scored criterion, by key."""
+        return {c.key: c.score for c in self.criteria if c.score is not None}
+
 
 class NoCurrentAssessment(LookupError):
     """There is nothing to score: the message says why, for the 404 a client receives."""
-
-
-# --- rounding ----------------------------------------------------------------------------------
-
-
-def round_half_away(value: Fraction, places: int = 2) -> Decimal:
-    """Round an exact value half away from zero, only ever when it is written out."""
-    scaled = abs(value) * 10**places
-    whole = math.floor(scaled + Fraction(1, 2))
-    return Decimal(-whole if value < 0 else whole).scaleb(-places)
 
 
 # --- section 7: which assessments count, and how they combine ----------------------------------
@@ -274,11 +265,13 @@ def _combine(criteria_set: CriteriaSet, used: Sequence[Assessment]) -> dict[str,
 # --- section 3: arithmetic ---------------------------------------------------------------------
 
 
-def criterion_score(
-    indicators: Sequence[Indicator], levels: Mapping[str, int | None]
-) -> Fraction | None:
+# `levels` below holds the combined level of each indicator answered with a level: an indicator
+# that is not applicable is absent from it, which is how A(c) of the contract is read.
+
+
+def criterion_score(indicators: Sequence[Indicator], levels: Mapping[str, int]) -> Fraction | None:
     """S_c, or None when no indicator of the criterion is answered with a level."""
-    answered = [i for i in indicators if levels.get(i.key) is not None]
+    answered = [i for i in indicators if i.key in levels]
     if not answered:
         return None
     weight = sum((i.weight for i in answered), Fraction(0))
@@ -316,7 +309,7 @@ def set_weights(
 
 
 def _gains(
-    criteria_set: CriteriaSet, levels: Mapping[str, int | None], effective: Mapping[str, Fraction]
+    criteria_set: CriteriaSet, levels: Mapping[str, int], effective: Mapping[str, Fraction]
 ) -> dict[str, Fraction]:
     """The points one level more on each answered indicator adds to the total.
 
@@ -327,7 +320,7 @@ def _gains(
     for criterion in criteria_set.criteria:
         if criterion.key not in effective:
             continue
-        answered = [i for i in criterion.indicators if levels.get(i.key) is not None]
+        answered = [i for i in criterion.indicators if i.key in levels]
         if not answered:
             continue
         # 100 * e_c * w_i / (sum of answered w * MAX_LEVEL): all but w_i is the criterion's.
@@ -339,7 +332,7 @@ def _gains(
 
 def improvement_plan(
     criteria_set: CriteriaSet,
-    levels: Mapping[str, int | None],
+    levels: Mapping[str, int],
     effective: Mapping[str, Fraction],
 ) -> tuple[Step, ...]:
     """The corrective-action list: knockout-clearing steps first, then one step each by gain."""
@@ -369,8 +362,8 @@ def improvement_plan(
     for criterion in criteria_set.criteria:
         if criterion.minimum is None or criterion.key not in effective:
             continue
-        answered = [i for i in criterion.indicators if levels.get(i.key) is not None]
-        while criterion_score(criterion.indicators, raised) < criterion.minimum:
+        answered = [i for i in criterion.indicators if i.key in levels]
+        while (criterion_score(criterion.indicators, raised) or 0) < criterion.minimum:
             below_top = [i for i in answered if raised[i.key] < MAX_LEVEL]
             heaviest = min(below_top, key=lambda i: (-i.weight, i.key))
             step(criterion, heaviest, clears=True)
@@ -381,9 +374,7 @@ def improvement_plan(
         for criterion in criteria_set.criteria
         if criterion.key in effective
         for indicator in criterion.indicators
-        if indicator.key not in planned
-        and levels.get(indicator.key) is not None
-        and levels[indicator.key] < MAX_LEVEL
+        if indicator.key not in planned and levels.get(indicator.key, MAX_LEVEL) < MAX_LEVEL
     ]
     # By gain, largest first, ties by key: two stable sorts, cheaper than negated Fractions.
     rest.sort(key=lambda ci: ci[1].key)
@@ -393,7 +384,122 @@ def improvement_plan(
     return tuple(steps)
 
 
+# --- section 4: knockouts ---------------------------------------------------------------------
+
+
+def knockouts_of(
+    criteria_set: CriteriaSet,
+    levels: Mapping[str, int],
+    scores: Mapping[str, Fraction],
+) -> tuple[Knockout, ...]:
+    """Every red line crossed: knockout indicators at level 0, then scored criteria under their
+    minimum, each in the set's order. `scores`: the scored criteria's."""
+    found = [
+        Knockout("indicator", i.key, Fraction(0), Fraction(1))
+        for i in criteria_set.indicators
+        if i.knockout and levels.get(i.key) == 0
+    ]
+    for c in criteria_set.criteria:
+        if c.minimum is not None and c.key in scores and scores[c.key] < c.minimum:
+            found.append(Knockout("criterion_minimum", c.key, scores[c.key], c.minimum))
+    return tuple(found)
+
+
+# --- section 6: confidence ---------------------------------------------------------------------
+
+
+def evidence_factor(entry: _Combined, day: dt.date) -> Fraction:
+    """The factor of the strongest evidence current on `day`."""
+    return max(
+        (
+            EVIDENCE_FACTORS[item.kind]
+            for _, item in entry.evidence
+            if item.stale_reason(day) is None
+        ),
+        default=Fraction(0),
+    )
+
+
+def stale_evidence(combined: Mapping[str, _Combined], day: dt.date) -> tuple[StaleEvidence, ...]:
+    """Evidence items that do not count on `day`, with why, in the set's order."""
+    return tuple(
+        StaleEvidence(key, assessor, item, reason)
+        for key, entry in combined.items()
+        for assessor, item in entry.evidence
+        if (reason := item.stale_reason(day)) is not None
+    )
+
+
+def confidence_of(
+    criteria_set: CriteriaSet,
+    factors: Mapping[str, Fraction],
+    effective: Mapping[str, Fraction],
+) -> Fraction:
+    """100 times the weighted mean of the evidence factors (of the answered indicators), over
+    the scored criteria."""
+    confidence = Fraction(0)
+    for criterion in criteria_set.criteria:
+        if criterion.key not in effective:
+            continue
+        answered = [i for i in criterion.indicators if i.key in factors]
+        weight = sum((i.weight for i in answered), Fraction(0))
+        weighted = sum((i.weight * factors[i.key] for i in answered), Fraction(0))
+        confidence += effective[criterion.key] * weighted / weight
+    return 100 * confidence
+
+
+# --- section 7: disagreements ------------------------------------------------------------------
+
+
+def disagreements_of(combined: Mapping[str, _Combined]) -> tuple[Disagreement, ...]:
+    """Indicators whose assessors' levels lie 2 or more apart."""
+    found = []
+    for key, entry in combined.items():
+        given = [level for _, level in entry.assessor_levels if level is not None]
+        if given and max(given) - min(given) >= 2:
+            found.append(Disagreement(key, entry.assessor_levels, max(given) - min(given)))
+    return tuple(found)
+
+
 # --- the scorecard -----------------------------------------------------------------------------
+
+
+def _criterion_results(
+    criteria_set: CriteriaSet,
+    combined: Mapping[str, _Combined],
+    factors: Mapping[str, Fraction],
+    scores: Mapping[str, Fraction],
+    weights: Mapping[str, Fraction],
+    effective: Mapping[str, Fraction],
+) -> tuple[CriterionScore, ...]:
+    """Each criterion's score, weights and contribution, with its indicators' levels."""
+    results = []
+    for criterion in criteria_set.criteria:
+        e_c, s_c = effective.get(criterion.key), scores.get(criterion.key)
+        indicators = tuple(
+            IndicatorScore(
+                key=indicator.key,
+                weight=indicator.weight,
+                level=combined[indicator.key].level,
+                assessor_levels=combined[indicator.key].assessor_levels,
+                evidence_factor=factors.get(indicator.key),
+                knockout=indicator.knockout,
+            )
+            for indicator in criterion.indicators
+        )
+        results.append(
+            CriterionScore(
+                key=criterion.key,
+                name=criterion.name,
+                weight=weights[criterion.key],
+                effective_weight=e_c,
+                score=s_c,
+                contribution=None if e_c is None or s_c is None else e_c * s_c,
+                minimum=criterion.minimum,
+                indicators=indicators,
+            )
+        )
+    return tuple(results)
 
 
 def score(
@@ -408,86 +514,21 @@ def score(
     if not used:
         raise NoCurrentAssessment(explain_missing(assessments, criteria_set, as_of))
     combined = _combine(criteria_set, used)
-    levels = {key: c.level for key, c in combined.items()}
+    levels = {key: c.level for key, c in combined.items() if c.level is not None}
     day = as_of.date()
 
-    raw_scores = {c.key: criterion_score(c.indicators, levels) for c in criteria_set.criteria}
-    given_weights = set_weights(criteria_set, weights)
-    effective = effective_weights(
-        given_weights, (k for k, s in raw_scores.items() if s is not None)
-    )
-    total = sum((effective[k] * raw_scores[k] for k in effective), Fraction(0))
-
-    knockouts: list[Knockout] = [
-        Knockout("indicator", i.key, Fraction(0), Fraction(1))
-        for i in criteria_set.indicators
-        if i.knockout and levels[i.key] == 0
-    ]
-    knockouts += [
-        Knockout("criterion_minimum", c.key, raw_scores[c.key], c.minimum)
+    scores = {
+        c.key: score
         for c in criteria_set.criteria
-        if c.minimum is not None and c.key in effective and raw_scores[c.key] < c.minimum
-    ]
-
-    criteria_scores = []
-    confidence = Fraction(0)
-    stale: list[StaleEvidence] = []
-    for criterion in criteria_set.criteria:
-        indicator_scores = []
-        weighted_factors = Fraction(0)
-        answered_weight = Fraction(0)
-        for indicator in criterion.indicators:
-            entry = combined[indicator.key]
-            factor = None
-            if entry.level is not None:
-                factor = max(
-                    (
-                        EVIDENCE_FACTORS[item.kind]
-                        for _, item in entry.evidence
-                        if item.stale_reason(day) is None
-                    ),
-                    default=Fraction(0),
-                )
-                weighted_factors += indicator.weight * factor
-                answered_weight += indicator.weight
-            stale += [
-                StaleEvidence(indicator.key, assessor, item, reason)
-                for assessor, item in entry.evidence
-                if (reason := item.stale_reason(day)) is not None
-            ]
-            indicator_scores.append(
-                IndicatorScore(
-                    key=indicator.key,
-                    weight=indicator.weight,
-                    level=entry.level,
-                    assessor_levels=entry.assessor_levels,
-                    evidence_factor=factor,
-                    knockout=indicator.knockout,
-                )
-            )
-        e_c = effective.get(criterion.key)
-        s_c = raw_scores[criterion.key]
-        if e_c is not None:
-            confidence += e_c * weighted_factors / answered_weight
-        criteria_scores.append(
-            CriterionScore(
-                key=criterion.key,
-                name=criterion.name,
-                weight=given_weights[criterion.key],
-                effective_weight=e_c,
-                score=s_c,
-                contribution=None if e_c is None else e_c * s_c,
-                minimum=criterion.minimum,
-                indicators=tuple(indicator_scores),
-            )
-        )
-    confidence *= 100
-
-    disagreements = []
-    for key, entry in combined.items():
-        given = [level for _, level in entry.assessor_levels if level is not None]
-        if given and max(given) - min(given) >= 2:
-            disagreements.append(Disagreement(key, entry.assessor_levels, max(given) - min(given)))
+        if (score := criterion_score(c.indicators, levels)) is not None
+    }
+    given_weights = set_weights(criteria_set, weights)
+    effective = effective_weights(given_weights, scores)
+    total = sum((effective[k] * scores[k] for k in effective), Fraction(0))
+    knockouts = knockouts_of(criteria_set, levels, scores)
+    factors = {key: evidence_factor(combined[key], day) for key in levels}
+    confidence = confidence_of(criteria_set, factors, effective)
+    disagreements = disagreements_of(combined)
 
     return Scorecard(
         criteria_ref=criteria_set.ref,
@@ -496,9 +537,13 @@ def score(
         total=total,
         grade=grade_for(criteria_set, total),
         eligible=not knockouts,
-        knockouts=tuple(knockouts),
-        criteria=tuple(criteria_scores),
-        confidence=Confidence(confidence, confidence_band(confidence), tuple(stale)),
+        knockouts=knockouts,
+        criteria=_criterion_results(
+            criteria_set, combined, factors, scores, given_weights, effective
+        ),
+        confidence=Confidence(
+            confidence, confidence_band(confidence), stale_evidence(combined, day)
+        ),
         assessments=tuple(
             AssessmentUsed(
                 a.id, a.assessor, a.submitted_at, a.moderated, a.expires_at(criteria_set)
@@ -507,7 +552,7 @@ def score(
         ),
         assessors=tuple(a.assessor for a in used),
         needs_moderation=bool(disagreements),
-        disagreements=tuple(disagreements),
+        disagreements=disagreements,
         plan=partial(improvement_plan, criteria_set, levels, effective),
         valid_until=min(a.expires_at(criteria_set) for a in used),
         moderated=used[0].moderated,

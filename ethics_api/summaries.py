@@ -72,6 +72,7 @@ def _reason(row: dict, winner: dict | None, bidders: int, names: dict) -> str:
             f"{name} ranked first of {_count(bidders)} with a total of {row['total']:.2f} "
             f"(grade {row['grade']}) and met every knockout and minimum."
         )
+    assert winner is not None, "an eligible bidder means an eligible one ranks first"
     gaps = sorted(
         (
             (w["score"] - o["score"], w["criterion"], o["score"], w["score"])

@@ -24,6 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ethics_api.criteria import CriteriaSet, Criterion, Grade, Indicator, Reference, load_file
+from ethics_api.exact import round_half_away
 from ethics_api.scoring import (
     Answer,
     Assessment,
@@ -32,7 +33,6 @@ from ethics_api.scoring import (
     Scorecard,
     current_assessments,
     lower_median,
-    round_half_away,
     score,
 )
 
