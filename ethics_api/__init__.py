@@ -23,10 +23,11 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import auth, errors, fingerprints, ratelimit
-from .config import Defaults, from_environment, proxy_count
+from . import auth, errors, fingerprints, per_request, ratelimit
+from .config import Defaults, flag, from_environment, proxy_count
 from .criteria import load_catalog
-from .db import Database, close_session, finish_request
+from .database import Database
+from .services.context import Settings
 
 
 def create_app(config: Mapping | None = None) -> Flask:
@@ -54,9 +55,14 @@ def create_app(config: Mapping | None = None) -> Flask:
     try:
         fingerprints.verify(database.engine, catalog)
         app.extensions["catalog"] = catalog
-        app.extensions["db"] = database
-        app.after_request(finish_request)
-        app.teardown_appcontext(close_session)
+        app.extensions["database"] = database
+        app.extensions["settings"] = Settings(
+            allow_private_targets=flag(
+                app.config["WEBHOOK_ALLOW_PRIVATE_TARGETS"], "WEBHOOK_ALLOW_PRIVATE_TARGETS"
+            )
+        )
+        app.after_request(per_request.finish)
+        app.teardown_appcontext(per_request.close)
 
         from .api import register_blueprints
 

@@ -10,16 +10,17 @@ from collections import Counter
 from .criteria import CriteriaSet
 from .messages import pointer
 from .scoring import Answer, Assessment, Evidence
+from .services.errors import FieldError
 
 
-def answer_errors(criteria_set: CriteriaSet, answers: list[dict]) -> list[dict]:
+def answer_errors(criteria_set: CriteriaSet, answers: list[dict]) -> list[FieldError]:
     """One problem+json error entry per offending answer (and per unanswered indicator)."""
     indicators = {i.key: i for i in criteria_set.indicators}
     counts = Counter(a["indicator"] for a in answers)
     errors = []
 
     def error(path: tuple, message: str) -> None:
-        errors.append({"pointer": pointer(path), "location": "json", "messages": [message]})
+        errors.append(FieldError(pointer(path), (message,)))
 
     seen: set[str] = set()
     for index, answer in enumerate(answers):

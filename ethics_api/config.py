@@ -1,9 +1,12 @@
 """Configuration: defaults, then ETHICS_* environment variables, then the caller's overrides."""
 
 import os
+from importlib.resources import files
 from pathlib import Path
 
-PROJECT_CRITERIA_DIR = Path(__file__).resolve().parent.parent / "criteria"
+# The criteria sets the package carries: the repository's criteria/ folder, which the wheel
+# installs as ethics_api.default_criteria (and an editable install maps back to the folder).
+PROJECT_CRITERIA_DIR = Path(str(files("ethics_api.default_criteria")))
 
 
 class Defaults:
@@ -46,19 +49,13 @@ class Defaults:
     # client could write it itself).
     TRUSTED_PROXIES: int = 0
 
+    # The webhook worker (delivery.py): retries with exponential backoff, capped.
+    WEBHOOK_BACKOFF_SECONDS: float = 10.0
+    WEBHOOK_BACKOFF_CAP_SECONDS: float = 3600.0
+    WEBHOOK_MAX_ATTEMPTS: int = 8
+    WEBHOOK_TIMEOUT_SECONDS: float = 10.0
+    WEBHOOK_BATCH_SIZE: int = 100
 
-ENVIRONMENT_SETTINGS = {
-    "ETHICS_DATABASE_URL": "DATABASE_URL",
-    "ETHICS_CRITERIA_DIR": "CRITERIA_DIR",
-    "ETHICS_DEFAULT_CRITERIA_SET": "DEFAULT_CRITERIA_SET",
-    "ETHICS_RATELIMIT_DEFAULT": "RATE_LIMIT_DEFAULT",
-    "ETHICS_RATELIMIT_FAILED_AUTH": "RATE_LIMIT_FAILED_AUTH",
-    "ETHICS_RATELIMIT_STORAGE_URI": "RATE_LIMIT_STORAGE_URI",
-    "ETHICS_WEBHOOK_ALLOW_PRIVATE_TARGETS": "WEBHOOK_ALLOW_PRIVATE_TARGETS",
-    "ETHICS_TRUSTED_PROXIES": "TRUSTED_PROXIES",
-}
-# Settings that are true or false; the others are text.
-FLAGS = frozenset({"WEBHOOK_ALLOW_PRIVATE_TARGETS"})
 
 _TRUE = frozenset({"true", "1", "yes", "on"})
 _FALSE = frozenset({"false", "0", "no", "off"})
@@ -74,13 +71,49 @@ def flag(value: object, name: str = "the value") -> bool:
     raise ValueError(f"{name} must be true or false, not {value!r}")
 
 
-def from_environment(environ=os.environ) -> dict[str, str | bool]:
-    """The settings given as ETHICS_* variables; ValueError for a flag that is neither true
-    nor false (the service does not start on it)."""
-    settings: dict[str, str | bool] = {}
-    for var, name in ENVIRONMENT_SETTINGS.items():
-        if environ.get(var):
-            settings[name] = flag(environ[var], var) if name in FLAGS else environ[var]
+def number(value: object, name: str = "the value") -> float:
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number, not {value!r}") from None
+
+
+def whole_number(value: object, name: str = "the value") -> int:
+    try:
+        return int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number, not {value!r}") from None
+
+
+def text(value: object, name: str = "the value") -> str:
+    return str(value)
+
+
+# Every setting an ETHICS_* environment variable may give, and how its text is read.
+ENVIRONMENT_SETTINGS = {
+    "ETHICS_DATABASE_URL": ("DATABASE_URL", text),
+    "ETHICS_CRITERIA_DIR": ("CRITERIA_DIR", text),
+    "ETHICS_DEFAULT_CRITERIA_SET": ("DEFAULT_CRITERIA_SET", text),
+    "ETHICS_RATELIMIT_DEFAULT": ("RATE_LIMIT_DEFAULT", text),
+    "ETHICS_RATELIMIT_FAILED_AUTH": ("RATE_LIMIT_FAILED_AUTH", text),
+    "ETHICS_RATELIMIT_STORAGE_URI": ("RATE_LIMIT_STORAGE_URI", text),
+    "ETHICS_WEBHOOK_ALLOW_PRIVATE_TARGETS": ("WEBHOOK_ALLOW_PRIVATE_TARGETS", flag),
+    "ETHICS_TRUSTED_PROXIES": ("TRUSTED_PROXIES", text),
+    "ETHICS_WEBHOOK_BACKOFF_SECONDS": ("WEBHOOK_BACKOFF_SECONDS", number),
+    "ETHICS_WEBHOOK_BACKOFF_CAP_SECONDS": ("WEBHOOK_BACKOFF_CAP_SECONDS", number),
+    "ETHICS_WEBHOOK_MAX_ATTEMPTS": ("WEBHOOK_MAX_ATTEMPTS", whole_number),
+    "ETHICS_WEBHOOK_TIMEOUT_SECONDS": ("WEBHOOK_TIMEOUT_SECONDS", number),
+    "ETHICS_WEBHOOK_BATCH_SIZE": ("WEBHOOK_BATCH_SIZE", whole_number),
+}
+
+
+def from_environment(environ=os.environ) -> dict[str, object]:
+    """The settings given as ETHICS_* variables, read as their types; ValueError naming the
+    variable for a value that is not of its type (the service does not start on it)."""
+    settings: dict[str, object] = {}
+    for variable, (name, read) in ENVIRONMENT_SETTINGS.items():
+        if environ.get(variable):
+            settings[name] = read(environ[variable], variable)
     return settings
 
 

@@ -1,18 +1,15 @@
-"""The database engine and one session per request.
+"""The database: its engine, and sessions for reading and for writing.
 
 SQLite gets the pragmas it needs to behave under several gunicorn workers (WAL, a busy timeout,
-foreign keys) and takes its write lock at BEGIN for requests that write, so two writers never
-deadlock half way through a transaction.
+foreign keys) and takes its write lock at BEGIN for transactions that write, so two writers
+never deadlock half way through a transaction.
 """
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from flask import current_app, g, request
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
-
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def make_engine(url: str) -> Engine:
@@ -41,7 +38,7 @@ def _sqlite_pragmas(engine: Engine) -> None:
 
 
 class Database:
-    """Engine and session factories, bound to the app as `app.extensions["db"]`."""
+    """Engine and session factories, bound to the app as `app.extensions["database"]`."""
 
     def __init__(self, url: str):
         self.url = url
@@ -59,37 +56,3 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
-
-
-def get_db() -> Database:
-    return current_app.extensions["db"]
-
-
-def session() -> Session:
-    """The request's session, opened on first use; requests that write hold the write lock."""
-    if "db_session" not in g:
-        db = get_db()
-        factory = db.sessions if request.method in SAFE_METHODS else db.write_sessions
-        g.db_session = factory()
-    return g.db_session
-
-
-def finish_request(response):
-    """One transaction per request: a write that succeeded commits, anything else rolls back.
-
-    Views only flush, so that what a request writes (its rows, its idempotency record, its
-    outgoing webhook messages) commits together or not at all.
-    """
-    db_session = g.get("db_session")
-    if db_session is not None:
-        if request.method not in SAFE_METHODS and response.status_code < 400:
-            db_session.commit()
-        else:
-            db_session.rollback()
-    return response
-
-
-def close_session(_exc: BaseException | None = None) -> None:
-    db_session = g.pop("db_session", None)
-    if db_session is not None:
-        db_session.close()

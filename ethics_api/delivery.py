@@ -26,7 +26,6 @@ import datetime as dt
 import functools
 import json
 import logging
-import os
 import signal
 import threading
 import time
@@ -43,8 +42,9 @@ from sqlalchemy.orm import sessionmaker
 from standardwebhooks import Webhook as Signer
 
 from . import targets
-from .config import flag
-from .db import Database
+from .config import flag, number, whole_number
+from .database import Database
+from .enums import DeliveryStatus
 from .models import Webhook, WebhookAttempt, WebhookDelivery, utcnow
 
 log = logging.getLogger(__name__)
@@ -53,22 +53,20 @@ USER_AGENT = "ethics-api-webhooks/1"
 MAX_ERROR_LENGTH = 1000
 MAX_INTERVAL_SECONDS = 3600.0
 
-# (setting, environment variable, type, default)
+# Each setting of the worker, and how a configured value is read.
 _SETTINGS = (
-    ("backoff_seconds", "ETHICS_WEBHOOK_BACKOFF_SECONDS", float, 10.0),
-    ("backoff_cap_seconds", "ETHICS_WEBHOOK_BACKOFF_CAP_SECONDS", float, 3600.0),
-    ("max_attempts", "ETHICS_WEBHOOK_MAX_ATTEMPTS", int, 8),
-    ("timeout_seconds", "ETHICS_WEBHOOK_TIMEOUT_SECONDS", float, 10.0),
-    ("batch_size", "ETHICS_WEBHOOK_BATCH_SIZE", int, 100),
-    ("allow_private_targets", "ETHICS_WEBHOOK_ALLOW_PRIVATE_TARGETS", flag, False),
+    ("backoff_seconds", number),
+    ("backoff_cap_seconds", number),
+    ("max_attempts", whole_number),
+    ("timeout_seconds", number),
+    ("batch_size", whole_number),
+    ("allow_private_targets", flag),
 )
 
 
 @dataclass(frozen=True)
 class Settings:
-    """How the worker retries, and where it may send. Each comes from app.config
-    (`WEBHOOK_BACKOFF_SECONDS`, ...), else from the environment
-    (`ETHICS_WEBHOOK_BACKOFF_SECONDS`, ...), else the default."""
+    """How the worker retries, and where it may send."""
 
     backoff_seconds: float = 10.0
     backoff_cap_seconds: float = 3600.0
@@ -90,22 +88,14 @@ class Settings:
             )
 
     @classmethod
-    def from_config(
-        cls, config: Mapping | None = None, environ: Mapping = os.environ
-    ) -> "Settings":
+    def from_config(cls, config: Mapping) -> "Settings":
+        """From the app's configuration (`WEBHOOK_BACKOFF_SECONDS`, ...: its defaults, then
+        the ETHICS_* variables, then the caller's overrides; see `ethics_api.config`)."""
         values = {}
-        for name, variable, kind, _default in _SETTINGS:
-            source = f"WEBHOOK_{name.upper()}"
-            raw = (config or {}).get(source)
-            if raw is None and environ.get(variable):
-                raw, source = environ[variable], variable
-            if raw is None:
-                continue
-            try:
-                values[name] = kind(raw)
-            except (TypeError, ValueError):
-                expected = "true or false" if kind is flag else "a number"
-                raise ValueError(f"{source} must be {expected}, not {raw!r}") from None
+        for name, read in _SETTINGS:
+            key = f"WEBHOOK_{name.upper()}"
+            if key in config:
+                values[name] = read(config[key], key)
         return cls(**values)
 
     def backoff(self, attempts: int) -> dt.timedelta:
@@ -142,11 +132,11 @@ class Outcome:
     def describe(self) -> str:
         """One line of progress output. The URL without its query: it may carry a token."""
         answer = f"HTTP {self.status_code}" if self.status_code is not None else self.error
-        if self.status == "delivered":
+        if self.status == DeliveryStatus.DELIVERED:
             result = "delivered"
-        elif self.status == "pending":
+        elif self.status == DeliveryStatus.PENDING:
             result = f"retry at {_stamp(self.next_attempt_at)}"
-        elif self.status == "failed":
+        elif self.status == DeliveryStatus.FAILED:
             result = f"failed after {self.attempt} attempts"
         else:
             result = "already taken over by another worker"
@@ -307,7 +297,7 @@ class _Claim:
 def _write_sessions(engine_or_db: Engine | Database) -> sessionmaker:
     if isinstance(engine_or_db, Database):
         return engine_or_db.write_sessions
-    # SQLite engines from db.make_engine take the write lock at BEGIN with this option.
+    # SQLite engines from database.make_engine take the write lock at BEGIN with this option.
     engine = engine_or_db.execution_options(sqlite_immediate=True)
     return sessionmaker(engine, expire_on_commit=False)
 
@@ -319,7 +309,7 @@ def _claim(sessions: sessionmaker, now: dt.datetime, settings: Settings) -> _Cla
             select(WebhookDelivery, Webhook.url, Webhook.secret)
             .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
             .where(
-                WebhookDelivery.status == "pending",
+                WebhookDelivery.status == DeliveryStatus.PENDING,
                 WebhookDelivery.next_attempt_at <= now,
                 Webhook.active,
             )
@@ -408,13 +398,17 @@ def _record(
 ) -> Outcome:
     status_code, error, duration_ms = answer
     next_attempt_at = None
+    values: dict = {}
     if status_code is not None and 200 <= status_code < 300:
-        status, values = "delivered", {"status": "delivered", "delivered_at": finished_at}
+        status = DeliveryStatus.DELIVERED
+        values = {"status": status, "delivered_at": finished_at}
     elif claim.attempt >= settings.max_attempts:
-        status, values = "failed", {"status": "failed"}
+        status = DeliveryStatus.FAILED
+        values = {"status": status}
     else:
+        status = DeliveryStatus.PENDING
         next_attempt_at = finished_at + settings.backoff(claim.attempt)
-        status, values = "pending", {"next_attempt_at": next_attempt_at}
+        values = {"next_attempt_at": next_attempt_at}
     with sessions() as session, session.begin():
         session.add(
             WebhookAttempt(
@@ -430,7 +424,7 @@ def _record(
             update(WebhookDelivery)
             .where(
                 WebhookDelivery.id == claim.delivery_id,
-                WebhookDelivery.status == "pending",
+                WebhookDelivery.status == DeliveryStatus.PENDING,
                 WebhookDelivery.attempts == claim.attempt,
             )
             .values(**values)
@@ -511,7 +505,7 @@ def run(
         raise ValueError(f"interval must be more than 0 and at most {MAX_INTERVAL_SECONDS:g} s")
     echo = echo or (lambda line: print(line, flush=True))
     settings = settings or Settings.from_config(app.config)
-    database: Database = app.extensions["db"]
+    database: Database = app.extensions["database"]
     stopping = threading.Event()
     previous: dict[int, object] = {}
 

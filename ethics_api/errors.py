@@ -1,8 +1,9 @@
 """The one place errors become RFC 9457 problem details (`application/problem+json`).
 
-Views only `abort(status, message=..., errors=[...])`; every other failure, from routing (404,
-405), from Werkzeug (413), from request parsing (400, 415), from schema validation (422) or from
-a bug (500), is turned into the same shape here, and documented as such in the OpenAPI document.
+The application layer raises domain errors (`services.errors`); the HTTP layer aborts with a
+status for what is its own (authentication, request bodies). Each, and every other failure, from
+routing (404, 405), from Werkzeug (413), from schema validation (422) or from a bug (500), is
+turned into the same shape here, and documented as such in the OpenAPI document.
 """
 
 import http
@@ -12,12 +13,21 @@ import math
 
 import marshmallow as ma
 from apispec import BasePlugin
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
 from flask_smorest import Api, abort
 from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .messages import flatten, pointer
+from .services.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    PreconditionFailed,
+    PreconditionRequired,
+)
 
 PROBLEM_JSON = "application/problem+json"
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -44,6 +54,17 @@ class ProblemSchema(ma.Schema):
         ma.fields.Nested(ProblemErrorSchema),
         metadata={"description": "One entry per offending field (validation problems)"},
     )
+
+
+# The HTTP status of each domain error.
+STATUS_OF = {
+    NotFound: 404,
+    Forbidden: 403,
+    Conflict: 409,
+    Invalid: 422,
+    PreconditionFailed: 412,
+    PreconditionRequired: 428,
+}
 
 
 def problem(status: int, detail: str | None = None, errors: list | None = None) -> dict:
@@ -208,6 +229,7 @@ def check_request_body() -> None:
         abort(400, message=f"The body is not valid JSON: {exc}.")
     if _json_depth(document) > current_app.config["MAX_JSON_DEPTH"]:
         abort(400, message="The JSON body is nested too deeply.")
+    g.document = document
     try:
         # JSON's \ud800-style escapes can spell lone surrogates, which are not Unicode text
         # and which no database will store.
@@ -240,6 +262,16 @@ def register(app: Flask, api: ProblemApi) -> None:
     plugin = _RequestChecksPlugin()
     plugin.init_spec(api.spec)
     api.spec.plugins.append(plugin)
+
+    @app.errorhandler(DomainError)
+    def refused(error: DomainError):
+        status = STATUS_OF[type(error)]
+        errors = [e.as_dict() for e in error.errors] if isinstance(error, Invalid) else None
+        return current_app.response_class(
+            json.dumps(problem(status, error.message, errors)),
+            status=status,
+            mimetype=PROBLEM_JSON,
+        )
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):

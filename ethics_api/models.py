@@ -2,6 +2,7 @@
 
 import datetime as dt
 import uuid
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     JSON,
@@ -16,6 +17,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from .enums import DeliveryStatus, DisputeStatus, ProcurementStatus
+
+if TYPE_CHECKING:
+    from .scoring import Scorecard
 
 
 def utcnow() -> dt.datetime:
@@ -130,7 +136,7 @@ class Procurement(Base):
     # {criterion key: weight} exactly as sent; None means the set's own weights.
     weights: Mapped[dict | None] = mapped_column(Document)
     reuse_standalone: Mapped[bool] = mapped_column(default=False)
-    status: Mapped[str] = mapped_column(String(20), default="draft")
+    status: Mapped[str] = mapped_column(String(20), default=ProcurementStatus.DRAFT)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -168,6 +174,9 @@ class Assessment(Base):
     """A submitted assessment: a record, never edited. A correction is a new assessment."""
 
     __tablename__ = "assessments"
+    # `score` below is no column: the assessment's own score, which responses show.
+    __allow_unmapped__ = True
+    score: "Scorecard | None" = None
     __table_args__ = (
         Index("ix_assessments_vendor_set", "vendor_id", "criteria_key", "criteria_version"),
     )
@@ -236,7 +245,7 @@ class Dispute(Base):
     indicator: Mapped[str] = mapped_column(String(100))
     statement: Mapped[str] = mapped_column(Text)
     evidence: Mapped[list] = mapped_column(Document)
-    status: Mapped[str] = mapped_column(String(20), default="open")
+    status: Mapped[str] = mapped_column(String(20), default=DisputeStatus.OPEN)
     filed_by: Mapped[str] = mapped_column(String(200))
     filed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     resolution: Mapped[str | None] = mapped_column(Text)
@@ -280,7 +289,7 @@ class WebhookDelivery(Base):
     event: Mapped[str] = mapped_column(String(50))
     payload: Mapped[dict] = mapped_column(Document)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    status: Mapped[str] = mapped_column(String(20), default="pending")
+    status: Mapped[str] = mapped_column(String(20), default=DeliveryStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

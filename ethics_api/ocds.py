@@ -19,6 +19,8 @@ from decimal import Decimal
 from fractions import Fraction
 
 from .criteria import CriteriaSet
+from .enums import ProcurementStatus
+from .exact import exact
 
 LOT_ID = "ethics"
 DOCUMENT_ID = "ethics-ranking"
@@ -32,7 +34,11 @@ LOT_DESCRIPTION = (
 )
 
 # tenderStatus is closed; the three are in the enum of the core release schema (OCDS 1.1).
-TENDER_STATUS = {"draft": "planning", "evaluating": "active", "closed": "complete"}
+TENDER_STATUS = {
+    ProcurementStatus.DRAFT: "planning",
+    ProcurementStatus.EVALUATING: "active",
+    ProcurementStatus.CLOSED: "complete",
+}
 
 # Release tags (releaseTag codelist). The release describes the tender stage only: award
 # criteria, tenderers, the bids' evaluation. It holds no `awards`, because the service ranks
@@ -198,7 +204,7 @@ def _weights_in_force(criteria_set: CriteriaSet, ranking: dict) -> dict[str, Fra
     order. The ranking gives them as JSON numbers; the set's weight fills any gap."""
     given = {w["criterion"]: w["weight"] for w in ranking.get("weights", [])}
     return {
-        c.key: _exact(given[c.key]) if c.key in given else c.weight for c in criteria_set.criteria
+        c.key: exact(given[c.key]) if c.key in given else c.weight for c in criteria_set.criteria
     }
 
 
@@ -220,11 +226,6 @@ def percentages(weights: dict[str, Fraction]) -> dict[str, Decimal]:
     for key in by_loss[:missing]:
         rounded[key] += 1
     return {key: Decimal(value) / 100 for key, value in rounded.items()}
-
-
-def _exact(value: int | float) -> Fraction:
-    # repr: the shortest decimal that reads back as the float, i.e. the number as written.
-    return Fraction(value) if isinstance(value, int) else Fraction(repr(value))
 
 
 def _number(value: Decimal | Fraction) -> int | float:

@@ -64,12 +64,12 @@ def parse_limits(name: str, value: str | None) -> list[RateLimitItem]:
 
 
 def _key_id() -> str:
-    return g.principal.key_id
+    return g.caller.key_id
 
 
 def _not_authenticated() -> bool:
     """Requests no key was checked for (public routes, preflights, 404s) are not counted."""
-    return "principal" not in g
+    return "caller" not in g
 
 
 def _authenticates() -> bool:
@@ -124,7 +124,7 @@ def install(app: Flask, api: ProblemApi) -> None:
             )
         except StorageError:
             retry_after = item.get_expiry()
-        caller = g.principal
+        caller = g.caller
         log.info(
             "rate limit %s reached by key %s (%s) on %s %s",
             item,

@@ -1,11 +1,14 @@
-"""HTTP resources, one module each. Views validate, load rows, call the rules, dump."""
+"""HTTP resources, one module each. Views are thin: the schema loads the request, one use
+case of the application layer (`ethics_api.services`) does the work, the schema dumps."""
 
 import swagger_ui_bundle
 from flask import Flask, send_from_directory
 from flask_smorest import Blueprint as SmorestBlueprint
 
 from ..errors import ProblemApi
-from ..schemas import AnswerSchema, EvidenceSchema, ProcurementUpdateSchema, VendorUpdateSchema
+from ..schemas.assessments import AnswerSchema, EvidenceSchema
+from ..schemas.procurements import ProcurementUpdateSchema
+from ..schemas.vendors import VendorUpdateSchema
 
 
 class Blueprint(SmorestBlueprint):

@@ -1,11 +1,10 @@
 """The criteria sets the service scores against."""
 
-from flask import current_app
-from flask_smorest import abort
-
 from ..auth import EVERYONE, allow
-from ..schemas import CriteriaSetSchema, CriteriaSetSummarySchema
+from ..schemas.criteria_sets import CriteriaSetSchema, CriteriaSetSummarySchema
+from ..services import criteria_sets
 from . import Blueprint
+from .common import context, items, page
 
 blp = Blueprint(
     "criteria-sets",
@@ -21,10 +20,8 @@ blp = Blueprint(
 @blp.paginate()
 def list_sets(pagination_parameters):
     """Every loaded criteria set"""
-    sets = sorted(current_app.extensions["catalog"].sets.values(), key=lambda s: (s.key, s.version))
-    pagination_parameters.item_count = len(sets)
-    first = pagination_parameters.first_item
-    return sets[first : first + pagination_parameters.page_size]
+    found = criteria_sets.list_sets(context(), page(pagination_parameters))
+    return items(found, pagination_parameters)
 
 
 @blp.route("/<key>/<int:version>")
@@ -33,7 +30,4 @@ def list_sets(pagination_parameters):
 @blp.alt_response(404, response="NOT_FOUND")
 def get_set(key: str, version: int):
     """One criteria set in full"""
-    criteria_set = current_app.extensions["catalog"].get(f"{key}@{version}")
-    if criteria_set is None:
-        abort(404, message=f"No criteria set {key}@{version} is loaded.")
-    return criteria_set
+    return criteria_sets.get_set(context(), key, version)

@@ -1,12 +1,10 @@
 """Liveness and readiness probes."""
 
 from flask import current_app
-from sqlalchemy import text
 
-from .. import fingerprints, migrate
-from ..db import get_db
 from ..errors import problem
-from ..schemas import StatusSchema
+from ..schemas.common import StatusSchema
+from ..services.health import unready_because
 from . import Blueprint
 
 blp = Blueprint("health", __name__, description="Probes for load balancers and orchestrators")
@@ -24,22 +22,10 @@ def healthz():
 @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
 def readyz():
     """The database answers, its schema is current and the criteria match their fingerprints"""
-    database = get_db()
-    try:
-        with database.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        if migrate.pending(database.engine):
-            return _unready("The database schema is not current: run `ethics-api db upgrade`.")
-        changed = fingerprints.mismatches(database.engine, current_app.extensions["catalog"])
-        if changed:
-            return _unready(" ".join(changed))
-    except Exception as exc:  # any failure to reach the database means "not ready"
-        current_app.logger.warning("readiness check failed: %s", exc)
-        return _unready("The database cannot be reached.")
-    return {"status": "ready"}
-
-
-def _unready(detail: str):
+    engine = current_app.extensions["database"].engine
+    detail = unready_because(engine, current_app.extensions["catalog"])
+    if detail is None:
+        return {"status": "ready"}
     return current_app.response_class(
         current_app.json.dumps(problem(503, detail)),
         status=503,

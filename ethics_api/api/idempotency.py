@@ -11,13 +11,12 @@ import hashlib
 import json
 from functools import wraps
 
-from flask import make_response, request
+from flask import g, make_response, request
 from flask_smorest import Blueprint, abort
-from sqlalchemy import text
 
-from ..auth import principal
-from ..db import session
-from ..models import IdempotencyRecord
+from ..per_request import caller as request_caller
+from ..per_request import session
+from ..services import idempotency
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADERS = ("Content-Type", "Location", "ETag")
@@ -31,19 +30,10 @@ PARAMETER = {
 }
 
 
-def _lock(api_key_id: str, key: str) -> None:
-    db = session()
-    if db.get_bind().dialect.name == "postgresql":
-        digest = hashlib.sha256(f"{api_key_id}:{key}".encode()).digest()
-        db.execute(
-            text("SELECT pg_advisory_xact_lock(:lock)"),
-            {"lock": int.from_bytes(digest[:8], "big", signed=True)},
-        )
-
-
 def _fingerprint() -> str:
     """The request as the key promises it: method, path and the JSON body, canonically."""
-    body = json.dumps(request.get_json(silent=True), sort_keys=True, separators=(",", ":"))
+    # The body as check_request_body parsed it (None: no body).
+    body = json.dumps(g.get("document"), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
 
 
@@ -55,10 +45,10 @@ def idempotent(view):
             return view(*args, **kwargs)
         if not 1 <= len(key) <= 200 or not all("!" <= c <= "~" for c in key):
             abort(400, message=f"{HEADER} must be 1 to 200 visible ASCII characters.")
-        caller = principal()
-        _lock(caller.key_id, key)
+        caller = request_caller()
+        idempotency.serialise(session(), caller.key_id, key)
         fingerprint = _fingerprint()
-        record = session().get(IdempotencyRecord, (caller.key_id, key))
+        record = idempotency.first_response(session(), caller.key_id, key)
         if record is not None:
             if record.request_sha256 != fingerprint:
                 abort(422, message=f"This {HEADER} was already used with a different request.")
@@ -68,16 +58,14 @@ def idempotent(view):
         response = make_response(view(*args, **kwargs))
         if 200 <= response.status_code < 300:
             kept = {h: response.headers[h] for h in REPLAYED_HEADERS if h in response.headers}
-            session().add(
-                IdempotencyRecord(
-                    organisation_id=caller.organisation_id,
-                    api_key_id=caller.key_id,
-                    key=key,
-                    request_sha256=fingerprint,
-                    status=response.status_code,
-                    headers=kept,
-                    body=response.get_data(as_text=True),
-                )
+            idempotency.remember(
+                session(),
+                caller,
+                key,
+                fingerprint,
+                response.status_code,
+                kept,
+                response.get_data(as_text=True),
             )
         return response
 

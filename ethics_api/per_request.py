@@ -1,0 +1,63 @@
+"""One database session and one application context per HTTP request.
+
+The session is opened on first use; requests that write take the write lock (SQLite) at BEGIN.
+After the view, a write that succeeded commits and anything else rolls back: views and use
+cases only flush, so what a request writes (its rows, its event, its webhook messages, its
+idempotency record) commits together or not at all.
+"""
+
+from flask import current_app, g, request
+from sqlalchemy.orm import Session
+
+from .database import Database
+from .services.context import Caller, Context
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def database() -> Database:
+    return current_app.extensions["database"]
+
+
+def session() -> Session:
+    """The request's session, opened on first use."""
+    if "db_session" not in g:
+        factory = (
+            database().sessions if request.method in SAFE_METHODS else database().write_sessions
+        )
+        g.db_session = factory()
+    return g.db_session
+
+
+def caller() -> Caller:
+    """Who sent the request (set by authentication, before the view)."""
+    return g.caller
+
+
+def context() -> Context:
+    """The application context of the request: its session, its caller, the criteria."""
+    if "context" not in g:
+        g.context = Context(
+            session(),
+            caller(),
+            current_app.extensions["catalog"],
+            current_app.extensions["settings"],
+        )
+    return g.context
+
+
+def finish(response):
+    """Commit a write that succeeded; roll back anything else."""
+    db_session = g.get("db_session")
+    if db_session is not None:
+        if request.method not in SAFE_METHODS and response.status_code < 400:
+            db_session.commit()
+        else:
+            db_session.rollback()
+    return response
+
+
+def close(_exc: BaseException | None = None) -> None:
+    db_session = g.pop("db_session", None)
+    if db_session is not None:
+        db_session.close()

@@ -1,0 +1,1 @@
+"""Request and response schemas: the HTTP contract, not the tables; one module per resource."""

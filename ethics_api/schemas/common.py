@@ -1,0 +1,69 @@
+"""What the resources' schemas share: strictness, identifiers, references to a vendor or a set.
+
+Input schemas refuse rather than coerce: unknown fields, strings for numbers, floats for
+integers and numbers for booleans are all errors (marshmallow's `unknown = RAISE`,
+`Integer(strict=True)` and `StrictBoolean`). Output schemas render the exact values of
+`scoring` with the one rounding rule of the contract.
+"""
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from ..fields import FullMatch, Line, Rounded, Text
+
+SHA256_PATTERN = r"[0-9a-f]{64}"
+CRITERIA_REF = r"[a-z][a-z0-9]*(-[a-z0-9]+)*@[1-9][0-9]*"
+
+
+def criteria_ref(description: str = "key@version; the default set when absent", **kwargs):
+    """A criteria set named `key@version`."""
+    return fields.String(
+        validate=FullMatch(CRITERIA_REF, error="Must be key@version, e.g. ai-ethics@1."),
+        metadata={"description": description},
+        **kwargs,
+    )
+
+
+def non_blank(max_length: int, **kwargs) -> fields.String:
+    return Text(max_length, min_length=1, **kwargs)
+
+
+class StrictSchema(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+
+class StatusSchema(ma.Schema):
+    status = fields.String(metadata={"description": "ok, or ready"})
+
+
+class IdentifierSchema(StrictSchema):
+    scheme = fields.String(
+        required=True,
+        validate=[
+            validate.Length(max=50),
+            FullMatch(
+                r"[A-Z]{2,6}(-[A-Z0-9]+)+", error="Must be an org-id.guide scheme, e.g. GB-COH."
+            ),
+        ],
+        metadata={"description": "Register the id comes from (org-id.guide), e.g. GB-COH"},
+    )
+    id = Line(100, required=True, metadata={"description": "The id in that register"})
+
+
+class KnockoutSchema(ma.Schema):
+    kind = fields.String(metadata={"description": "indicator or criterion_minimum"})
+    key = fields.String()
+    value = Rounded(metadata={"description": "The level, or the criterion score"})
+    threshold = Rounded(metadata={"description": "1, or the criterion minimum"})
+
+
+class VendorRefSchema(ma.Schema):
+    id = fields.String()
+    name = fields.String()
+
+
+class CriteriaRefSchema(ma.Schema):
+    ref = fields.String()
+    sha256 = fields.String()
+    title = fields.String()

@@ -1,0 +1,183 @@
+"""Procurements, their bidders and their ranking with its sensitivity analysis."""
+
+import marshmallow as ma
+from marshmallow import fields, validate, validates_schema
+
+from ..enums import ProcurementStatus
+from ..fields import Exact, FullMatch, Line, Rounded, StrictBoolean
+from .common import (
+    CriteriaRefSchema,
+    IdentifierSchema,
+    KnockoutSchema,
+    StrictSchema,
+    criteria_ref,
+)
+
+STATUSES = [status.value for status in ProcurementStatus]
+OCID = r"ocds-[a-z0-9]{6}-[A-Za-z0-9][A-Za-z0-9._/-]{0,180}"
+
+
+class BuyerSchema(StrictSchema):
+    name = Line(200, required=True)
+    identifier = fields.Nested(IdentifierSchema, allow_none=True)
+
+
+def _weights(**kwargs) -> fields.Dict:
+    return fields.Dict(
+        keys=fields.String(),
+        values=fields.Raw(metadata={"type": "number", "minimum": 0.001, "maximum": 1000}),
+        metadata={
+            "description": "A weight (0.001 to 1000; only their ratios count) for every "
+            "criterion of the set, by key"
+        },
+        **kwargs,
+    )
+
+
+class ProcurementCreateSchema(StrictSchema):
+    ocid = fields.String(
+        required=True,
+        validate=FullMatch(OCID, error="Must be an OCDS ocid: ocds-<6-character prefix>-<id>."),
+        metadata={"description": "OCDS contracting-process id, e.g. ocds-213czf-2026-0042"},
+    )
+    title = Line(500, required=True)
+    buyer = fields.Nested(BuyerSchema, required=True)
+    criteria_set = criteria_ref(allow_none=True)
+    weights = _weights(allow_none=True)
+    reuse_standalone = StrictBoolean(
+        metadata={
+            "description": "Let bidders with no assessment in this procurement be ranked on "
+            "their standalone assessments",
+            "doc_default": False,
+        },
+    )
+
+
+class ProcurementUpdateSchema(StrictSchema):
+    JSON_SCHEMA_EXTRA = {"minProperties": 1}
+
+    title = Line(500)
+    status = fields.String(
+        validate=validate.OneOf(STATUSES),
+        metadata={"description": "Forward one step only: draft -> evaluating -> closed (else 409)"},
+    )
+    weights = _weights(allow_none=True)
+
+    @validates_schema
+    def something_to_change(self, data, **kwargs):
+        if not data:
+            raise ma.ValidationError("Send at least one of title, status or weights.")
+
+
+class ProcurementQuerySchema(ma.Schema):
+    status = fields.String(validate=validate.OneOf(STATUSES))
+
+
+class WeightSchema(ma.Schema):
+    criterion = fields.String()
+    weight = Exact()
+    effective_weight = Rounded(scale=100, metadata={"description": "Percentage"})
+
+
+class ProcurementSchema(ma.Schema):
+    id = fields.String()
+    ocid = fields.String()
+    title = fields.String()
+    buyer = fields.Nested(BuyerSchema)
+    criteria_set = fields.String()
+    criteria_sha256 = fields.String()
+    weights = fields.Dict(
+        allow_none=True, metadata={"description": "Overriding weights as sent; null: the set's"}
+    )
+    reuse_standalone = fields.Boolean()
+    status = fields.String(metadata={"description": "draft, evaluating or closed"})
+    created_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
+    closed_at = fields.AwareDateTime(allow_none=True)
+
+
+class BidderCreateSchema(StrictSchema):
+    vendor_id = fields.UUID(required=True)
+
+
+class BidderSchema(ma.Schema):
+    vendor_id = fields.String()
+    vendor_name = fields.String(attribute="vendor.name")
+    added_at = fields.AwareDateTime()
+
+
+class CriterionResultSchema(ma.Schema):
+    criterion = fields.String()
+    score = Rounded(allow_none=True)
+    contribution = Rounded(allow_none=True)
+
+
+class RankedBidderSchema(ma.Schema):
+    rank = fields.Integer(allow_none=True, metadata={"description": "null: not assessed"})
+    vendor_id = fields.String()
+    vendor_name = fields.String()
+    assessed = fields.Boolean()
+    reused_standalone = fields.Boolean(
+        metadata={"description": "Ranked on standalone assessments the procurement reuses"}
+    )
+    total = Rounded()
+    grade = fields.String()
+    eligible = fields.Boolean()
+    knockouts = fields.List(fields.Nested(KnockoutSchema))
+    confidence = Rounded()
+    confidence_band = fields.String()
+    needs_moderation = fields.Boolean()
+    criteria = fields.List(fields.Nested(CriterionResultSchema))
+    assessors = fields.List(fields.String())
+    disputed_indicators = fields.List(
+        fields.String(), metadata={"description": "Indicators under an open dispute"}
+    )
+
+
+class WorstRankSchema(ma.Schema):
+    vendor_id = fields.String()
+    vendor_name = fields.String()
+    worst_rank = fields.Integer()
+
+
+class VariationSchema(ma.Schema):
+    criterion = fields.String()
+    factor = Rounded(places=1)
+    winner_vendor_ids = fields.List(fields.String())
+
+
+class LeftOutSchema(ma.Schema):
+    criterion = fields.String()
+    winner_vendor_id = fields.String(allow_none=True)
+    winner_vendor_ids = fields.List(fields.String())
+    sentence = fields.String()
+
+
+class TippingPointSchema(ma.Schema):
+    criterion = fields.String()
+    factor = Rounded(places=4, allow_none=True)
+    sentence = fields.String()
+
+
+class SensitivitySchema(ma.Schema):
+    winner_vendor_ids = fields.List(fields.String())
+    winner_stable = fields.Boolean()
+    summary = fields.String()
+    one_at_a_time = fields.List(fields.Nested(WorstRankSchema))
+    variations = fields.List(fields.Nested(VariationSchema))
+    leave_one_out = fields.List(fields.Nested(LeftOutSchema))
+    first_vendor_id = fields.String(allow_none=True)
+    second_vendor_id = fields.String(allow_none=True)
+    tipping_points = fields.List(fields.Nested(TippingPointSchema))
+
+
+class RankingSchema(ma.Schema):
+    procurement_id = fields.String()
+    ocid = fields.String()
+    status = fields.String()
+    final = fields.Boolean(metadata={"description": "true once closed: stored, never changes"})
+    as_of = fields.AwareDateTime()
+    criteria_set = fields.Nested(CriteriaRefSchema)
+    weights = fields.List(fields.Nested(WeightSchema))
+    ranking = fields.List(fields.Nested(RankedBidderSchema))
+    sensitivity = fields.Nested(SensitivitySchema)

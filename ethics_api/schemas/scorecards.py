@@ -1,0 +1,144 @@
+"""Scorecards (scoring contract, section 11) and their history."""
+
+import marshmallow as ma
+from marshmallow import fields
+
+from ..fields import Exact, Instant, Rounded
+from .common import CriteriaRefSchema, KnockoutSchema, VendorRefSchema, criteria_ref
+from .disputes import OpenDisputeSchema
+
+
+class ScorecardQuerySchema(ma.Schema):
+    criteria_set = criteria_ref()
+    as_of = Instant(
+        metadata={"description": "RFC 3339 time the scorecard is computed for; now when absent"}
+    )
+    procurement_id = fields.UUID(
+        metadata={
+            "description": "The scorecard within this procurement: its assessments and weights"
+        }
+    )
+
+
+class AssessorLevelSchema(ma.Schema):
+    assessor = fields.String()
+    level = fields.Integer(allow_none=True, metadata={"description": "null: not applicable"})
+
+
+def _assessor_levels() -> fields.Method:
+    return fields.Function(
+        lambda obj: [{"assessor": a, "level": lv} for a, lv in obj.assessor_levels],
+        metadata={"description": "Each assessor's level; null for not applicable"},
+    )
+
+
+class IndicatorScoreSchema(ma.Schema):
+    key = fields.String()
+    weight = Exact()
+    level = fields.Integer(allow_none=True, metadata={"description": "Combined level"})
+    not_applicable = fields.Boolean()
+    knockout = fields.Boolean()
+    assessor_levels = _assessor_levels()
+    evidence_factor = Rounded(allow_none=True)
+
+
+class CriterionScoreSchema(ma.Schema):
+    key = fields.String()
+    name = fields.String()
+    weight = Exact(metadata={"description": "As given by the set or the procurement"})
+    effective_weight = Rounded(
+        scale=100, metadata={"description": "E_c as a percentage; null when not scored"}
+    )
+    score = Rounded(metadata={"description": "S_c in 0..100; null when not scored"})
+    contribution = Rounded(metadata={"description": "E_c * S_c, points of the total"})
+    minimum = Exact()
+    scored = fields.Boolean()
+    indicators = fields.List(fields.Nested(IndicatorScoreSchema))
+
+
+class StaleEvidenceSchema(ma.Schema):
+    indicator = fields.String()
+    assessor = fields.String()
+    reason = fields.String(metadata={"description": "expired or not_yet_effective"})
+    title = fields.String(attribute="evidence.title")
+    kind = fields.String(attribute="evidence.kind")
+    url = fields.String(attribute="evidence.url", allow_none=True)
+    sha256 = fields.String(attribute="evidence.sha256", allow_none=True)
+    effective_date = fields.Date(attribute="evidence.effective_date", allow_none=True)
+    valid_until = fields.Date(attribute="evidence.valid_until", allow_none=True)
+
+
+class ConfidenceSchema(ma.Schema):
+    score = Rounded()
+    band = fields.String(metadata={"description": "high (>= 75), medium (>= 40) or low"})
+    stale_evidence = fields.List(fields.Nested(StaleEvidenceSchema))
+
+
+class DisagreementSchema(ma.Schema):
+    indicator = fields.String()
+    spread = fields.Integer()
+    assessor_levels = _assessor_levels()
+
+
+class StepSchema(ma.Schema):
+    indicator = fields.String()
+    criterion = fields.String()
+    from_level = fields.Integer()
+    to_level = fields.Integer()
+    gain = Rounded(metadata={"description": "Points the total gains by this step alone"})
+    clears_knockout = fields.Boolean()
+
+
+class AssessmentUsedSchema(ma.Schema):
+    id = fields.String()
+    assessor = fields.String()
+    submitted_at = fields.AwareDateTime()
+    expires_at = fields.AwareDateTime()
+    moderated = fields.Boolean()
+
+
+class ScorecardSchema(ma.Schema):
+    vendor = fields.Nested(VendorRefSchema)
+    criteria_set = fields.Nested(CriteriaRefSchema)
+    as_of = fields.AwareDateTime()
+    total = Rounded(metadata={"description": "T in 0..100, 2 places, half away from zero"})
+    grade = fields.String()
+    eligible = fields.Boolean()
+    knockouts = fields.List(fields.Nested(KnockoutSchema))
+    criteria = fields.List(fields.Nested(CriterionScoreSchema))
+    confidence = fields.Nested(ConfidenceSchema)
+    assessments = fields.List(fields.Nested(AssessmentUsedSchema))
+    assessors = fields.List(fields.String())
+    moderated = fields.Boolean(metadata={"description": "A moderated assessment is used alone"})
+    needs_moderation = fields.Boolean()
+    disagreements = fields.List(fields.Nested(DisagreementSchema))
+    improvement_plan = fields.List(fields.Nested(StepSchema))
+    valid_until = fields.AwareDateTime(metadata={"description": "Earliest expiry of those used"})
+    disputes = fields.List(
+        fields.Nested(lambda: OpenDisputeSchema()),
+        metadata={"description": "Open disputes the vendor filed against this scorecard"},
+    )
+    disputed_indicators = fields.List(fields.String())
+
+
+class HistoryEntrySchema(ma.Schema):
+    as_of = fields.AwareDateTime()
+    assessment_id = fields.String()
+    reason = fields.String(metadata={"description": "Why the scorecard moved"})
+    total = Rounded()
+    change = Rounded(allow_none=True, metadata={"description": "Points gained (or lost)"})
+    grade = fields.String()
+    eligible = fields.Boolean()
+    knockouts = fields.List(fields.Nested(KnockoutSchema))
+
+
+class ScorecardHistorySchema(ma.Schema):
+    vendor = fields.Nested(VendorRefSchema)
+    criteria_set = fields.Nested(CriteriaRefSchema)
+    procurement_id = fields.String(allow_none=True)
+    history = fields.List(fields.Nested(HistoryEntrySchema))
+
+
+class HistoryQuerySchema(ma.Schema):
+    criteria_set = criteria_ref()
+    procurement_id = fields.UUID(metadata={"description": "The history within this procurement"})

@@ -1,0 +1,166 @@
+"""Organisations and their API keys: creating, revoking, and recognising a presented key.
+
+A key is `eth_<8 hex>_<43 url-safe characters>`: the first part is a visible prefix that
+identifies the key in lists and logs, the second 256 bits of randomness. Only the SHA-256 of
+the whole key is stored; the secret is shown once, when the key is made.
+"""
+
+import dataclasses
+import datetime as dt
+import hashlib
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..enums import Action, ObjectType, Role
+from ..models import ApiKey, Organisation, Vendor
+from . import changes
+from .context import Caller, Context
+from .errors import Invalid, NotFound
+
+FIRST_ORGANISATION = "Default organisation"
+
+
+class Unauthenticated(Exception):
+    """The presented key is unknown, revoked or expired; the message says which."""
+
+
+def digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def create_organisation(context: Context, name: str) -> Organisation:
+    """A new organisation; its creation is its own first event."""
+    organisation = Organisation(name=name, created_at=context.now())
+    context.session.add(organisation)
+    context.session.flush()
+    inside = dataclasses.replace(
+        context, caller=dataclasses.replace(context.caller, organisation_id=organisation.id)
+    )
+    changes.record(
+        inside,
+        Action.ORGANISATION_CREATED,
+        ObjectType.ORGANISATION,
+        organisation.id,
+        {"name": organisation.name},
+    )
+    return organisation
+
+
+def create_key(
+    context: Context,
+    name: str,
+    role: Role | str,
+    vendor_id: str | None = None,
+    expires_at: dt.datetime | None = None,
+) -> tuple[ApiKey, str]:
+    """A key in the caller's organisation, and its secret (returned once, never stored).
+
+    A vendor key is bound to one vendor of the organisation, and only a vendor key is.
+    """
+    if role not in tuple(Role):
+        raise Invalid.at(
+            f"unknown role {role!r}; roles: {', '.join(Role)}", "/role", "Unknown role."
+        )
+    if (role == Role.VENDOR) != (vendor_id is not None):
+        raise Invalid.at(
+            "a vendor key is bound to exactly one vendor, and only a vendor key is",
+            "/vendor_id",
+        )
+    organisation_id = context.caller.organisation_id
+    if vendor_id is not None:
+        vendor = context.session.get(Vendor, vendor_id)
+        if vendor is None or vendor.organisation_id != organisation_id:
+            raise NotFound(f"no vendor {vendor_id} in organisation {organisation_id}")
+    prefix = f"eth_{secrets.token_hex(4)}"
+    secret = f"{prefix}_{secrets.token_urlsafe(32)}"
+    key = ApiKey(
+        organisation_id=organisation_id,
+        name=name,
+        prefix=prefix,
+        secret_sha256=digest(secret),
+        role=Role(role),
+        vendor_id=vendor_id,
+        expires_at=expires_at,
+        created_at=context.now(),
+    )
+    context.session.add(key)
+    context.session.flush()
+    changes.record(
+        context,
+        Action.API_KEY_CREATED,
+        ObjectType.API_KEY,
+        key.id,
+        {
+            "prefix": prefix,
+            "name": name,
+            "role": key.role,
+            "vendor_id": vendor_id,
+            "expires_at": expires_at.isoformat() if expires_at else None,
+        },
+    )
+    return key, secret
+
+
+def revoke_key(context: Context, prefix: str) -> ApiKey:
+    """Revoke the key with this prefix at once; revoking it again changes nothing."""
+    key = context.session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+    if key is None:
+        raise NotFound(f"no key has the prefix {prefix}")
+    if key.revoked_at is None:
+        key.revoked_at = context.now()
+        owner = dataclasses.replace(context.caller, organisation_id=key.organisation_id)
+        changes.record(
+            dataclasses.replace(context, caller=owner),
+            Action.API_KEY_REVOKED,
+            ObjectType.API_KEY,
+            key.id,
+            {"prefix": key.prefix},
+        )
+    return key
+
+
+def list_keys(session: Session, organisation_id: str | None = None) -> list[ApiKey]:
+    """Every key, or one organisation's, by organisation then age."""
+    statement = select(ApiKey).order_by(ApiKey.organisation_id, ApiKey.created_at)
+    if organisation_id:
+        statement = statement.where(ApiKey.organisation_id == organisation_id)
+    return list(session.scalars(statement))
+
+
+def first_organisation(session: Session) -> Organisation | None:
+    return session.scalar(select(Organisation).order_by(Organisation.created_at).limit(1))
+
+
+def bootstrap(session: Session) -> str | None:
+    """On an empty database: an organisation and its admin key, whose secret is returned once;
+    None when there is an organisation already."""
+    if first_organisation(session) is not None:
+        return None
+    first_start = Context(session, Caller.system("", "first start"))
+    organisation = create_organisation(first_start, FIRST_ORGANISATION)
+    command_line = Context(session, Caller.system(organisation.id))
+    _, secret = create_key(command_line, "first admin", Role.ADMIN)
+    return secret
+
+
+def caller_for(session: Session, presented: str, now: dt.datetime) -> Caller:
+    """The caller a presented key stands for; Unauthenticated when it stands for none."""
+    key = session.scalar(select(ApiKey).where(ApiKey.secret_sha256 == digest(presented)))
+    if key is None:
+        raise Unauthenticated("The API key is not valid.")
+    if key.revoked_at is not None:
+        raise Unauthenticated("The API key was revoked.")
+    if key.expires_at is not None and key.expires_at <= now:
+        raise Unauthenticated("The API key has expired.")
+    role = Role(key.role)
+    return Caller(
+        organisation_id=key.organisation_id,
+        role=role,
+        name=key.name,
+        actor=f"key {key.prefix} ({role}: {key.name})",
+        key_id=key.id,
+        key_prefix=key.prefix,
+        vendor_id=key.vendor_id,
+    )

@@ -1,0 +1,101 @@
+"""Finding what a request names, as the caller may see it.
+
+A row of another organisation, or (for a vendor key) one about another vendor, is answered
+exactly as a row that does not exist: a caller never learns what it may not read.
+"""
+
+from typing import TypeVar
+
+from ..criteria import CriteriaSet
+from ..enums import Role
+from ..models import Procurement, Vendor
+from .context import Caller, Context
+from .errors import Invalid, NotFound
+
+Row = TypeVar("Row")
+
+
+def visible(caller: Caller, row) -> bool:
+    """Whether the caller may know the row exists: its organisation's, and for a vendor key
+    only what concerns its own vendor."""
+    if getattr(row, "organisation_id", caller.organisation_id) != caller.organisation_id:
+        return False
+    if caller.role == Role.VENDOR:
+        vendor_id = row.id if isinstance(row, Vendor) else getattr(row, "vendor_id", None)
+        return vendor_id is None or vendor_id == caller.vendor_id
+    return True
+
+
+def find(context: Context, model: type[Row], object_id, lock: bool = False) -> Row | None:
+    """The row if the caller may see it; `lock` holds it (FOR UPDATE) until the transaction
+    ends."""
+    row = context.session.get(model, str(object_id), with_for_update=lock)
+    return row if row is not None and visible(context.caller, row) else None
+
+
+def get(context: Context, model: type[Row], object_id, lock: bool = False) -> Row:
+    """The row named in a path; NotFound otherwise."""
+    row = find(context, model, object_id, lock)
+    if row is None:
+        raise NotFound(f"No {model.__name__.lower()} has the id {object_id}.")
+    return row
+
+
+def named_row(
+    context: Context,
+    model: type[Row],
+    object_id,
+    field: str,
+    location: str = "json",
+    lock: bool = False,
+) -> Row:
+    """The row a field of the request names; Invalid (it is a value, not the path) otherwise."""
+    row = find(context, model, object_id, lock)
+    if row is None:
+        noun = model.__name__.lower()
+        raise Invalid.at(
+            f"No {noun} has the id {object_id}.",
+            f"/{field}",
+            f"Unknown {noun}.",
+            location=location,
+        )
+    return row
+
+
+def criteria_set(
+    context: Context, ref: str | None, field: str = "criteria_set", location: str = "json"
+) -> CriteriaSet:
+    """The set a request names, the default when it names none; Invalid when none is loaded."""
+    catalog = context.criteria
+    if ref is None:
+        return catalog.default
+    found = catalog.get(ref)
+    if found is None:
+        raise Invalid.at(
+            f"No criteria set {ref} is loaded.",
+            f"/{field}",
+            f"Unknown criteria set; loaded: {', '.join(sorted(catalog.sets))}.",
+            location=location,
+        )
+    return found
+
+
+def procurement_set(
+    context: Context, procurement: Procurement, ref: str | None, location: str = "json"
+) -> CriteriaSet:
+    """The procurement's criteria set; Invalid when the request names another."""
+    found = criteria_set(context, ref or procurement.criteria_set, location=location)
+    if found.ref != procurement.criteria_set:
+        raise Invalid.at(
+            f"The procurement is assessed against {procurement.criteria_set}.",
+            "/criteria_set",
+            f"Must be {procurement.criteria_set}, the procurement's set.",
+            location=location,
+        )
+    return found
+
+
+def set_of(context: Context, procurement: Procurement) -> CriteriaSet:
+    """The criteria set a procurement was created on (always loaded: the service refuses to
+    start without a set it has used)."""
+    return context.criteria.sets[procurement.criteria_set]

@@ -1,0 +1,209 @@
+"""Procurements: a tender's criteria set and weights, its lifecycle and its bidders.
+
+A procurement moves forward one step at a time, draft -> evaluating -> closed. Weights are
+fixed once evaluation starts; at closing, the ranking is stored as it was served and never
+changes afterwards.
+"""
+
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from .. import audit
+from ..criteria import CriteriaSet
+from ..enums import Action, ObjectType, ProcurementStatus, WebhookEvent
+from ..models import Bidder, Procurement, Vendor
+from . import changes, lookup
+from .changes import Message
+from .context import Context
+from .errors import Conflict, FieldError, Invalid
+from .pages import Page, Paged, page_of
+from .rankings import live_ranking, served
+from .revisions import Expected, check, update_if_expected
+
+STATUSES = tuple(ProcurementStatus)
+
+# Weights are relative (30:20 is 3:2), so a ratio of a million between two covers any profile;
+# beyond it lie values such as 1e308 that only make every other weight vanish.
+MIN_WEIGHT, MAX_WEIGHT = Decimal("0.001"), 1000
+
+
+def weight_errors(criteria_set: CriteriaSet, weights: dict) -> list[FieldError]:
+    """One error per criterion: a weight for every criterion of the set, each from MIN_WEIGHT
+    to MAX_WEIGHT, no others."""
+    errors = []
+    keys = [c.key for c in criteria_set.criteria]
+
+    def error(key: str, message: str) -> None:
+        errors.append(FieldError(f"/weights/{key}", (message,)))
+
+    for key, value in weights.items():
+        if key not in keys:
+            error(key, f"{criteria_set.ref} has no criterion {key!r}.")
+        elif isinstance(value, bool) or not isinstance(value, int | float):
+            error(key, "Must be a number.")
+        elif not MIN_WEIGHT <= value <= MAX_WEIGHT:
+            error(key, f"Must be from {MIN_WEIGHT} to {MAX_WEIGHT}: weights are relative.")
+    for key in keys:
+        if key not in weights:
+            error(key, "Missing: give a weight for every criterion of the set.")
+    return errors
+
+
+def _check_weights(criteria_set: CriteriaSet, weights: dict | None) -> None:
+    if weights is None:
+        return
+    errors = weight_errors(criteria_set, weights)
+    if errors:
+        raise Invalid(f"The weights do not fit {criteria_set.ref}.", errors)
+
+
+def create_procurement(context: Context, data: dict) -> Procurement:
+    """Open a procurement in draft. `data`: ocid (unique in the organisation), title, buyer
+    ({name, identifier}), and optional criteria_set, weights (as sent) and reuse_standalone."""
+    criteria_set = lookup.criteria_set(context, data.get("criteria_set"))
+    _check_weights(criteria_set, data.get("weights"))
+    buyer = data["buyer"]
+    identifier = buyer.get("identifier") or {}
+    procurement = Procurement(
+        organisation_id=context.caller.organisation_id,
+        ocid=data["ocid"],
+        title=data["title"],
+        buyer_name=buyer["name"],
+        buyer_identifier_scheme=identifier.get("scheme"),
+        buyer_identifier_id=identifier.get("id"),
+        criteria_key=criteria_set.key,
+        criteria_version=criteria_set.version,
+        criteria_sha256=criteria_set.sha256,
+        weights=data.get("weights"),
+        reuse_standalone=data.get("reuse_standalone", False),
+        status=ProcurementStatus.DRAFT,
+    )
+    session = context.session
+    try:
+        with session.begin_nested():
+            session.add(procurement)
+    except IntegrityError:
+        raise Conflict(f"A procurement with ocid {data['ocid']} exists.") from None
+    changes.record(
+        context, Action.PROCUREMENT_CREATED, ObjectType.PROCUREMENT, procurement.id, data
+    )
+    return procurement
+
+
+def find_by_ocid(context: Context, ocid: str) -> Procurement | None:
+    return context.session.scalar(
+        select(Procurement).where(
+            Procurement.organisation_id == context.caller.organisation_id,
+            Procurement.ocid == ocid,
+        )
+    )
+
+
+def get_procurement(context: Context, procurement_id) -> Procurement:
+    return lookup.get(context, Procurement, procurement_id)
+
+
+def list_procurements(context: Context, page: Page, status: str | None = None) -> Paged:
+    """The organisation's procurements, newest first, optionally in one status."""
+    statement = (
+        select(Procurement)
+        .where(Procurement.organisation_id == context.caller.organisation_id)
+        .order_by(Procurement.created_at.desc(), Procurement.id)
+    )
+    if status is not None:
+        statement = statement.where(Procurement.status == status)
+    return page_of(context.session, statement, page)
+
+
+def _check_changeable(procurement: Procurement, data: dict) -> None:
+    if procurement.status == ProcurementStatus.CLOSED:
+        raise Conflict("The procurement is closed: it no longer changes.")
+    if "weights" in data and procurement.status != ProcurementStatus.DRAFT:
+        raise Conflict(
+            "Weights are fixed once evaluation starts (they must be set before any score is "
+            f"seen); the procurement is {procurement.status}."
+        )
+    if "status" in data and STATUSES.index(data["status"]) != (
+        STATUSES.index(procurement.status) + 1
+    ):
+        raise Conflict(
+            f"The procurement is {procurement.status}: it can only move forward one step "
+            f"({' -> '.join(STATUSES)})."
+        )
+
+
+def update_procurement(
+    context: Context, procurement_id, data: dict, expected: Expected | None
+) -> Procurement:
+    """Change the title, the weights (in draft) or move the status forward one step, on the
+    version last read. Closing stores the ranking as it stands."""
+    # Locked, so that no assessment or bidder slips in while the ranking is frozen.
+    procurement = lookup.get(context, Procurement, procurement_id, lock=True)
+    check(procurement, expected)  # a stale version is refused whatever else the change meets
+    _check_changeable(procurement, data)
+    if "weights" in data:
+        _check_weights(lookup.set_of(context, procurement), data["weights"])
+    values = dict(data)
+    messages = []
+    if data.get("status") == ProcurementStatus.CLOSED:
+        closed_at = context.now()
+        final = served(live_ranking(context, procurement, closed_at, final=True))
+        values.update(closed_at=closed_at, final_ranking=final)
+        winners = final["sensitivity"]["winner_vendor_ids"]
+        messages.append(
+            Message(
+                WebhookEvent.PROCUREMENT_CLOSED,
+                {"procurement_id": procurement.id, "ocid": procurement.ocid, "winners": winners},
+            )
+        )
+    update_if_expected(
+        context, procurement, values, expected, Procurement.status == procurement.status
+    )
+    change = {**data, "revision": procurement.revision}
+    if "final_ranking" in values:
+        change["final_ranking_sha256"] = audit.sha256(audit.canonical(values["final_ranking"]))
+    changes.record(
+        context,
+        Action.PROCUREMENT_UPDATED,
+        ObjectType.PROCUREMENT,
+        procurement.id,
+        change,
+        messages,
+    )
+    return procurement
+
+
+def add_bidder(context: Context, procurement_id, vendor_id) -> Bidder:
+    """Add a vendor as a bidder, in draft or evaluating."""
+    procurement = lookup.get(context, Procurement, procurement_id, lock=True)
+    if procurement.status == ProcurementStatus.CLOSED:
+        raise Conflict("The procurement is closed: no bidder can be added.")
+    vendor = lookup.named_row(context, Vendor, vendor_id, "vendor_id")
+    bidder = Bidder(procurement_id=procurement.id, vendor_id=vendor.id, added_at=context.now())
+    session = context.session
+    try:
+        with session.begin_nested():
+            session.add(bidder)
+    except IntegrityError:
+        raise Conflict("The vendor is already a bidder in this procurement.") from None
+    changes.record(
+        context,
+        Action.BIDDER_ADDED,
+        ObjectType.PROCUREMENT,
+        procurement.id,
+        {"vendor_id": vendor.id},
+    )
+    return bidder
+
+
+def list_bidders(context: Context, procurement_id, page: Page) -> Paged:
+    """The procurement's bidders, in the order they were added."""
+    procurement = lookup.get(context, Procurement, procurement_id)
+    statement = (
+        select(Bidder)
+        .where(Bidder.procurement_id == procurement.id)
+        .order_by(Bidder.added_at, Bidder.vendor_id)
+    )
+    return page_of(context.session, statement, page)

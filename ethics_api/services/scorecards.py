@@ -1,0 +1,210 @@
+"""Scorecards: a vendor's combined, explained score in a scope, and how it moved."""
+
+import dataclasses
+import datetime as dt
+from collections import defaultdict
+from fractions import Fraction
+
+from sqlalchemy import ColumnElement, or_, select
+
+from .. import scoring
+from ..answers import to_scoring
+from ..criteria import CriteriaSet
+from ..enums import DisputeStatus
+from ..exact import exact
+from ..models import Assessment, Bidder, Dispute, Procurement, Vendor
+from . import blind, lookup
+from .context import Context
+from .errors import NotFound
+from .scope import InScope, Scope, assessments_in
+
+
+def weights_of(procurement: Procurement | None, criteria_set: CriteriaSet) -> dict[str, Fraction]:
+    """The criterion weights in force: a procurement's own, or the set's, in the set's order
+    (a stored document's key order is the database's, not the author's)."""
+    if procurement is None or procurement.weights is None:
+        return scoring.set_weights(criteria_set)
+    return {c.key: exact(procurement.weights[c.key]) for c in criteria_set.criteria}
+
+
+def scored(
+    found: InScope, as_of: dt.datetime, weights: dict[str, Fraction] | None = None
+) -> tuple[scoring.Scorecard | None, bool]:
+    """The scope's scorecard on `as_of` (None when nothing is current), and whether it rests on
+    reused standalone assessments: a procurement's own assessments count first."""
+    for assessments, reused in found.candidates():
+        try:
+            return scoring.score(found.scope.criteria_set, assessments, as_of, weights), reused
+        except scoring.NoCurrentAssessment:
+            continue
+    return None, False
+
+
+def current(context: Context, scope: Scope, procurement: Procurement | None = None):
+    """The scope's scorecard now, on the procurement's weights; None when nothing is current."""
+    [found] = assessments_in(context.session, [scope])
+    weights = weights_of(procurement, scope.criteria_set)
+    return scored(found, context.now(), weights)[0]
+
+
+def open_disputes(
+    context: Context, vendor_ids: list[str], criteria_set: CriteriaSet, procurement_id
+) -> dict[str, list[Dispute]]:
+    """By vendor: the open disputes bearing on its scorecard in this scope (one query).
+
+    A standalone dispute bears on a procurement's scorecard too: the vendor disputes how an
+    indicator was judged, wherever the judgement is used.
+    """
+    made_in: ColumnElement[bool] = Dispute.procurement_id.is_(None)
+    if procurement_id is not None:
+        made_in = or_(made_in, Dispute.procurement_id == procurement_id)
+    found = context.session.scalars(
+        select(Dispute)
+        .where(
+            Dispute.vendor_id.in_(vendor_ids),
+            Dispute.criteria_key == criteria_set.key,
+            Dispute.criteria_version == criteria_set.version,
+            Dispute.status == DisputeStatus.OPEN,
+            made_in,
+        )
+        .order_by(Dispute.filed_at)
+    )
+    by_vendor: dict[str, list[Dispute]] = defaultdict(list)
+    for dispute in found:
+        by_vendor[dispute.vendor_id].append(dispute)
+    return by_vendor
+
+
+def presented(
+    vendor: Vendor, criteria_set: CriteriaSet, scorecard: scoring.Scorecard, disputes=()
+) -> dict:
+    """The scorecard with the vendor, the set it names and the vendor's open disputes, ready
+    for any renderer."""
+    return {
+        "disputes": list(disputes),
+        "disputed_indicators": sorted({d.indicator for d in disputes}),
+        "vendor": vendor,
+        "criteria_set": set_reference(criteria_set),
+        **{
+            f.name: getattr(scorecard, f.name)
+            for f in dataclasses.fields(scorecard)
+            if f.name != "plan"
+        },
+        "improvement_plan": scorecard.improvement_plan,
+    }
+
+
+def set_reference(criteria_set: CriteriaSet) -> dict:
+    return {"ref": criteria_set.ref, "sha256": criteria_set.sha256, "title": criteria_set.title}
+
+
+def _procurement_scope(
+    context: Context, vendor: Vendor, criteria_ref: str | None, procurement_id, what: str
+) -> tuple[Scope, Procurement | None]:
+    """The scope a query names: standalone on a set (the default set when none), or a
+    procurement on its own set; a blind assessor must have assessed the vendor there first."""
+    if procurement_id is None:
+        criteria_set = lookup.criteria_set(context, criteria_ref, location="query")
+        scope, procurement = Scope(vendor.id, criteria_set), None
+    else:
+        procurement = lookup.named_row(
+            context, Procurement, procurement_id, "procurement_id", location="query"
+        )
+        criteria_set = lookup.procurement_set(context, procurement, criteria_ref, location="query")
+        scope = Scope.of_procurement(vendor.id, procurement, criteria_set)
+    blind.require_own_first(context, scope, what)
+    return scope, procurement
+
+
+def vendor_scorecard(
+    context: Context,
+    vendor_id,
+    criteria_ref: str | None = None,
+    procurement_id=None,
+    as_of: dt.datetime | None = None,
+) -> dict:
+    """The vendor's scorecard on `as_of` (now by default), standalone or in a procurement,
+    presented with its open disputes."""
+    vendor = lookup.get(context, Vendor, vendor_id)
+    as_of = as_of or context.now()
+    scope, procurement = _procurement_scope(
+        context, vendor, criteria_ref, procurement_id, "the combined scorecard"
+    )
+    if procurement is not None and context.session.get(Bidder, (procurement.id, vendor.id)) is None:
+        raise NotFound("No scorecard: the vendor is not a bidder in this procurement.")
+    [found] = assessments_in(context.session, [scope])
+    scorecard: scoring.Scorecard | None
+    if procurement is None:
+        try:
+            scorecard = scoring.score(scope.criteria_set, found.own, as_of)
+        except scoring.NoCurrentAssessment as exc:
+            raise NotFound(f"No scorecard: {exc}") from None
+    else:
+        scorecard, _ = scored(found, as_of, weights_of(procurement, scope.criteria_set))
+        if scorecard is None:
+            raise NotFound(
+                "No scorecard: the bidder has no current assessment in this procurement."
+            )
+    disputes = open_disputes(context, [vendor.id], scope.criteria_set, scope.procurement_id)
+    return presented(vendor, scope.criteria_set, scorecard, disputes[vendor.id])
+
+
+def vendor_history(
+    context: Context, vendor_id, criteria_ref: str | None = None, procurement_id=None
+) -> dict:
+    """How the vendor's total, grade and eligibility moved, assessment by assessment."""
+    vendor = lookup.get(context, Vendor, vendor_id)
+    scope, procurement = _procurement_scope(
+        context, vendor, criteria_ref, procurement_id, "the history"
+    )
+    [found] = assessments_in(context.session, [scope])
+    weights = weights_of(procurement, scope.criteria_set) if procurement else None
+    return {
+        "vendor": vendor,
+        "criteria_set": set_reference(scope.criteria_set),
+        "procurement_id": scope.procurement_id,
+        "history": history(scope.criteria_set, found.all(), weights),
+    }
+
+
+def history(
+    criteria_set: CriteriaSet, assessments: list[scoring.Assessment], weights=None
+) -> list[dict]:
+    """After each assessment, in order of submission, the scorecard's total, grade and
+    eligibility, kept where they moved, with the assessment that moved them."""
+    entries: list[dict] = []
+    last = None
+    for assessment in sorted(assessments, key=lambda a: (a.submitted_at, a.id)):
+        try:
+            card = scoring.score(criteria_set, assessments, assessment.submitted_at, weights)
+        except scoring.NoCurrentAssessment:
+            continue
+        state = (card.total, card.grade, card.eligible)
+        if state == last:
+            continue
+        if assessment.supersedes:
+            why = f"{assessment.assessor} corrected assessment {assessment.supersedes}"
+        elif assessment.moderated:
+            why = f"{assessment.assessor} submitted a moderated assessment, used alone"
+        else:
+            why = f"{assessment.assessor} submitted an assessment"
+        entries.append(
+            {
+                "as_of": assessment.submitted_at,
+                "assessment_id": assessment.id,
+                "reason": why,
+                "total": card.total,
+                "change": None if last is None else card.total - last[0],
+                "grade": card.grade,
+                "eligible": card.eligible,
+                "knockouts": card.knockouts,
+            }
+        )
+        last = state
+    return entries
+
+
+def own_score(context: Context, record: Assessment) -> scoring.Scorecard:
+    """An assessment scored alone, as of its submission."""
+    criteria_set = context.criteria.sets[record.criteria_set]
+    return scoring.score(criteria_set, [to_scoring(record)], record.submitted_at)
