@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from .auth import ROLES as ROLE_CHOICES
 from .criteria import CriteriaError, load_sets
+from .enums import Role
 
 
 @contextmanager
@@ -25,22 +25,22 @@ def _app() -> Iterator:
     try:
         yield app
     finally:
-        app.extensions["db"].dispose()
+        app.extensions["database"].dispose()
 
 
 def _shown_url(app) -> str:
     """The database URL with its password masked, fit for a terminal or a log."""
-    return app.extensions["db"].engine.url.render_as_string(hide_password=True)
+    return app.extensions["database"].engine.url.render_as_string(hide_password=True)
 
 
 def _upgrade(app, err: bool = False) -> None:
     """Migrate; on an empty database also create the first organisation and its admin key,
     whose secret is shown here once and never again."""
     from . import migrate
-    from .auth import bootstrap
+    from .services.keys import bootstrap
 
-    migrate.upgrade(app.extensions["db"].engine)
-    with app.extensions["db"].transaction() as session:
+    migrate.upgrade(app.extensions["database"].engine)
+    with app.extensions["database"].transaction() as session:
         secret = bootstrap(session)
     if secret:
         click.echo(
@@ -57,7 +57,7 @@ def _migrated(app) -> Iterator[None]:
     """Commands that read the database need its schema: say so rather than crash."""
     from . import migrate
 
-    if migrate.pending(app.extensions["db"].engine):
+    if migrate.pending(app.extensions["database"].engine):
         raise click.ClickException("the database is not migrated: run `ethics-api db upgrade`")
     yield
 
@@ -157,8 +157,15 @@ def keys() -> None:
     """API keys: create, list, revoke."""
 
 
+def _system_context(app, session, organisation_id: str):
+    """The command line acting in an organisation with an admin's rights."""
+    from .services.context import Caller, Context
+
+    return Context(session, Caller.system(organisation_id), app.extensions["catalog"])
+
+
 @keys.command("create")
-@click.option("--role", required=True, type=click.Choice(ROLE_CHOICES))
+@click.option("--role", required=True, type=click.Choice([role.value for role in Role]))
 @click.option("--name", required=True, help="Who holds it; an assessor's name on assessments.")
 @click.option("--organisation", help="Organisation id (default: the first organisation).")
 @click.option("--new-organisation", help="Create an organisation with this name for the key.")
@@ -168,11 +175,9 @@ def keys_create(role, name, organisation, new_organisation, vendor_id, expires_i
     """Create a key and print its secret (shown once, never stored)."""
     import datetime as dt
 
-    from sqlalchemy import select
-
-    from . import audit
-    from .auth import new_key
-    from .models import Organisation, Vendor, utcnow
+    from .models import Organisation, utcnow
+    from .services import keys as key_service
+    from .services.errors import DomainError
 
     if new_organisation is not None and organisation is not None:
         raise click.ClickException("give --organisation or --new-organisation, not both")
@@ -180,35 +185,26 @@ def keys_create(role, name, organisation, new_organisation, vendor_id, expires_i
         raise click.ClickException("--new-organisation needs a name")
     if not name.strip():
         raise click.ClickException("--name needs the holder's name")
-    with _app() as app, _migrated(app), app.extensions["db"].transaction() as session:
-        if new_organisation is not None:
-            org = Organisation(name=new_organisation)
-            session.add(org)
-            session.flush()
-            audit.record(
-                session,
-                "organisation.created",
-                "organisation",
-                org.id,
-                {"name": org.name},
-                actor="command line",
-                organisation_id=org.id,
-            )
-        elif organisation:
-            org = session.get(Organisation, organisation)
-        else:
-            org = session.scalar(select(Organisation).order_by(Organisation.created_at))
-        if org is None:
-            raise click.ClickException("no such organisation (run `ethics-api db upgrade` first)")
-        if vendor_id is not None:
-            vendor = session.get(Vendor, vendor_id)
-            if vendor is None or vendor.organisation_id != org.id:
-                raise click.ClickException(f"no vendor {vendor_id} in organisation {org.id}")
-        expires = utcnow() + dt.timedelta(days=expires_in_days) if expires_in_days else None
+    with _app() as app, _migrated(app), app.extensions["database"].transaction() as session:
         try:
-            key, secret = new_key(session, org.id, name, role, vendor_id, expires)
-        except ValueError as exc:
-            raise click.ClickException(str(exc)) from None
+            if new_organisation is not None:
+                org = key_service.create_organisation(
+                    _system_context(app, session, ""), new_organisation
+                )
+            elif organisation:
+                org = session.get(Organisation, organisation)
+            else:
+                org = key_service.first_organisation(session)
+            if org is None:
+                raise click.ClickException(
+                    "no such organisation (run `ethics-api db upgrade` first)"
+                )
+            expires = utcnow() + dt.timedelta(days=expires_in_days) if expires_in_days else None
+            key, secret = key_service.create_key(
+                _system_context(app, session, org.id), name, role, vendor_id, expires
+            )
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from None
         click.echo(f"key {key.prefix} ({role}) for {name} in {org.name} ({org.id})")
         click.echo(f"secret (shown once): {secret}")
 
@@ -217,16 +213,12 @@ def keys_create(role, name, organisation, new_organisation, vendor_id, expires_i
 @click.option("--organisation", help="Only this organisation's keys.")
 def keys_list(organisation) -> None:
     """Every key: prefix, role, holder, organisation, expiry, revocation."""
-    from sqlalchemy import select
+    from .models import utcnow
+    from .services.keys import list_keys
 
-    from .models import ApiKey, utcnow
-
-    with _app() as app, _migrated(app), app.extensions["db"].transaction() as session:
-        statement = select(ApiKey).order_by(ApiKey.organisation_id, ApiKey.created_at)
-        if organisation:
-            statement = statement.where(ApiKey.organisation_id == organisation)
+    with _app() as app, _migrated(app), app.extensions["database"].transaction() as session:
         now = utcnow()
-        for key in session.scalars(statement):
+        for key in list_keys(session, organisation):
             if key.revoked_at:
                 state = "revoked"
             elif key.expires_at and key.expires_at <= now:
@@ -244,26 +236,14 @@ def keys_list(organisation) -> None:
 @click.argument("prefix")
 def keys_revoke(prefix) -> None:
     """Revoke the key with this prefix (eth_xxxxxxxx); it stops working at once."""
-    from sqlalchemy import select
+    from .services.errors import DomainError
+    from .services.keys import revoke_key
 
-    from . import audit
-    from .models import ApiKey, utcnow
-
-    with _app() as app, _migrated(app), app.extensions["db"].transaction() as session:
-        key = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
-        if key is None:
-            raise click.ClickException(f"no key has the prefix {prefix}")
-        if key.revoked_at is None:
-            key.revoked_at = utcnow()
-            audit.record(
-                session,
-                "api_key.revoked",
-                "api_key",
-                key.id,
-                {"prefix": key.prefix},
-                actor="command line",
-                organisation_id=key.organisation_id,
-            )
+    with _app() as app, _migrated(app), app.extensions["database"].transaction() as session:
+        try:
+            key = revoke_key(_system_context(app, session, ""), prefix)
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from None
         click.echo(f"revoked {key.prefix} ({key.role}, {key.name})")
 
 
@@ -322,7 +302,7 @@ def audit_verify(checkpoint_file, public_key_file) -> None:
 
     from . import audit
 
-    with _app() as app, _migrated(app), app.extensions["db"].transaction() as session:
+    with _app() as app, _migrated(app), app.extensions["database"].transaction() as session:
         if checkpoint_file is None:
             result = audit.verify(session)
         else:
@@ -359,7 +339,7 @@ def audit_checkpoint(key_file) -> None:
         private_key = audit.load_private_key(key_file.read())
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    with _app() as app, _migrated(app), app.extensions["db"].transaction() as session:
+    with _app() as app, _migrated(app), app.extensions["database"].transaction() as session:
         try:
             signed = audit.checkpoint(session, private_key)
         except ValueError as exc:

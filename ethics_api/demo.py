@@ -2,20 +2,24 @@
 
 One vendor is strong, one crosses a knockout red line, and on one the evaluators disagree, so a
 new user sees every part of a scorecard at once. The answers are generated for whatever default
-criteria set is loaded, and go through the same validation as the API.
+criteria set is loaded. Everything is written through the same use cases as the API, so the
+demo's records, events and webhook messages are those the API would have made.
 """
 
-import datetime as dt
-
 from flask import Flask, url_for
-from sqlalchemy import select
 
-from . import audit
-from .answers import answer_errors
 from .criteria import CriteriaSet
-from .fingerprints import record_use
-from .models import Assessment, Bidder, Organisation, Procurement, Vendor
-from .schemas import AssessmentCreateSchema
+from .enums import ProcurementStatus
+from .models import Procurement, Vendor
+from .schemas.assessments import AssessmentCreateSchema
+from .schemas.procurements import ProcurementCreateSchema
+from .schemas.vendors import VendorCreateSchema
+from .services import procurements as procurement_service
+from .services import vendors as vendor_service
+from .services.assessments import submit_assessment
+from .services.context import Caller, Context
+from .services.keys import first_organisation
+from .services.revisions import Expected
 
 EVALUATORS = ("Evaluator A (R. Patel)", "Evaluator B (J. Okafor)")
 
@@ -97,124 +101,87 @@ def answers_for(criteria_set: CriteriaSet, profile: str, evaluator: int) -> list
 
 
 DEMO_OCID = "ocds-demo00-analytics-2026"
+DEMO_ACTOR = "command line (demo)"
 
 
 def load_demo(app: Flask) -> list[str]:
-    """Create the demo vendors, assessments and procurement once, in the first organisation;
-    say what is there."""
-    criteria_set = app.extensions["catalog"].default
+    """Create the demo vendors, assessments and procurement once, in the first organisation,
+    through the same use cases as the API; say what is there."""
+    catalog = app.extensions["catalog"]
+    criteria_set = catalog.default
     lines = []
     vendors = []
-    with app.extensions["db"].transaction() as session:
-        organisation_id = session.scalar(
-            select(Organisation.id).order_by(Organisation.created_at).limit(1)
-        )
+    with app.extensions["database"].transaction() as session:
+        organisation = first_organisation(session)
+        context = Context(session, Caller.system(organisation.id, DEMO_ACTOR), catalog)
         for spec in VENDORS:
             scheme, local_id = spec["identifier"]
-            vendor = session.scalar(
-                select(Vendor).where(
-                    Vendor.organisation_id == organisation_id,
-                    Vendor.identifier_scheme == scheme,
-                    Vendor.identifier_id == local_id,
-                )
-            )
+            vendor = vendor_service.find_by_identifier(context, scheme, local_id)
+            status = "already loaded"
             if vendor is None:
-                vendor = Vendor(
-                    organisation_id=organisation_id,
-                    name=spec["name"],
-                    identifier_scheme=scheme,
-                    identifier_id=local_id,
-                    country=spec["country"],
-                    website=spec["website"],
-                )
-                session.add(vendor)
-                session.flush()
-                _log(session, "vendor.created", "vendor", vendor.id, {"name": vendor.name})
-                for evaluator, assessor in enumerate(EVALUATORS):
-                    record = _assessment(criteria_set, vendor, assessor, spec, evaluator)
-                    session.add(record)
-                    session.flush()
-                    change = {"vendor_id": vendor.id, "assessor": assessor}
-                    _log(session, "assessment.submitted", "assessment", record.id, change)
-                record_use(session, criteria_set)
+                vendor = _vendor_assessed(context, criteria_set, spec)
                 status = "created"
-            else:
-                status = "already loaded"
             vendors.append(vendor)
             with app.test_request_context():
                 url = url_for("scorecards.get_scorecard", vendor_id=vendor.id)
             lines.append(f"{status:15} {spec['name']:36} scorecard: {url}")
-        procurement, status = _procurement(session, organisation_id, criteria_set, vendors)
+        procurement, status = _procurement(context, criteria_set, vendors)
         with app.test_request_context():
             url = url_for("procurements.get_ranking", procurement_id=procurement.id)
         lines.append(f"{status:15} {'Procurement ' + DEMO_OCID:36} ranking: {url}")
     return lines
 
 
-def _procurement(session, organisation_id, criteria_set, vendors) -> tuple[Procurement, str]:
-    """A tender in evaluation with the three vendors as bidders, ranked on their
-    standalone assessments (reuse_standalone), so the ranking has something to show."""
-    existing = session.scalar(
-        select(Procurement).where(
-            Procurement.organisation_id == organisation_id, Procurement.ocid == DEMO_OCID
-        )
+def _vendor_assessed(context: Context, criteria_set: CriteriaSet, spec: dict) -> Vendor:
+    """The vendor, created and assessed by both evaluators as they would through the API."""
+    scheme, local_id = spec["identifier"]
+    vendor = vendor_service.create_vendor(
+        context,
+        VendorCreateSchema().load(
+            {
+                "name": spec["name"],
+                "identifier": {"scheme": scheme, "id": local_id},
+                "country": spec["country"],
+                "website": spec["website"],
+            }
+        ),
     )
+    for evaluator, assessor in enumerate(EVALUATORS):
+        payload = {
+            "criteria_set": criteria_set.ref,
+            "assessor": assessor,
+            "summary": f"Demo assessment of a {spec['profile']} bid.",
+            "answers": answers_for(criteria_set, spec["profile"], evaluator),
+        }
+        submit_assessment(context, vendor.id, AssessmentCreateSchema().load(payload))
+    return vendor
+
+
+def _procurement(context: Context, criteria_set: CriteriaSet, vendors) -> tuple[Procurement, str]:
+    """A tender with the three vendors as bidders, moved from draft to evaluating as a buyer
+    would, ranking them on their standalone assessments (reuse_standalone), so the ranking has
+    something to show."""
+    existing = procurement_service.find_by_ocid(context, DEMO_OCID)
     if existing is not None:
         return existing, "already loaded"
-    procurement = Procurement(
-        organisation_id=organisation_id,
-        ocid=DEMO_OCID,
-        title="City analytics platform (demo)",
-        buyer_name="Demo City Police (demo)",
-        criteria_key=criteria_set.key,
-        criteria_version=criteria_set.version,
-        criteria_sha256=criteria_set.sha256,
-        reuse_standalone=True,
-        status="evaluating",
+    procurement = procurement_service.create_procurement(
+        context,
+        ProcurementCreateSchema().load(
+            {
+                "ocid": DEMO_OCID,
+                "title": "City analytics platform (demo)",
+                "buyer": {"name": "Demo City Police (demo)"},
+                "criteria_set": criteria_set.ref,
+                "reuse_standalone": True,
+            }
+        ),
     )
-    session.add(procurement)
-    session.flush()
-    _log(session, "procurement.created", "procurement", procurement.id, {"ocid": DEMO_OCID})
     for vendor in vendors:
-        session.add(Bidder(procurement_id=procurement.id, vendor_id=vendor.id))
-        _log(session, "bidder.added", "procurement", procurement.id, {"vendor_id": vendor.id})
+        procurement_service.add_bidder(context, procurement.id, vendor.id)
+    procurement_service.update_procurement(
+        context,
+        procurement.id,
+        {"status": ProcurementStatus.EVALUATING.value},
+        Expected(frozenset({procurement.revision})),
+    )
     return procurement, "created"
-
-
-def _log(session, action: str, object_type: str, object_id: str, change: dict) -> None:
-    organisation_id = session.scalar(
-        select(Organisation.id).order_by(Organisation.created_at).limit(1)
-    )
-    audit.record(
-        session,
-        action,
-        object_type,
-        object_id,
-        change,
-        actor="command line (demo)",
-        organisation_id=organisation_id,
-    )
-
-
-def _assessment(criteria_set, vendor, assessor, spec, evaluator) -> Assessment:
-    payload = {
-        "criteria_set": criteria_set.ref,
-        "assessor": assessor,
-        "summary": f"Demo assessment of a {spec['profile']} bid.",
-        "answers": answers_for(criteria_set, spec["profile"], evaluator),
-    }
-    AssessmentCreateSchema().load(payload)  # the API's own rules; raises if the demo broke them
-    errors = answer_errors(criteria_set, payload["answers"])
-    if errors:
-        raise ValueError(f"demo answers do not fit {criteria_set.ref}: {errors}")
-    return Assessment(
-        organisation_id=vendor.organisation_id,
-        vendor_id=vendor.id,
-        criteria_key=criteria_set.key,
-        criteria_version=criteria_set.version,
-        criteria_sha256=criteria_set.sha256,
-        assessor=assessor,
-        summary=payload["summary"],
-        answers=payload["answers"],
-        submitted_at=dt.datetime.now(dt.UTC),
-    )
