@@ -23,9 +23,7 @@ COPY ethics_api/ ethics_api/
 COPY criteria/ criteria/
 RUN pip install --no-cache-dir .
 
-# Installed (not editable), the package cannot find criteria/ next to its source: name it.
-ENV ETHICS_CRITERIA_DIR=/app/criteria \
-    ETHICS_DATABASE_URL=sqlite:////data/ethics.db
+ENV ETHICS_DATABASE_URL=sqlite:////data/ethics.db
 # A criteria file that breaks a rule fails the build, not the first start.
 RUN ethics-api criteria check
 

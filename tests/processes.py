@@ -100,22 +100,26 @@ def serving(
     *,
     name: str = "serve",
     separate_stderr: bool = False,
+    script: str | None = None,
+    criteria: Path | None = TEST_CRITERIA,
 ) -> Iterator[Running]:
     """`ethics-api serve` on `database_url` with the test criteria, up until the block ends.
 
     Its environment holds no ETHICS_* or GUNICORN_* variables but the `settings` given (full
     names: ETHICS_...). It runs in `folder` and writes to `folder`/`name`.log, or to `name`.out
     and `name`.err with `separate_stderr`. Yielded once it answers /healthz; on leaving, it is
-    stopped, and must have exited with 0 and logged no traceback.
+    stopped, and must have exited with 0 and logged no traceback. `script`: another
+    `ethics-api` to run; `criteria`: None for the sets the package carries.
     """
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ETHICS_", "GUNICORN_"))}
     env["ETHICS_DATABASE_URL"] = database_url
-    env["ETHICS_CRITERIA_DIR"] = str(TEST_CRITERIA)
+    if criteria is not None:
+        env["ETHICS_CRITERIA_DIR"] = str(criteria)
     env.update(settings or {})
     stdout = folder / f"{name}.out" if separate_stderr else folder / f"{name}.log"
     stderr = folder / f"{name}.err" if separate_stderr else None
-    command = [ethics_api_command(), "serve", "--bind", f"127.0.0.1:{port}"]
+    command = [script or ethics_api_command(), "serve", "--bind", f"127.0.0.1:{port}"]
     # Without a file of its own, stderr goes where stdout does.
     stderr_file = stderr.open("wb") if stderr else nullcontext(subprocess.STDOUT)
     with stdout.open("wb") as stdout_to, stderr_file as stderr_to:
