@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import make_url, text
 
 from ethics_api import migrate
-from ethics_api.db import make_engine
+from ethics_api.database import make_engine
 
 
 @contextmanager

@@ -13,10 +13,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine
 
 from ethics_api import create_app
-from ethics_api.auth import new_key
 from ethics_api.config import PROJECT_CRITERIA_DIR
 from ethics_api.criteria import CriteriaSet
-from ethics_api.models import Organisation
+from ethics_api.services.context import Caller, Context
+from ethics_api.services.keys import create_key, create_organisation
 
 
 class UnexpectedResponse(RuntimeError):
@@ -31,7 +31,7 @@ class Service:
 
     @property
     def engine(self) -> Engine:
-        return self.app.extensions["db"].engine
+        return self.app.extensions["database"].engine
 
     @property
     def criteria_set(self) -> CriteriaSet:
@@ -68,15 +68,17 @@ def running_service(url: str, label: str) -> Iterator[Service]:
         client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {_admin_key(app)}"
         yield Service(label, app, client)
     finally:
-        app.extensions["db"].dispose()
+        app.extensions["database"].dispose()
 
 
 def _admin_key(app: Flask) -> str:
     """An admin key (its secret) in a new organisation, so that the benchmark's rows stay apart
     from anything else in the database. An admin may do everything, and names the assessor."""
-    with app.extensions["db"].transaction() as session:
-        organisation = Organisation(name="Benchmark organisation")
-        session.add(organisation)
-        session.flush()
-        _, secret = new_key(session, organisation.id, "benchmark", "admin")
+    with app.extensions["database"].transaction() as session:
+        organisation = create_organisation(
+            Context(session, Caller.system("", "benchmark")), "Benchmark organisation"
+        )
+        _, secret = create_key(
+            Context(session, Caller.system(organisation.id, "benchmark")), "benchmark", "admin"
+        )
     return secret

@@ -13,9 +13,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import make_url, select, text
 
 from ethics_api import create_app, migrate
-from ethics_api.auth import bootstrap, new_key
-from ethics_api.db import make_engine
+from ethics_api.database import make_engine
 from ethics_api.models import Base, Organisation
+from ethics_api.services.context import Caller, Context
+from ethics_api.services.keys import bootstrap, create_key
 
 TESTS = Path(__file__).parent
 TEST_CRITERIA = TESTS / "criteria"
@@ -104,12 +105,13 @@ def client_with_key(app, key: str | None) -> FlaskClient:
 
 def make_key(app, role: str, name: str | None = None, vendor_id=None, organisation_id=None):
     """A new key (its secret) in the first organisation, or in the one named."""
-    with app.extensions["db"].transaction() as session:
+    with app.extensions["database"].transaction() as session:
         if organisation_id is None:
             organisation_id = session.scalar(
                 select(Organisation.id).order_by(Organisation.created_at)
             )
-        _, secret = new_key(session, organisation_id, name or f"{role} key", role, vendor_id)
+        context = Context(session, Caller.system(organisation_id))
+        _, secret = create_key(context, name or f"{role} key", role, vendor_id)
     return secret
 
 
@@ -124,7 +126,7 @@ def split_key(key: str) -> tuple[str, str]:
 
 
 def make_organisation(app, name: str) -> str:
-    with app.extensions["db"].transaction() as session:
+    with app.extensions["database"].transaction() as session:
         organisation = Organisation(name=name)
         session.add(organisation)
         session.flush()
@@ -150,7 +152,7 @@ def make_app(database_url):
         app = create_app({**settings, **config})
         apps.append(app)
         if not admin_key:
-            with app.extensions["db"].transaction() as session:
+            with app.extensions["database"].transaction() as session:
                 admin_key.append(bootstrap(session))
         app.config["ADMIN_KEY"] = admin_key[0]
         app.test_client_class = type("AdminClient", (KeyClient,), {"api_key": admin_key[0]})
@@ -158,7 +160,7 @@ def make_app(database_url):
 
     yield build
     for app in apps:
-        app.extensions["db"].dispose()
+        app.extensions["database"].dispose()
 
 
 @pytest.fixture

@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 import pytest
 from sqlalchemy import update
 
-from ethics_api.auth import PUBLIC_ENDPOINTS, ROLES, WWW_AUTHENTICATE, digest
+from ethics_api.auth import PUBLIC_ENDPOINTS, ROLES, WWW_AUTHENTICATE
 from ethics_api.models import ApiKey, utcnow
+from ethics_api.services.keys import digest
 
 from conftest import client_with_key, make_key, make_organisation
 from payloads import answers, vendor
@@ -655,7 +656,7 @@ def test_malformed_or_unknown_credentials_are_401(app, authorization):
 
 
 def set_key_times(app, secret: str, **values) -> None:
-    with app.extensions["db"].transaction() as session:
+    with app.extensions["database"].transaction() as session:
         session.execute(
             update(ApiKey).where(ApiKey.secret_sha256 == digest(secret)).values(**values)
         )

@@ -270,7 +270,7 @@ def test_records_the_criteria_fingerprint_on_first_use(app, client, vendor_url):
 
     client.post(f"{vendor_url}/assessments", json=assessment())
     client.post(f"{vendor_url}/assessments", json=assessment("bob"))
-    with app.extensions["db"].sessions() as session:
+    with app.extensions["database"].sessions() as session:
         rows = session.query(CriteriaVersion).all()
     assert [(r.key, r.version, r.sha256) for r in rows] == [
         ("mini", 1, app.extensions["catalog"].get("mini@1").sha256)

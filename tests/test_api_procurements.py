@@ -1228,7 +1228,7 @@ def count_statements(app, client, url: str) -> tuple[int, int]:
     SQLite's BEGIN is sent as a statement by the engine's own hook (ethics_api/db.py);
     PostgreSQL's is not: the data queries are what must stay fixed.
     """
-    engine = app.extensions["db"].engine
+    engine = app.extensions["database"].engine
     statements: list[str] = []
 
     def record(conn, cursor, statement, parameters, context, executemany):

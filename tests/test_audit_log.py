@@ -39,10 +39,10 @@ from sqlalchemy import Connection, bindparam, select, text
 from sqlalchemy.exc import DBAPIError
 
 from ethics_api import audit, create_app
-from ethics_api.auth import bootstrap
 from ethics_api.cli import main
-from ethics_api.db import Database, make_engine
+from ethics_api.database import Database, make_engine
 from ethics_api.models import Event, UTCDateTime
+from ethics_api.services.keys import bootstrap
 
 from conftest import TEST_CRITERIA, client_with_key, empty_tables, make_key
 from payloads import answers, vendor
@@ -405,11 +405,11 @@ def fresh_app(url: str) -> Iterator[tuple]:
         }
     )
     try:
-        with app.extensions["db"].transaction() as session:
+        with app.extensions["database"].transaction() as session:
             admin_key = bootstrap(session)
         yield app, admin_key
     finally:
-        app.extensions["db"].dispose()
+        app.extensions["database"].dispose()
 
 
 # --- 1. the database refuses changes -------------------------------------------------------------
@@ -1232,7 +1232,7 @@ WORKER = """
 import sys
 import time
 from ethics_api import audit
-from ethics_api.db import Database
+from ethics_api.database import Database
 
 url, worker, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
 database = Database(url)

@@ -31,7 +31,7 @@ from ethics_api import create_app, migrate
 from ethics_api.auth import ROLES, WWW_AUTHENTICATE
 from ethics_api.cli import main
 from ethics_api.criteria import CriteriaError, load_catalog, load_file
-from ethics_api.db import make_engine
+from ethics_api.database import make_engine
 from ethics_api.demo import VENDORS, answers_for
 from ethics_api.models import ApiKey, Assessment, Base, Organisation
 
@@ -178,7 +178,7 @@ def api(database_url: str, criteria_dir: Path = TEST_CRITERIA):
     try:
         yield app
     finally:
-        app.extensions["db"].dispose()
+        app.extensions["database"].dispose()
 
 
 def assert_unauthorized(response, detail: str) -> None:

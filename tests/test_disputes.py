@@ -384,7 +384,7 @@ def test_unknown_or_foreign_disputes_are_404(setting):
 
 
 def subscribe(app, organisation_id: str | None, events: list[str]) -> str:
-    with app.extensions["db"].transaction() as session:
+    with app.extensions["database"].transaction() as session:
         if organisation_id is None:
             organisation_id = session.scalar(
                 select(Organisation.id).order_by(Organisation.created_at)
@@ -401,7 +401,7 @@ def subscribe(app, organisation_id: str | None, events: list[str]) -> str:
 
 
 def deliveries(app) -> list[WebhookDelivery]:
-    with app.extensions["db"].transaction() as session:
+    with app.extensions["database"].transaction() as session:
         return list(
             session.scalars(
                 select(WebhookDelivery).order_by(WebhookDelivery.created_at, WebhookDelivery.event)

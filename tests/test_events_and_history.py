@@ -33,8 +33,11 @@ import pytest
 from sqlalchemy import func, select
 
 from ethics_api import audit
-from ethics_api.auth import new_key
 from ethics_api.models import ApiKey, Event, Vendor
+from ethics_api.services.context import Caller as SystemCaller
+from ethics_api.services.context import Context
+from ethics_api.services.errors import Invalid
+from ethics_api.services.keys import create_key
 
 from conftest import client_with_key, make_key, make_organisation
 from payloads import answers, vendor
@@ -67,7 +70,7 @@ class Caller:
         self.prefix = prefix_of(self.secret)
         self.role, self.name = role, name
         self.client = client_with_key(app, self.secret)
-        with app.extensions["db"].sessions() as session:
+        with app.extensions["database"].sessions() as session:
             key = session.scalar(select(ApiKey).where(ApiKey.prefix == self.prefix))
             self.organisation_id = key.organisation_id
             self.key_id = key.id
@@ -93,7 +96,7 @@ class EventLog:
     """The `events` table, read directly."""
 
     def __init__(self, app):
-        self.db = app.extensions["db"]
+        self.db = app.extensions["database"]
 
     def count(self) -> int:
         with self.db.sessions() as session:
@@ -274,10 +277,12 @@ def test_first_start_and_every_new_key_are_recorded(app):
     # A key refused (an unknown role) records nothing: its transaction is rolled back whole.
     before = log.count()
     with (
-        pytest.raises(ValueError, match="unknown role"),
-        app.extensions["db"].transaction() as session,
+        pytest.raises(Invalid, match="unknown role"),
+        app.extensions["database"].transaction() as session,
     ):
-        new_key(session, admin.organisation_id, "Nobody", "overlord")
+        create_key(
+            Context(session, SystemCaller.system(admin.organisation_id)), "Nobody", "overlord"
+        )
     assert log.count() == before
     assert_no_secret_logged(log, admin.secret, auditor.secret)
 
@@ -617,7 +622,7 @@ def test_the_event_and_the_change_commit_together_or_not_at_all(app, monkeypatch
     buyer = Caller(app, "buyer", "Bea")
 
     def vendors_named(name: str) -> int:
-        with app.extensions["db"].sessions() as session:
+        with app.extensions["database"].sessions() as session:
             return session.scalar(select(func.count()).where(Vendor.name == name))
 
     def broken_record(*args, **kwargs):
@@ -775,7 +780,7 @@ def test_the_audit_log_filters_by_object(app):
 
 
 def _key_ids(app) -> list[str]:
-    with app.extensions["db"].sessions() as session:
+    with app.extensions["database"].sessions() as session:
         return list(
             session.scalars(
                 select(Event.object_id).where(Event.object_type == "api_key").order_by(Event.seq)
@@ -1201,7 +1206,7 @@ def test_two_simultaneous_corrections_of_one_assessment_make_one_correction(app,
     Both requests are held, after their checks and before they write, until both got there
     (or for two seconds: on SQLite the second waits for the first's write lock instead).
     """
-    import ethics_api.api.assessments as assessments_api
+    import ethics_api.services.assessments as assessments_api
 
     log = EventLog(app)
     buyer = Caller(app, "buyer", "Bea")

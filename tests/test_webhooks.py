@@ -178,7 +178,7 @@ def assess(client, vendor_id: str, assessor: str = "alice", **levels) -> dict:
 
 
 def outbox(app) -> list[WebhookDelivery]:
-    with app.extensions["db"].sessions() as session:
+    with app.extensions["database"].sessions() as session:
         return session.scalars(
             select(WebhookDelivery).order_by(WebhookDelivery.created_at, WebhookDelivery.event)
         ).all()
@@ -189,7 +189,7 @@ def events_of(app) -> list[str]:
 
 
 def attempt_rows(app) -> int:
-    with app.extensions["db"].sessions() as session:
+    with app.extensions["database"].sessions() as session:
         return session.scalar(select(func.count()).select_from(WebhookAttempt))
 
 
@@ -256,7 +256,7 @@ def test_a_given_secret_is_kept(client, app):
         client, "https://buyer.example/hooks", ["scorecard.changed"], secret=KNOWN_SECRET
     )
     assert created["secret"] == KNOWN_SECRET
-    with app.extensions["db"].sessions() as session:
+    with app.extensions["database"].sessions() as session:
         assert session.get(Webhook, created["id"]).secret == KNOWN_SECRET
 
 
@@ -439,7 +439,7 @@ def test_messages_arrive_signed_and_are_marked_delivered(app, client, receiver):
     assess(client, vendor_id)
     now = utcnow()
 
-    outcomes = deliver_due(app.extensions["db"], now=now, settings=FAST)
+    outcomes = deliver_due(app.extensions["database"], now=now, settings=FAST)
     assert [o.status for o in outcomes] == ["delivered", "delivered"]
     assert len(receiver.requests) == 2
     rows = {d.message_id: d for d in outbox(app)}
@@ -464,7 +464,7 @@ def test_messages_arrive_signed_and_are_marked_delivered(app, client, receiver):
         Verifier(KNOWN_SECRET).verify(sample["body"], sample["headers"])
 
     # Delivered messages are not sent again.
-    assert deliver_due(app.extensions["db"], now=later(now, 86400), settings=FAST) == []
+    assert deliver_due(app.extensions["database"], now=later(now, 86400), settings=FAST) == []
     assert len(receiver.requests) == 2
     logged = deliveries(client, webhook)
     assert {d["status"] for d in logged} == {"delivered"}
@@ -477,7 +477,7 @@ def test_a_given_secret_signs_the_messages(app, client, receiver):
     receiver.secret = KNOWN_SECRET
     assess(client, make_vendor(client))
     # Given a bare engine rather than the app's Database, and the real clock.
-    (outcome,) = deliver_due(app.extensions["db"].engine, settings=FAST)
+    (outcome,) = deliver_due(app.extensions["database"].engine, settings=FAST)
     assert outcome.status == "delivered"
     (request,) = receiver.requests
     assert request["verified"], request.get("error")
@@ -487,7 +487,7 @@ def test_retries_back_off_and_keep_the_message_id(app, client, receiver):
     webhook = subscribe_receiver(client, receiver, ["assessment.submitted"])
     assess(client, make_vendor(client))
     receiver.script = [500, 500]  # then the default, 204
-    db = app.extensions["db"]
+    db = app.extensions["database"]
     start = utcnow()
 
     first = deliver_due(db, now=start, settings=FAST)
@@ -530,7 +530,7 @@ def test_pending_deliveries_show_when_they_are_tried_next(app, client, receiver)
     assess(client, make_vendor(client))
     receiver.default = 503
     start = utcnow()
-    deliver_due(app.extensions["db"], now=start, settings=FAST)
+    deliver_due(app.extensions["database"], now=start, settings=FAST)
     (logged,) = deliveries(client, webhook)
     assert (logged["status"], logged["attempts"]) == ("pending", 1)
     assert logged["next_attempt_at"] == iso(later(start, 10))
@@ -550,7 +550,7 @@ def test_a_redirect_is_an_answer_not_followed(app, client, receiver):
     webhook = subscribe_receiver(client, receiver, ["assessment.submitted"])
     assess(client, make_vendor(client))
     receiver.script = [307]
-    (outcome,) = deliver_due(app.extensions["db"], settings=FAST)
+    (outcome,) = deliver_due(app.extensions["database"], settings=FAST)
     assert (outcome.status, outcome.status_code) == ("pending", 307)
     assert [r["path"] for r in receiver.requests] == ["/hooks/ethics?token=abc"]
     assert deliveries(client, webhook)[0]["attempt_log"][0]["status_code"] == 307
@@ -560,7 +560,7 @@ def test_a_receiver_that_is_down_fails_after_max_attempts(app, client):
     webhook = subscribe(client, f"http://127.0.0.1:{free_port()}/hooks", ["assessment.submitted"])
     assess(client, make_vendor(client))
     settings = Settings(backoff_seconds=1, max_attempts=3, timeout_seconds=2, **LOCAL)
-    db = app.extensions["db"]
+    db = app.extensions["database"]
     start = utcnow()
     times = [start, later(start, 1), later(start, 3)]  # after 1 s, then 2 s more
     for number, now in enumerate(times, 1):
@@ -586,8 +586,8 @@ def test_a_receiver_that_never_answers_times_out(app, client):
         assess(client, make_vendor(client))
         settings = Settings(backoff_seconds=1, max_attempts=2, timeout_seconds=0.3, **LOCAL)
         start = utcnow()
-        first = deliver_due(app.extensions["db"], now=start, settings=settings)
-        second = deliver_due(app.extensions["db"], now=later(start, 1), settings=settings)
+        first = deliver_due(app.extensions["database"], now=start, settings=settings)
+        second = deliver_due(app.extensions["database"], now=later(start, 1), settings=settings)
     assert [o.status for o in first + second] == ["pending", "failed"]
     logged = deliveries(client, webhook)[0]["attempt_log"]
     assert len(logged) == 2
@@ -607,7 +607,7 @@ def test_an_inactive_subscription_gets_nothing_new(app, client, receiver):
         assert client.delete(f"{WEBHOOKS}/{dropped['id']}").status_code == 204
         assess(client, vendor_id, assessor="bob")  # queued for the active one only
 
-        deliver_due(app.extensions["db"], now=later(utcnow(), 3600), settings=FAST)
+        deliver_due(app.extensions["database"], now=later(utcnow(), 3600), settings=FAST)
         assert receiver.requests == []
         assert len(kept.requests) == 2 and all(r["verified"] for r in kept.requests)
         # The one queued before the delete failed unsent; it stays in the log.
@@ -622,9 +622,9 @@ def test_the_worker_sends_nothing_to_an_inactive_subscription(app, client, recei
     """Whatever is still pending when a subscription is switched off stays unsent."""
     webhook = subscribe_receiver(client, receiver, ["assessment.submitted"])
     assess(client, make_vendor(client))
-    with app.extensions["db"].transaction() as session:
+    with app.extensions["database"].transaction() as session:
         session.get(Webhook, webhook["id"]).active = False  # only the flag, nothing else
-    assert deliver_due(app.extensions["db"], now=later(utcnow(), 3600), settings=FAST) == []
+    assert deliver_due(app.extensions["database"], now=later(utcnow(), 3600), settings=FAST) == []
     assert receiver.requests == []
     assert attempt_rows(app) == 0
 
@@ -644,7 +644,7 @@ def test_two_workers_never_send_one_message_twice(app, client):
         def work():
             try:
                 start.wait()
-                deliver_due(app.extensions["db"], settings=FAST)
+                deliver_due(app.extensions["database"], settings=FAST)
             except Exception as exc:
                 failures.append(exc)
 
@@ -747,16 +747,20 @@ def test_run_refuses_an_unbounded_interval(app):
             run(app, once=True, interval=interval)
 
 
-def test_settings_come_from_config_then_environment():
-    environ = {"ETHICS_WEBHOOK_BACKOFF_SECONDS": "2.5", "ETHICS_WEBHOOK_MAX_ATTEMPTS": "3"}
-    settings = Settings.from_config({"WEBHOOK_MAX_ATTEMPTS": 5}, environ)
+def test_settings_come_from_config_then_environment(make_app, monkeypatch):
+    monkeypatch.setenv("ETHICS_WEBHOOK_BACKOFF_SECONDS", "2.5")
+    monkeypatch.setenv("ETHICS_WEBHOOK_MAX_ATTEMPTS", "3")
+    settings = Settings.from_config(make_app(WEBHOOK_MAX_ATTEMPTS=5).config)
     assert (settings.backoff_seconds, settings.max_attempts) == (2.5, 5)
-    assert Settings.from_config({}, {}) == Settings()
+    assert Settings.from_config({}) == Settings()
+    assert Settings.from_config(vars(config.Defaults)) == Settings()
     assert (Settings().backoff_seconds, Settings().max_attempts) == (10, 8)
     with pytest.raises(ValueError, match="backoff_seconds"):
-        Settings.from_config({}, {"ETHICS_WEBHOOK_BACKOFF_SECONDS": "0"})
-    with pytest.raises(ValueError, match="must be a number"):
-        Settings.from_config({}, {"ETHICS_WEBHOOK_TIMEOUT_SECONDS": "soon"})
+        Settings.from_config(config.from_environment({"ETHICS_WEBHOOK_BACKOFF_SECONDS": "0"}))
+    with pytest.raises(ValueError, match="ETHICS_WEBHOOK_TIMEOUT_SECONDS must be a number"):
+        config.from_environment({"ETHICS_WEBHOOK_TIMEOUT_SECONDS": "soon"})
+    with pytest.raises(ValueError, match="WEBHOOK_TIMEOUT_SECONDS must be a number"):
+        Settings.from_config({"WEBHOOK_TIMEOUT_SECONDS": "soon"})
 
 
 def test_spec_signature_matches_the_reference_library():
@@ -775,7 +779,7 @@ def test_spec_signature_matches_the_reference_library():
 def insert_webhook(app, url: str, secret: str = KNOWN_SECRET) -> dict:
     """A subscription to assessment.submitted written straight to the database, bypassing the
     API's checks, as rows stored before those checks existed were."""
-    with app.extensions["db"].transaction() as session:
+    with app.extensions["database"].transaction() as session:
         webhook = Webhook(
             organisation_id=session.scalar(
                 select(Organisation.id).order_by(Organisation.created_at)
@@ -792,7 +796,7 @@ def insert_webhook(app, url: str, secret: str = KNOWN_SECRET) -> dict:
 def due_first(app, webhook: dict, moment: dt.datetime) -> None:
     """Make the subscription's messages due before every other one, so the worker meets them
     first (the outbox is worked in order of next_attempt_at)."""
-    with app.extensions["db"].transaction() as session:
+    with app.extensions["database"].transaction() as session:
         session.execute(
             update(WebhookDelivery)
             .where(WebhookDelivery.webhook_id == webhook["id"])
@@ -839,7 +843,7 @@ def test_an_unexpected_error_fails_that_message_only(app, client, receiver, capl
     assess(client, make_vendor(client))
     start = utcnow()
     due_first(app, bad, start)
-    db = app.extensions["db"]
+    db = app.extensions["database"]
 
     first = deliver_due(db, now=start, settings=FAST)
     assert [(o.status, o.status_code) for o in first] == [("pending", None), ("delivered", 204)]
@@ -869,7 +873,7 @@ def test_an_error_text_with_nul_is_stored(app, client):
     def broken(url, body, headers, timeout):
         raise OSError("no\x00answer")
 
-    (outcome,) = deliver_due(app.extensions["db"], http=broken, settings=FAST)
+    (outcome,) = deliver_due(app.extensions["database"], http=broken, settings=FAST)
     assert (outcome.status, outcome.error) == ("pending", "OSError: no\\x00answer")
     assert deliveries(client, webhook)[0]["attempt_log"][0]["error"] == outcome.error
 
@@ -889,7 +893,7 @@ def test_an_attempt_that_cannot_be_recorded_is_recorded_as_failed(
         return record(*args)
 
     monkeypatch.setattr(delivery, "_record", fails_once)
-    (outcome,) = deliver_due(app.extensions["db"], settings=FAST)
+    (outcome,) = deliver_due(app.extensions["database"], settings=FAST)
     assert (outcome.status, outcome.status_code) == ("pending", None)
     assert outcome.error == "unexpected error: the attempt's result could not be recorded"
     assert deliveries(client, webhook)[0]["attempt_log"][0]["error"] == outcome.error
@@ -903,7 +907,7 @@ def test_a_failing_report_stops_nothing(app, client, receiver, caplog):
     def report(outcome):
         raise BrokenPipeError("the terminal went away")
 
-    outcomes = deliver_due(app.extensions["db"], settings=FAST, report=report)
+    outcomes = deliver_due(app.extensions["database"], settings=FAST, report=report)
     assert [o.status for o in outcomes] == ["delivered", "delivered"]
     assert {d["status"] for d in deliveries(client, webhook)} == {"delivered"}
     assert caplog.text.count("could not report the attempt") == 2
@@ -1068,7 +1072,7 @@ def test_which_addresses_are_public(address, public):
 def test_the_worker_refuses_private_addresses_unless_allowed(app, client, receiver):
     webhook = subscribe_receiver(client, receiver, ["assessment.submitted"])
     assess(client, make_vendor(client))
-    db = app.extensions["db"]
+    db = app.extensions["database"]
     start = utcnow()
     public_only = dataclasses.replace(FAST, allow_private_targets=False)
 
@@ -1123,7 +1127,7 @@ def test_a_name_that_rebinds_to_a_private_address_is_refused(public_only, receiv
     assess(client, make_vendor(client))
 
     (outcome,) = deliver_due(
-        public_only.extensions["db"], settings=Settings.from_config(public_only.config)
+        public_only.extensions["database"], settings=Settings.from_config(public_only.config)
     )
     assert outcome.error == (
         f"refused: hooks.example resolves to a private address (loopback){NOT_ALLOWED} is true"
@@ -1146,7 +1150,7 @@ def test_the_address_checked_is_the_address_connected_to(app, client, receiver, 
     assess(client, make_vendor(client))
     public_only = dataclasses.replace(FAST, allow_private_targets=False)
 
-    (outcome,) = deliver_due(app.extensions["db"], settings=public_only)
+    (outcome,) = deliver_due(app.extensions["database"], settings=public_only)
     assert outcome.status == "delivered", outcome.error
     assert dns.lookups == ["hooks.example"]
     (request,) = receiver.requests
@@ -1158,16 +1162,16 @@ def test_the_address_checked_is_the_address_connected_to(app, client, receiver, 
 def test_the_private_targets_setting():
     assert config.Defaults.WEBHOOK_ALLOW_PRIVATE_TARGETS is False
     assert Settings().allow_private_targets is False
-    assert Settings.from_config({}, {}).allow_private_targets is False
-    assert Settings.from_config({"WEBHOOK_ALLOW_PRIVATE_TARGETS": True}, {}).allow_private_targets
+    assert Settings.from_config({}).allow_private_targets is False
+    assert Settings.from_config({"WEBHOOK_ALLOW_PRIVATE_TARGETS": True}).allow_private_targets
     for spelled, meant in [("true", True), ("1", True), ("Yes", True), ("false", False)]:
         environ = {"ETHICS_WEBHOOK_ALLOW_PRIVATE_TARGETS": spelled}
-        assert Settings.from_config({}, environ).allow_private_targets is meant
+        assert Settings.from_config(config.from_environment(environ)).allow_private_targets is meant
         assert config.from_environment(environ) == {"WEBHOOK_ALLOW_PRIVATE_TARGETS": meant}
     typo = {"ETHICS_WEBHOOK_ALLOW_PRIVATE_TARGETS": "ture"}
     with pytest.raises(ValueError, match="ETHICS_WEBHOOK_ALLOW_PRIVATE_TARGETS must be true or"):
-        Settings.from_config({}, typo)
-    with pytest.raises(ValueError, match="ETHICS_WEBHOOK_ALLOW_PRIVATE_TARGETS must be true or"):
         config.from_environment(typo)
+    with pytest.raises(ValueError, match="WEBHOOK_ALLOW_PRIVATE_TARGETS must be true or"):
+        Settings.from_config({"WEBHOOK_ALLOW_PRIVATE_TARGETS": "ture"})
     with pytest.raises(ValueError, match="allow_private_targets"):
         Settings(allow_private_targets="yes")
