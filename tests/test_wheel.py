@@ -4,6 +4,7 @@ setting at all."""
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -15,6 +16,7 @@ import pytest
 from processes import serving
 
 ROOT = Path(__file__).parent.parent
+LOCAL_STATE = (".git", ".venv", "venv", "build", "dist", "*.egg-info", "instance", "__pycache__")
 
 
 @pytest.fixture(scope="module")
@@ -25,8 +27,12 @@ def installed(tmp_path_factory) -> Path:
     after the new environment's own packages: the `ethics_api` imported is the wheel's.
     """
     folder = tmp_path_factory.mktemp("wheel")
+    # Built from a copy of the sources alone: a build folder left in the repository by an
+    # earlier build must not lend the wheel files its own list leaves out.
+    source = folder / "source"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(*LOCAL_STATE))
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--quiet"]
-    subprocess.run([*pip, "wheel", "--no-deps", "-w", folder, ROOT], check=True)
+    subprocess.run([*pip, "wheel", "--no-deps", "-w", folder, source], check=True)
     [wheel] = folder.glob("ethics_api-*.whl")
     venv = folder / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", venv], check=True)
