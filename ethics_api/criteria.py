@@ -28,6 +28,7 @@ from .fields import ExactNumber, FullMatch, StrictBoolean
 from .messages import dotted, flatten
 
 LEVELS = (0, 1, 2, 3, 4)
+MAX_LEVEL = LEVELS[-1]
 KEY_PATTERN = r"[a-z][a-z0-9]*(-[a-z0-9]+)*"
 REF_PATTERN = re.compile(r"^(?P<key>[a-z][a-z0-9]*(?:-[a-z0-9]+)*)@(?P<version>[1-9][0-9]*)$")
 
@@ -52,6 +53,13 @@ class Indicator:
     references: tuple[Reference, ...]
     allow_not_applicable: bool = False
     knockout: bool = False
+    minimum_level: int | None = None
+
+    @property
+    def red_line(self) -> int | None:
+        """The lowest combined level that keeps a vendor eligible: 1 for a knockout, the
+        minimum level where one is set, None where there is no red line."""
+        return 1 if self.knockout else self.minimum_level
 
 
 @dataclass(frozen=True)
@@ -155,6 +163,17 @@ class IndicatorSchema(_Strict):
     )
     allow_not_applicable = StrictBoolean(load_default=False)
     knockout = StrictBoolean(load_default=False)
+    minimum_level = fields.Integer(
+        strict=True, load_default=None, validate=validate.Range(min=1, max=MAX_LEVEL)
+    )
+
+    @validates_schema
+    def one_red_line(self, data, **kwargs):
+        if data.get("knockout") and data.get("minimum_level") is not None:
+            raise ValidationError(
+                "Give knockout: true or a minimum_level, not both (a knockout is minimum_level 1).",
+                field_name="minimum_level",
+            )
 
     @validates_schema
     def exactly_five_levels(self, data, **kwargs):

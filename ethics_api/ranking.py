@@ -16,7 +16,7 @@ from decimal import Decimal, localcontext
 from fractions import Fraction
 
 from .exact import round_half_away
-from .scoring import Scorecard
+from .scoring import MAX_LEVEL, Scorecard
 
 FACTORS = (Fraction(4, 5), Fraction(6, 5))
 
@@ -98,6 +98,26 @@ class TippingPoint:
 
 
 @dataclass(frozen=True)
+class Raise:
+    indicator: str
+    from_level: int
+    to_level: int
+    gain: Fraction
+
+
+@dataclass(frozen=True)
+class Margin:
+    """How far the second eligible bidder is from the first, in evaluators' marks (section 10)."""
+
+    first: str
+    second: str
+    points: Fraction  # T_first - T_second
+    largest_step: Fraction | None  # the most one raise of one of the second's levels gains
+    steps_to_overtake: int | None  # None: raising all of them to 4 is not enough
+    steps: tuple[Raise, ...]  # the raises, largest gain first
+
+
+@dataclass(frozen=True)
 class Sensitivity:
     winners: tuple[str, ...]
     winner_stable: bool
@@ -107,6 +127,7 @@ class Sensitivity:
     first: str | None  # the top two eligible bidders, between which tipping points are found
     second: str | None
     tipping_points: tuple[TippingPoint, ...]
+    margin: Margin | None = None
 
 
 def _varied(weights: Mapping[str, Fraction], key: str, factor: Fraction) -> dict:
@@ -152,6 +173,9 @@ def sensitivity(bidders: Sequence[Bidder], weights: Mapping[str, Fraction]) -> S
         else ()
     )
     return Sensitivity(
+        margin=margin(first[0].vendor_id, first[1], second[0].vendor_id, second[1])
+        if first and second
+        else None,
         winners=baseline_winners,
         winner_stable=stable,
         worst_ranks=tuple(worst.items()),
@@ -161,6 +185,59 @@ def sensitivity(bidders: Sequence[Bidder], weights: Mapping[str, Fraction]) -> S
         second=second[0].vendor_id if second else None,
         tipping_points=tipping,
     )
+
+
+def margin(first_id: str, first: Scorecard, second_id: str, second: Scorecard) -> Margin:
+    """The margin between the first and the second, in one-level raises of the second's
+    answered indicators: each raise of indicator i gains gain_i (section 8), whatever its
+    level, so taking them largest first (ties by key) finds the fewest."""
+    gains = indicator_gains(second)
+    room = [
+        (key, level)
+        for key, level in answered_levels(second).items()
+        if level < MAX_LEVEL and key in gains
+    ]
+    room.sort(key=lambda kl: kl[0])
+    room.sort(key=lambda kl: gains[kl[0]], reverse=True)
+    points = first.total - second.total
+    steps: list[Raise] = []
+    gained = Fraction(0)
+    for key, level in room:
+        for to in range(level + 1, MAX_LEVEL + 1):
+            if gained >= points:
+                break
+            steps.append(Raise(key, to - 1, to, gains[key]))
+            gained += gains[key]
+    enough = gained >= points
+    return Margin(
+        first=first_id,
+        second=second_id,
+        points=points,
+        largest_step=max((gains[key] for key, _ in room), default=None),
+        steps_to_overtake=len(steps) if enough else None,
+        steps=tuple(steps) if enough else (),
+    )
+
+
+def answered_levels(scorecard: Scorecard) -> dict[str, int]:
+    """The combined level of each answered indicator."""
+    return {i.key: i.level for c in scorecard.criteria for i in c.indicators if i.level is not None}
+
+
+def indicator_gains(scorecard: Scorecard) -> dict[str, Fraction]:
+    """What one level more of each answered indicator adds to the total (section 8):
+    100 * E_c * w_i / (4 * the answered weight of c)."""
+    gains = {}
+    for criterion in scorecard.criteria:
+        if criterion.effective_weight is None:
+            continue
+        answered = [i for i in criterion.indicators if i.level is not None]
+        weight = sum((i.weight for i in answered), Fraction(0))
+        for indicator in answered:
+            gains[indicator.key] = (
+                100 * criterion.effective_weight * indicator.weight / (MAX_LEVEL * weight)
+            )
+    return gains
 
 
 def tipping_point(

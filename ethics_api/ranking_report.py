@@ -9,7 +9,8 @@ from decimal import Decimal
 from fractions import Fraction
 
 from .criteria import CriteriaSet
-from .ranking import Bidder, Sensitivity, place, sensitivity
+from .exact import round_half_away
+from .ranking import Bidder, Margin, Sensitivity, place, sensitivity
 
 PERCENT_CHANGE = {Fraction(4, 5): "20% less", Fraction(6, 5): "20% more"}
 
@@ -20,31 +21,51 @@ def ranking_report(
     bidders: list[Bidder],
     as_of: dt.datetime,
     disputed: dict[str, list[str]] | None = None,
+    weights_fixed_at: dt.datetime | None = None,
+    tie_break: dict | None = None,
 ) -> dict:
-    """`disputed`: by vendor id, the indicators under an open dispute."""
+    """`disputed`: by vendor id, the indicators under an open dispute; `tie_break`: the
+    tie-break recorded for a tie for first ({vendor_id, reason, ...})."""
     disputed = disputed or {}
     placed = place(bidders)
     analysis = sensitivity(bidders, weights)
     names = {b.vendor_id: b.vendor_name for b in bidders}
     criterion_names = {c.key: c.name for c in criteria_set.criteria}
+    first = [
+        p.bidder.vendor_id
+        for p in placed
+        if p.rank == 1 and p.bidder.scorecard is not None and p.bidder.scorecard.eligible
+    ]
+    tied = len(first) > 1
+    applies = tie_break if tied and tie_break and tie_break["vendor_id"] in first else None
     return {
+        "tie_for_first": tied,
+        "tie_break": applies,
+        "winner_vendor_id": applies["vendor_id"]
+        if applies
+        else (first[0] if len(first) == 1 else None),
         "as_of": as_of,
         "criteria_set": {"ref": criteria_set.ref, "sha256": criteria_set.sha256},
         "weights": [
             {"criterion": key, "weight": weight, "effective_weight": weight / sum(weights.values())}
             for key, weight in weights.items()
         ],
-        "ranking": [_row(p, disputed.get(p.bidder.vendor_id, [])) for p in placed],
-        "sensitivity": _sensitivity(
-            analysis,
-            names,
-            criterion_names,
-            any(b.scorecard is not None and b.scorecard.eligible for b in bidders),
-        ),
+        "ranking": [
+            _row(p, disputed.get(p.bidder.vendor_id, []), weights_fixed_at) for p in placed
+        ],
+        "sensitivity": {
+            **_sensitivity(
+                analysis,
+                names,
+                criterion_names,
+                any(b.scorecard is not None and b.scorecard.eligible for b in bidders),
+            ),
+            "margin": _margin(analysis.margin, names, criterion_of(criteria_set)),
+        },
     }
 
 
-def _row(placed, disputed: list[str]) -> dict:
+def _row(placed, disputed: list[str], weights_fixed_at: dt.datetime | None) -> dict:
     bidder, scorecard = placed.bidder, placed.bidder.scorecard
     row = {
         "rank": placed.rank,
@@ -52,6 +73,11 @@ def _row(placed, disputed: list[str]) -> dict:
         "vendor_name": bidder.vendor_name,
         "assessed": scorecard is not None,
         "reused_standalone": bidder.reused_standalone,
+        # Scored on work that could have been seen before the weights were set.
+        "reused_before_weights_fixed": bidder.reused_standalone
+        and weights_fixed_at is not None
+        and scorecard is not None
+        and any(a.submitted_at < weights_fixed_at for a in scorecard.assessments),
     }
     if scorecard is None:
         return row
@@ -161,3 +187,55 @@ def _tipping_sentence(point, names, criteria, analysis) -> str:
         side = "more" if point.overtakes_above else "less"
         span = f"{side} than {_factor(point.factor)} times"
     return f"{second} would overtake {first} if {criterion} weighed {span} its current weight."
+
+
+def criterion_of(criteria_set: CriteriaSet) -> dict[str, str]:
+    """Each indicator's criterion name, by indicator key."""
+    return {i.key: c.name for c in criteria_set.criteria for i in c.indicators}
+
+
+def _points(value: Fraction) -> str:
+    return f"{round_half_away(value)} point" + ("" if value == 1 else "s")
+
+
+def _margin(margin: Margin | None, names: dict, criterion_of: dict) -> dict | None:
+    """The margin between the first two eligible bidders, in evaluators' marks, in words."""
+    if margin is None:
+        return None
+    first, second = names[margin.first], names[margin.second]
+    if margin.points == 0:
+        sentence = (
+            f"{first} and {second} have equal totals: the tie-break the tender set out decides."
+        )
+    elif margin.steps_to_overtake is None or margin.largest_step is None:
+        sentence = (
+            f"{first} leads {second} by {_points(margin.points)}: no raise of {second}'s levels "
+            f"alone, up to the top level of every indicator, would make up the difference."
+        )
+    else:
+        count = margin.steps_to_overtake
+        raises = f"{count} one-level raise" + ("" if count == 1 else "s")
+        sentence = (
+            f"{first} leads {second} by {_points(margin.points)}; one level more on one indicator"
+            f" of {second}'s is worth up to {_points(margin.largest_step)}, and {raises} of "
+            f"{second}'s levels would draw level with or overtake {first}"
+        )
+        sentence += ": a single evaluator's single mark decides the award." if count <= 1 else "."
+    return {
+        "first_vendor_id": margin.first,
+        "second_vendor_id": margin.second,
+        "points": margin.points,
+        "largest_step": margin.largest_step,
+        "steps_to_overtake": margin.steps_to_overtake,
+        "steps": [
+            {
+                "indicator": step.indicator,
+                "criterion": criterion_of[step.indicator],
+                "from_level": step.from_level,
+                "to_level": step.to_level,
+                "gain": step.gain,
+            }
+            for step in margin.steps
+        ],
+        "sentence": sentence,
+    }

@@ -70,15 +70,56 @@ class Assessment:
         return self.submitted_at + dt.timedelta(days=criteria_set.validity_days)
 
 
+@dataclass(frozen=True)
+class Settlement:
+    """A moderator's agreed level for one indicator (None: not applicable), and why."""
+
+    indicator: str
+    level: int | None
+    reason: str | None
+    evidence: tuple[Evidence, ...] = ()
+
+
+@dataclass(frozen=True)
+class Moderation:
+    """Indicators of one vendor settled by a moderator; it expires as assessments do."""
+
+    id: str
+    criteria_ref: str
+    moderator: str
+    submitted_at: dt.datetime
+    settlements: tuple[Settlement, ...]
+
+    def expires_at(self, criteria_set: CriteriaSet) -> dt.datetime:
+        return self.submitted_at + dt.timedelta(days=criteria_set.validity_days)
+
+
+def as_moderation(assessment: Assessment) -> Moderation:
+    """A whole moderated assessment is a moderation of every indicator, its rationales the
+    reasons (section 7)."""
+    return Moderation(
+        id=assessment.id,
+        criteria_ref=assessment.criteria_ref,
+        moderator=assessment.assessor,
+        submitted_at=assessment.submitted_at,
+        settlements=tuple(
+            Settlement(answer.indicator, answer.level, answer.rationale, answer.evidence)
+            for answer in assessment.answers
+        ),
+    )
+
+
 # --- outputs -----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Knockout:
-    kind: str  # "indicator" or "criterion_minimum"
+    kind: str  # "indicator", "indicator_minimum" or "criterion_minimum"
     key: str
     value: Fraction  # the level, or the criterion score
-    threshold: Fraction  # 1, or the criterion minimum
+    threshold: Fraction  # 1, the indicator's minimum level, or the criterion minimum
+    # Whose levels put it there: the assessors below the line, or the moderator who settled it.
+    assessors: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -89,6 +130,8 @@ class IndicatorScore:
     assessor_levels: tuple[tuple[str, int | None], ...]
     evidence_factor: Fraction | None  # None when not applicable
     knockout: bool
+    minimum_level: int | None = None  # the red line: 1 for a knockout, else any minimum level
+    settled_by: str | None = None  # the moderator whose agreed level replaced the combined one
 
     @property
     def not_applicable(self) -> bool:
@@ -127,10 +170,24 @@ class Confidence:
 
 
 @dataclass(frozen=True)
+class Settled:
+    """How a moderation settled an indicator."""
+
+    level: int | None
+    moderator: str
+    reason: str | None
+    moderation_id: str
+    submitted_at: dt.datetime
+
+
+@dataclass(frozen=True)
 class Disagreement:
     indicator: str
     assessor_levels: tuple[tuple[str, int | None], ...]
     spread: int
+    # Some assessor below the indicator's red line and some at or above it (section 7, v2).
+    splits_red_line: bool = False
+    settled: Settled | None = None
 
 
 @dataclass(frozen=True)
@@ -153,6 +210,15 @@ class AssessmentUsed:
 
 
 @dataclass(frozen=True)
+class ModerationUsed:
+    id: str
+    moderator: str
+    submitted_at: dt.datetime
+    expires_at: dt.datetime
+    indicators: tuple[str, ...]  # those it settles in this scorecard
+
+
+@dataclass(frozen=True)
 class Scorecard:
     criteria_ref: str
     criteria_sha256: str
@@ -170,8 +236,9 @@ class Scorecard:
     # The plan is worked out when first read: a ranking scores every bidder but shows no plan,
     # and the plan is a good part of the work of a scorecard.
     plan: Callable[[], tuple[Step, ...]] = field(repr=False, compare=False, kw_only=True)
-    moderated: bool = False
+    moderated: bool = False  # some indicator's level was agreed by moderation
     assessors: tuple[str, ...] = field(default=())
+    moderations: tuple[ModerationUsed, ...] = field(default=())
 
     @cached_property
     def improvement_plan(self) -> tuple[Step, ...]:
@@ -190,35 +257,52 @@ class NoCurrentAssessment(LookupError):
 # --- section 7: which assessments count, and how they combine ----------------------------------
 
 
+def _current(records, criteria_set: CriteriaSet, as_of: dt.datetime, corrected: set) -> list:
+    """Records against this set version, submitted by `as_of`, not expired then and not
+    superseded by a correction submitted by then; oldest first."""
+    return sorted(
+        (
+            r
+            for r in records
+            if r.criteria_ref == criteria_set.ref
+            and r.submitted_at <= as_of
+            and r.expires_at(criteria_set) >= as_of
+            and r.id not in corrected
+        ),
+        key=lambda r: (r.submitted_at, r.id),
+    )
+
+
+def _corrected(assessments: Sequence[Assessment], as_of: dt.datetime) -> set[str]:
+    return {a.supersedes for a in assessments if a.supersedes and a.submitted_at <= as_of}
+
+
 def current_assessments(
     assessments: Iterable[Assessment], criteria_set: CriteriaSet, as_of: dt.datetime
 ) -> tuple[Assessment, ...]:
-    """The assessments a scorecard on `as_of` rests on.
-
-    Only those made against this very set version, submitted at or before `as_of`, not
-    expired and not superseded by a correction submitted by then count. The latest moderated
-    one, if any, is used alone; otherwise each assessor's latest one.
-    """
+    """The assessors' assessments a scorecard on `as_of` rests on: each assessor's latest
+    current one (moderated assessments are moderations, not assessors' work)."""
     assessments = list(assessments)
-    corrected = {a.supersedes for a in assessments if a.supersedes and a.submitted_at <= as_of}
-    candidates = sorted(
-        (
-            a
-            for a in assessments
-            if a.criteria_ref == criteria_set.ref
-            and a.submitted_at <= as_of
-            and a.expires_at(criteria_set) >= as_of
-            and a.id not in corrected
-        ),
-        key=lambda a: (a.submitted_at, a.id),
-    )
-    moderated = [a for a in candidates if a.moderated]
-    if moderated:
-        return (moderated[-1],)
     latest: dict[str, Assessment] = {}
-    for assessment in candidates:
-        latest[assessment.assessor] = assessment
+    for assessment in _current(assessments, criteria_set, as_of, _corrected(assessments, as_of)):
+        if not assessment.moderated:
+            latest[assessment.assessor] = assessment
     return tuple(latest[assessor] for assessor in sorted(latest))
+
+
+def current_moderations(
+    assessments: Iterable[Assessment],
+    moderations: Iterable[Moderation],
+    criteria_set: CriteriaSet,
+    as_of: dt.datetime,
+) -> tuple[Moderation, ...]:
+    """The moderations current on `as_of`, whole moderated assessments among them, oldest
+    first: for each indicator, the latest that settles it is the one that counts."""
+    assessments = list(assessments)
+    current = _current(assessments, criteria_set, as_of, _corrected(assessments, as_of))
+    whole = [as_moderation(a) for a in current if a.moderated]
+    found = [*_current(moderations, criteria_set, as_of, set()), *whole]
+    return tuple(sorted(found, key=lambda m: (m.submitted_at, m.id)))
 
 
 def explain_missing(
@@ -246,20 +330,73 @@ class _Combined:
     level: int | None
     assessor_levels: tuple[tuple[str, int | None], ...]
     evidence: tuple[tuple[str, Evidence], ...]
+    settled: Settled | None = None
 
 
-def _combine(criteria_set: CriteriaSet, used: Sequence[Assessment]) -> dict[str, _Combined]:
+def _settlements(moderations: Sequence[Moderation]) -> dict[str, tuple[Settlement, Moderation]]:
+    """For each indicator, the settlement of the latest moderation that covers it."""
+    latest: dict[str, tuple[Settlement, Moderation]] = {}
+    for moderation in moderations:  # oldest first: a later one replaces an earlier one
+        for settlement in moderation.settlements:
+            latest[settlement.indicator] = (settlement, moderation)
+    return latest
+
+
+def _combine(
+    criteria_set: CriteriaSet, used: Sequence[Assessment], moderations: Sequence[Moderation]
+) -> dict[str, _Combined]:
+    """Per indicator: the assessors' levels combined by the lower median, ignoring N/A, unless
+    a moderation settled it; the evidence of every assessor, and of the settling moderation."""
     answers = [(a.assessor, {ans.indicator: ans for ans in a.answers}) for a in used]
+    settlements = _settlements(moderations)
     combined: dict[str, _Combined] = {}
     for indicator in criteria_set.indicators:
         given = [(assessor, by_key[indicator.key]) for assessor, by_key in answers]
         levels = [ans.level for _, ans in given if ans.level is not None]
-        combined[indicator.key] = _Combined(
+        entry = _Combined(
             level=lower_median(levels) if levels else None,
             assessor_levels=tuple((assessor, ans.level) for assessor, ans in given),
             evidence=tuple((assessor, item) for assessor, ans in given for item in ans.evidence),
         )
+        if indicator.key in settlements:
+            settlement, moderation = settlements[indicator.key]
+            entry = _Combined(
+                level=settlement.level,
+                assessor_levels=entry.assessor_levels,
+                evidence=entry.evidence
+                + tuple((moderation.moderator, item) for item in settlement.evidence),
+                settled=Settled(
+                    settlement.level,
+                    moderation.moderator,
+                    settlement.reason,
+                    moderation.id,
+                    moderation.submitted_at,
+                ),
+            )
+        combined[indicator.key] = entry
     return combined
+
+
+def disagreements_of(
+    criteria_set: CriteriaSet, combined: Mapping[str, _Combined]
+) -> tuple[Disagreement, ...]:
+    """Indicators whose assessors' levels lie 2 or more apart, or fall on both sides of the
+    indicator's red line (a red line must never rest on one evaluator's mark); each with its
+    settlement, once moderated."""
+    found = []
+    for indicator in criteria_set.indicators:
+        entry = combined[indicator.key]
+        given = [level for _, level in entry.assessor_levels if level is not None]
+        if not given:
+            continue
+        spread = max(given) - min(given)
+        line = indicator.red_line
+        splits = line is not None and min(given) < line <= max(given)
+        if spread >= 2 or splits:
+            found.append(
+                Disagreement(indicator.key, entry.assessor_levels, spread, splits, entry.settled)
+            )
+    return tuple(found)
 
 
 # --- section 3: arithmetic ---------------------------------------------------------------------
@@ -335,7 +472,8 @@ def improvement_plan(
     levels: Mapping[str, int],
     effective: Mapping[str, Fraction],
 ) -> tuple[Step, ...]:
-    """The corrective-action list: knockout-clearing steps first, then one step each by gain."""
+    """The corrective-action list: the steps that clear knockouts first (each indicator up to
+    its red line, then each criterion up to its minimum), then one step each by gain."""
     raised = dict(levels)
     gains = _gains(criteria_set, levels, effective)
     steps: list[Step] = []
@@ -356,7 +494,8 @@ def improvement_plan(
 
     for criterion in criteria_set.criteria:
         for indicator in criterion.indicators:
-            if indicator.knockout and levels.get(indicator.key) == 0:
+            line = indicator.red_line
+            while line is not None and indicator.key in raised and raised[indicator.key] < line:
                 step(criterion, indicator, clears=True)
 
     for criterion in criteria_set.criteria:
@@ -389,20 +528,52 @@ def improvement_plan(
 
 def knockouts_of(
     criteria_set: CriteriaSet,
-    levels: Mapping[str, int],
+    combined: Mapping[str, _Combined],
     scores: Mapping[str, Fraction],
 ) -> tuple[Knockout, ...]:
-    """Every red line crossed: knockout indicators at level 0, then scored criteria under their
-    minimum, each in the set's order. `scores`: the scored criteria's."""
-    found = [
-        Knockout("indicator", i.key, Fraction(0), Fraction(1))
-        for i in criteria_set.indicators
-        if i.knockout and levels.get(i.key) == 0
-    ]
-    for c in criteria_set.criteria:
-        if c.minimum is not None and c.key in scores and scores[c.key] < c.minimum:
-            found.append(Knockout("criterion_minimum", c.key, scores[c.key], c.minimum))
+    """Every red line crossed, each naming whose levels put it there: indicators under their
+    red line, then scored criteria under their minimum, each in the set's order. `scores`:
+    the scored criteria's."""
+    found = []
+    for indicator in criteria_set.indicators:
+        entry, line = combined[indicator.key], indicator.red_line
+        if line is None or entry.level is None or entry.level >= line:
+            continue
+        if entry.settled is not None:
+            below: tuple[str, ...] = (entry.settled.moderator,)
+        else:
+            below = tuple(
+                a for a, level in entry.assessor_levels if level is not None and level < line
+            )
+        kind = "indicator" if indicator.knockout else "indicator_minimum"
+        found.append(Knockout(kind, indicator.key, Fraction(entry.level), Fraction(line), below))
+    for criterion in criteria_set.criteria:
+        if criterion.minimum is None or criterion.key not in scores:
+            continue
+        if scores[criterion.key] < criterion.minimum:
+            found.append(
+                Knockout(
+                    "criterion_minimum",
+                    criterion.key,
+                    scores[criterion.key],
+                    criterion.minimum,
+                    _whose_levels(criterion, combined),
+                )
+            )
     return tuple(found)
+
+
+def _whose_levels(criterion: Criterion, combined: Mapping[str, _Combined]) -> tuple[str, ...]:
+    """Everyone whose levels make up the criterion's score: its assessors, and the moderators
+    of the indicators they settled."""
+    names: dict[str, None] = {}
+    for indicator in criterion.indicators:
+        entry = combined[indicator.key]
+        if entry.settled is not None:
+            names[entry.settled.moderator] = None
+        else:
+            names.update((a, None) for a, level in entry.assessor_levels if level is not None)
+    return tuple(names)
 
 
 # --- section 6: confidence ---------------------------------------------------------------------
@@ -448,19 +619,6 @@ def confidence_of(
     return 100 * confidence
 
 
-# --- section 7: disagreements ------------------------------------------------------------------
-
-
-def disagreements_of(combined: Mapping[str, _Combined]) -> tuple[Disagreement, ...]:
-    """Indicators whose assessors' levels lie 2 or more apart."""
-    found = []
-    for key, entry in combined.items():
-        given = [level for _, level in entry.assessor_levels if level is not None]
-        if given and max(given) - min(given) >= 2:
-            found.append(Disagreement(key, entry.assessor_levels, max(given) - min(given)))
-    return tuple(found)
-
-
 # --- the scorecard -----------------------------------------------------------------------------
 
 
@@ -477,14 +635,7 @@ def _criterion_results(
     for criterion in criteria_set.criteria:
         e_c, s_c = effective.get(criterion.key), scores.get(criterion.key)
         indicators = tuple(
-            IndicatorScore(
-                key=indicator.key,
-                weight=indicator.weight,
-                level=combined[indicator.key].level,
-                assessor_levels=combined[indicator.key].assessor_levels,
-                evidence_factor=factors.get(indicator.key),
-                knockout=indicator.knockout,
-            )
+            _indicator_result(indicator, combined[indicator.key], factors.get(indicator.key))
             for indicator in criterion.indicators
         )
         results.append(
@@ -502,18 +653,34 @@ def _criterion_results(
     return tuple(results)
 
 
+def _indicator_result(indicator: Indicator, entry: _Combined, factor) -> IndicatorScore:
+    return IndicatorScore(
+        key=indicator.key,
+        weight=indicator.weight,
+        level=entry.level,
+        assessor_levels=entry.assessor_levels,
+        evidence_factor=factor,
+        knockout=indicator.knockout,
+        minimum_level=indicator.red_line,
+        settled_by=entry.settled.moderator if entry.settled else None,
+    )
+
+
 def score(
     criteria_set: CriteriaSet,
     assessments: Iterable[Assessment],
     as_of: dt.datetime,
     weights: Mapping[str, Fraction] | None = None,
+    moderations: Iterable[Moderation] = (),
 ) -> Scorecard:
     """Build the scorecard on `as_of`; NoCurrentAssessment when nothing current to score."""
     assessments = list(assessments)
     used = current_assessments(assessments, criteria_set, as_of)
-    if not used:
+    settling = current_moderations(assessments, moderations, criteria_set, as_of)
+    whole = [m for m in settling if len(m.settlements) == len(criteria_set.indicators)]
+    if not used and not whole:
         raise NoCurrentAssessment(explain_missing(assessments, criteria_set, as_of))
-    combined = _combine(criteria_set, used)
+    combined = _combine(criteria_set, used, settling)
     levels = {key: c.level for key, c in combined.items() if c.level is not None}
     day = as_of.date()
 
@@ -525,10 +692,11 @@ def score(
     given_weights = set_weights(criteria_set, weights)
     effective = effective_weights(given_weights, scores)
     total = sum((effective[k] * scores[k] for k in effective), Fraction(0))
-    knockouts = knockouts_of(criteria_set, levels, scores)
+    knockouts = knockouts_of(criteria_set, combined, scores)
     factors = {key: evidence_factor(combined[key], day) for key in levels}
     confidence = confidence_of(criteria_set, factors, effective)
-    disagreements = disagreements_of(combined)
+    disagreements = disagreements_of(criteria_set, combined)
+    applied = _applied(settling, combined)
 
     return Scorecard(
         criteria_ref=criteria_set.ref,
@@ -551,9 +719,28 @@ def score(
             for a in used
         ),
         assessors=tuple(a.assessor for a in used),
-        needs_moderation=bool(disagreements),
+        needs_moderation=any(d.settled is None for d in disagreements),
         disagreements=disagreements,
         plan=partial(improvement_plan, criteria_set, levels, effective),
-        valid_until=min(a.expires_at(criteria_set) for a in used),
-        moderated=used[0].moderated,
+        valid_until=min(r.expires_at(criteria_set) for r in (*used, *applied)),
+        moderated=bool(applied),
+        moderations=tuple(
+            ModerationUsed(
+                m.id,
+                m.moderator,
+                m.submitted_at,
+                m.expires_at(criteria_set),
+                tuple(
+                    k for k, c in combined.items() if c.settled and c.settled.moderation_id == m.id
+                ),
+            )
+            for m in applied
+        ),
     )
+
+
+def _applied(settling: Sequence[Moderation], combined: Mapping[str, _Combined]) -> list:
+    """The moderations whose settlements a scorecard uses (a later one may replace all of an
+    earlier one's)."""
+    ids = {c.settled.moderation_id for c in combined.values() if c.settled is not None}
+    return [m for m in settling if m.id in ids]

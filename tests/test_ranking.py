@@ -794,6 +794,7 @@ def test_report_rows_and_fragile_sentences():
         "vendor_name": "Late",
         "assessed": False,
         "reused_standalone": False,
+        "reused_before_weights_fixed": False,
     }
     # Alpha's criteria: contributions 100/2 = 50, 50/4 = 12.5, 50/4 = 12.5
     assert rows[0]["criteria"] == [
@@ -998,3 +999,90 @@ def test_property_ranks_order_eligibility_and_worst_rank(fields):
         by_id = {b.vendor_id: b for b in bidders}
         for v in [*analysis.one_at_a_time, *analysis.leave_one_out]:
             assert all(by_id[w].scorecard.eligible for w in v.winners)
+
+
+# --- margin in steps (section 10, v2) and ties for first (section 9, v2) --------------------------
+#
+# With all three criteria scored and the set's weights, E = 1/2, 1/4, 1/4 and one level more
+# on an indicator gains 100 * E_c * w_i / (4 * answered weight of c): privacy (weight 5)
+# 2.5 * w_i, so p1 2.5, p2 7.5, p3 2.5; oversight (weight 2) 3.125 each; openness (weight 3)
+# 25/12 * w_i, so t1 50/12 and t2 25/12.
+
+
+def test_a_margin_of_one_step_is_one_evaluators_mark():
+    """Alpha 75 leads Beta 72.5 by 2.5; Beta's p2 from 3 to 4 gains 7.5, the largest step."""
+    analysis = sensitivity([bidder("Alpha", ALPHA), bidder("Beta", BETA)], SET_WEIGHTS)
+    margin = analysis.margin
+    assert (margin.first, margin.second) == ("v-alpha", "v-beta")
+    assert (margin.points, margin.largest_step, margin.steps_to_overtake) == (F(5, 2), F(15, 2), 1)
+    assert [(s.indicator, s.from_level, s.to_level, s.gain) for s in margin.steps] == [
+        ("p2", 3, 4, F(15, 2))
+    ]
+    report = report_of([bidder("Alpha", ALPHA), bidder("Beta", BETA)])
+    written = report["sensitivity"]["margin"]
+    assert written["steps"][0]["criterion"] == "Privacy"
+    assert written["sentence"] == (
+        "Alpha leads Beta by 2.50 points; one level more on one indicator of Beta's is worth up "
+        "to 7.50 points, and 1 one-level raise of Beta's levels would draw level with or "
+        "overtake Alpha: a single evaluator's single mark decides the award."
+    )
+
+
+def test_the_fewest_raises_are_taken_largest_gain_first_ties_by_key():
+    """Alpha robust 81.25 leads Gamma2 73.125 by 8.125. Gamma2 (2, 3, 2, 3, 2, 4, 4): p2 3->4
+    gains 7.5 (not enough), then o1 and o2 gain 3.125 each and o1 comes first by key:
+    7.5 + 3.125 = 10.625 >= 8.125 after 2 raises. t1 gains more but is at 4 already."""
+    analysis = sensitivity([bidder("Alpha", ALPHA_ROBUST), bidder("Gamma", GAMMA2)], SET_WEIGHTS)
+    margin = analysis.margin
+    assert (margin.points, margin.largest_step, margin.steps_to_overtake) == (
+        F(65, 8),
+        F(15, 2),
+        2,
+    )
+    assert [(s.indicator, s.from_level, s.to_level, s.gain) for s in margin.steps] == [
+        ("p2", 3, 4, F(15, 2)),
+        ("o1", 3, 4, F(25, 8)),
+    ]
+
+
+def test_an_indicator_may_be_raised_more_than_once():
+    """Top 100 leads Alpha 75 by 25; Alpha's room: o1, o2 2->4 (3.125 each step), t1 2->4
+    (50/12 each), t2 2->4 (25/12 each). By gain: t1, t1 (8.33), o1, o1, o2, o2 (12.5 more:
+    20.83), t2, t2 (4.17 more: 25): all 8 raises, when Alpha draws level at 100."""
+    margin = sensitivity([bidder("Top", TOP), bidder("Alpha", ALPHA)], SET_WEIGHTS).margin
+    assert margin.steps_to_overtake == 8
+    assert [(s.indicator, s.to_level) for s in margin.steps] == [
+        ("t1", 3),
+        ("t1", 4),
+        ("o1", 3),
+        ("o1", 4),
+        ("o2", 3),
+        ("o2", 4),
+        ("t2", 3),
+        ("t2", 4),
+    ]
+    assert sum(s.gain for s in margin.steps) == margin.points == 25
+
+
+def test_a_tie_for_first_is_said_and_settled_only_by_a_recorded_tie_break():
+    """Alpha and Threes both total 75: tied for first, no winner on the scores."""
+    tied = [bidder("Alpha", ALPHA), bidder("Threes", THREES), bidder("Beta", BETA)]
+    report = report_of(tied)
+    assert report["tie_for_first"] is True
+    assert report["winner_vendor_id"] is None and report["tie_break"] is None
+    margin = report["sensitivity"]["margin"]
+    assert (margin["points"], margin["steps_to_overtake"], margin["steps"]) == (0, 0, [])
+    settled = ranking_report(
+        MINI,
+        SET_WEIGHTS,
+        tied,
+        AS_OF,
+        tie_break={"vendor_id": "v-threes", "reason": "Lower price, as the tender set out."},
+    )
+    assert settled["winner_vendor_id"] == "v-threes"
+    assert settled["tie_break"]["reason"] == "Lower price, as the tender set out."
+    # A tie-break naming a bidder not tied for first settles nothing.
+    stray = ranking_report(MINI, SET_WEIGHTS, tied, AS_OF, tie_break={"vendor_id": "v-beta"})
+    assert (stray["winner_vendor_id"], stray["tie_break"]) == (None, None)
+    single = report_of([bidder("Alpha", ALPHA), bidder("Beta", BETA)])
+    assert (single["tie_for_first"], single["winner_vendor_id"]) == (False, "v-alpha")

@@ -706,10 +706,12 @@ def test_latest_of_each_assessor_with_several_assessors():
     assert result.needs_moderation is False
 
 
-def test_moderated_assessment_is_used_alone_and_latest_moderated_wins():
+def test_a_whole_moderated_assessment_settles_every_indicator_and_the_latest_wins():
+    """Section 7 (v2): a moderated assessment is a moderation of every indicator; the
+    assessors' assessments stay in use (their disagreements show, settled)."""
     assessments = [
         make(lv(0, 0, 0, 0, 0, 0, 0), assessor="alice", submitted_at=AS_OF - 9 * DAY),
-        # bob's is the latest of all, yet the moderated one overrides it
+        # bob's is the latest of all, yet the moderation settles every indicator
         make(lv(4, 4, 4, 4, 4, 4, 4), assessor="bob", submitted_at=AS_OF - DAY),
         make(
             lv(1, 1, 1, 1, 1, 1, 1),
@@ -727,14 +729,18 @@ def test_moderated_assessment_is_used_alone_and_latest_moderated_wins():
         ),
     ]
     result = score(MINI, assessments, AS_OF)
-    assert [a.id for a in result.assessments] == ["mod-late"]
-    assert result.assessments[0].moderated is True
+    assert result.assessors == ("alice", "bob")
+    assert [m.id for m in result.moderations] == ["mod-late"]  # mod-early replaced whole
+    assert result.moderations[0].indicators == KEYS
     assert result.moderated is True
-    assert result.assessors == ("max",)
-    assert result.total == F(185, 3)  # the "plain" case, from mod-late alone
-    assert result.disagreements == ()  # alice (0s) and bob (4s) are settled
+    assert result.total == F(185, 3)  # the "plain" case: mod-late's levels
+    # alice (0s) and bob (4s) disagree on every indicator; max settled each.
+    assert [d.indicator for d in result.disagreements] == list(KEYS)
+    assert all(d.settled.moderator == "max" for d in result.disagreements)
+    assert result.disagreements[0].settled.level == 4
     assert result.needs_moderation is False
-    assert indicator_entries(result)["p1"].assessor_levels == (("max", 4),)
+    p1 = indicator_entries(result)["p1"]
+    assert (p1.level, p1.assessor_levels, p1.settled_by) == (4, (("alice", 0), ("bob", 4)), "max")
 
 
 def test_moderated_assessment_after_as_of_or_expired_is_ignored():
@@ -1215,7 +1221,11 @@ def test_property_assessors_who_agree_score_like_one(levels, count):
     alone = card(levels)
     together = score(MINI, [make(levels, assessor=f"assessor-{n}") for n in range(count)], AS_OF)
     assert together.total == alone.total
-    assert together.knockouts == alone.knockouts
+    assert [(k.kind, k.key, k.value, k.threshold) for k in together.knockouts] == [
+        (k.kind, k.key, k.value, k.threshold) for k in alone.knockouts
+    ]
+    # Every assessor put each knockout there: none rests on one evaluator's mark.
+    assert all(len(k.assessors) == count for k in together.knockouts)
     assert together.improvement_plan == alone.improvement_plan
     assert together.needs_moderation is False
     assert len(together.assessments) == count

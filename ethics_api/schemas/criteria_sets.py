@@ -17,7 +17,11 @@ class IndicatorSchema(ma.Schema):
     key = fields.String()
     question = fields.String()
     weight = Exact()
-    knockout = fields.Boolean()
+    knockout = fields.Boolean(metadata={"description": "Level 0 makes a vendor ineligible"})
+    minimum_level = fields.Integer(
+        allow_none=True,
+        metadata={"description": "A combined level below it makes a vendor ineligible"},
+    )
     allow_not_applicable = fields.Boolean()
     levels = fields.Function(
         lambda i: [{"level": n, "descriptor": text} for n, text in enumerate(i.levels)]
@@ -56,6 +60,7 @@ class CriteriaSetSummarySchema(ma.Schema):
             "criteria": len(s.criteria),
             "indicators": len(s.indicators),
             "knockouts": sum(i.knockout for i in s.indicators),
+            "indicator_minimums": sum(i.minimum_level is not None for i in s.indicators),
             "minimums": sum(c.minimum is not None for c in s.criteria),
         }
     )
