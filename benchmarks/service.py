@@ -17,6 +17,7 @@ from ethics_api.config import PROJECT_CRITERIA_DIR
 from ethics_api.criteria import CriteriaSet
 from ethics_api.services.context import Caller, Context
 from ethics_api.services.keys import create_key, create_organisation
+from ethics_api.services.people import create_person
 
 
 class UnexpectedResponse(RuntimeError):
@@ -78,7 +79,6 @@ def _admin_key(app: Flask) -> str:
         organisation = create_organisation(
             Context(session, Caller.system("", "benchmark")), "Benchmark organisation"
         )
-        _, secret = create_key(
-            Context(session, Caller.system(organisation.id, "benchmark")), "benchmark", "admin"
-        )
+        context = Context(session, Caller.system(organisation.id, "benchmark"))
+        _, secret = create_key(context, create_person(context, {"name": "benchmark"}), "admin")
     return secret

@@ -164,48 +164,121 @@ def _system_context(app, session, organisation_id: str):
     return Context(session, Caller.system(organisation_id), app.extensions["catalog"])
 
 
+def _organisation(session, organisation: str | None):
+    """The organisation named by id, else the first one; a ClickException when there is none."""
+    from .models import Organisation
+    from .services.keys import first_organisation
+
+    found = session.get(Organisation, organisation) if organisation else first_organisation(session)
+    if found is None:
+        raise click.ClickException("no such organisation (run `ethics-api db upgrade` first)")
+    return found
+
+
+@main.group()
+def people() -> None:
+    """People: the identities behind keys and records."""
+
+
+@people.command("create")
+@click.option("--name", required=True, help="Unique in the organisation.")
+@click.option("--email", help="Where the person can be reached.")
+@click.option("--organisation", help="Organisation id (default: the first organisation).")
+def people_create(name, email, organisation) -> None:
+    """Create a person, to whom keys can then be given (keys create --person)."""
+    from .schemas.people import PersonCreateSchema
+    from .services.errors import DomainError
+    from .services.people import create_person
+
+    data = _loaded(PersonCreateSchema(), {"name": name, **({"email": email} if email else {})})
+    with _app() as app, _migrated(app), app.extensions["database"].transaction() as session:
+        org = _organisation(session, organisation)
+        try:
+            person = create_person(_system_context(app, session, org.id), data)
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from None
+        click.echo(f"person {person.id} {person.name} in {org.name} ({org.id})")
+
+
+@people.command("list")
+@click.option("--organisation", help="Organisation id (default: the first organisation).")
+def people_list(organisation) -> None:
+    """The organisation's people: id, name, email."""
+    from .services.pages import Page
+    from .services.people import list_people
+
+    with _app() as app, _migrated(app), app.extensions["database"].transaction() as session:
+        org = _organisation(session, organisation)
+        listed = list_people(_system_context(app, session, org.id), Page(0, 10**9))
+        for person in listed.items:
+            click.echo(f"{person.id}  {person.name}  {person.email or '-'}")
+
+
+def _loaded(schema, data: dict) -> dict:
+    """Options checked by the API's own schema, so the command line accepts what it accepts."""
+    from marshmallow import ValidationError
+
+    from .messages import flatten
+
+    try:
+        return schema.load(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"--{'.'.join(map(str, path)) or 'options'}: {' '.join(messages)}"
+            for path, messages in flatten(exc.messages)
+        )
+        raise click.ClickException(problems) from None
+
+
 @keys.command("create")
 @click.option("--role", required=True, type=click.Choice([role.value for role in Role]))
-@click.option("--name", required=True, help="Who holds it; an assessor's name on assessments.")
+@click.option("--person", help="The person (id or name) who holds it: another key of theirs.")
+@click.option("--name", help="A new person who holds it (their name, unique in the organisation).")
 @click.option("--organisation", help="Organisation id (default: the first organisation).")
 @click.option("--new-organisation", help="Create an organisation with this name for the key.")
-@click.option("--vendor", "vendor_id", help="The vendor a vendor key is bound to.")
+@click.option("--vendor", "vendor_id", help="The vendor a vendor key is bound to (required).")
 @click.option("--expires-in-days", type=click.IntRange(1, 3650), help="Default: never.")
-def keys_create(role, name, organisation, new_organisation, vendor_id, expires_in_days) -> None:
-    """Create a key and print its secret (shown once, never stored)."""
+def keys_create(
+    role, person, name, organisation, new_organisation, vendor_id, expires_in_days
+) -> None:
+    """Create a key for a person and print its secret (shown once, never stored)."""
     import datetime as dt
 
-    from .models import Organisation, utcnow
+    from .models import utcnow
     from .services import keys as key_service
+    from .services import people as person_service
     from .services.errors import DomainError
 
     if new_organisation is not None and organisation is not None:
         raise click.ClickException("give --organisation or --new-organisation, not both")
     if new_organisation is not None and not new_organisation.strip():
         raise click.ClickException("--new-organisation needs a name")
-    if not name.strip():
+    if (person is None) == (name is None):
+        raise click.ClickException(
+            "give --person (someone who exists: another key of theirs) or --name (a new person)"
+        )
+    if name is not None and not name.strip():
         raise click.ClickException("--name needs the holder's name")
+    if role == Role.VENDOR and vendor_id is None:
+        raise click.ClickException("a vendor key needs --vendor: the vendor it speaks for")
     with _app() as app, _migrated(app), app.extensions["database"].transaction() as session:
         try:
             if new_organisation is not None:
                 org = key_service.create_organisation(
                     _system_context(app, session, ""), new_organisation
                 )
-            elif organisation:
-                org = session.get(Organisation, organisation)
             else:
-                org = key_service.first_organisation(session)
-            if org is None:
-                raise click.ClickException(
-                    "no such organisation (run `ethics-api db upgrade` first)"
-                )
+                org = _organisation(session, organisation)
+            context = _system_context(app, session, org.id)
+            if name is not None:
+                holder = person_service.create_person(context, {"name": name})
+            else:
+                holder = person_service.find(context, person)
             expires = utcnow() + dt.timedelta(days=expires_in_days) if expires_in_days else None
-            key, secret = key_service.create_key(
-                _system_context(app, session, org.id), name, role, vendor_id, expires
-            )
+            key, secret = key_service.create_key(context, holder, role, vendor_id, expires)
         except DomainError as exc:
             raise click.ClickException(exc.message) from None
-        click.echo(f"key {key.prefix} ({role}) for {name} in {org.name} ({org.id})")
+        click.echo(f"key {key.prefix} ({role}) for {holder.name} in {org.name} ({org.id})")
         click.echo(f"secret (shown once): {secret}")
 
 

@@ -48,6 +48,7 @@ class Action(StrEnum):
     """What an event of the audit log records."""
 
     ORGANISATION_CREATED = "organisation.created"
+    PERSON_CREATED = "person.created"
     API_KEY_CREATED = "api_key.created"
     API_KEY_REVOKED = "api_key.revoked"
     VENDOR_CREATED = "vendor.created"
@@ -58,6 +59,9 @@ class Action(StrEnum):
     BIDDER_ADDED = "bidder.added"
     DISPUTE_OPENED = "dispute.opened"
     DISPUTE_RESOLVED = "dispute.resolved"
+    MODERATION_RECORDED = "moderation.recorded"
+    DECLARATION_MADE = "declaration.made"
+    CONFLICT_MITIGATED = "conflict.mitigated"
     WEBHOOK_CREATED = "webhook.created"
     WEBHOOK_DEACTIVATED = "webhook.deactivated"
 
@@ -66,11 +70,14 @@ class ObjectType(StrEnum):
     """What an event of the audit log is about."""
 
     ORGANISATION = "organisation"
+    PERSON = "person"
     API_KEY = "api_key"
     VENDOR = "vendor"
     ASSESSMENT = "assessment"
     PROCUREMENT = "procurement"
     DISPUTE = "dispute"
+    MODERATION = "moderation"
+    DECLARATION = "declaration"
     WEBHOOK = "webhook"
 
 

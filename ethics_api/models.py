@@ -67,13 +67,38 @@ class Organisation(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class Person(Base):
+    """Someone of an organisation: the identity behind keys, assessments and declarations.
+
+    A person may hold several keys (a new one before the old is revoked keeps the identity);
+    names are unique within the organisation, as a reader of its records needs them to be.
+    """
+
+    __tablename__ = "people"
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "name", name="uq_people_organisation_name"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class ApiKey(Base):
     """An API key: only its SHA-256 is stored; the visible prefix identifies it in lists."""
 
     __tablename__ = "api_keys"
+    # `secret` below is no column (only its SHA-256 is): it is set once, for the creation
+    # response.
+    __allow_unmapped__ = True
+    secret: str | None = None
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
+    # The holder's name when the key was made (the person's name).
     name: Mapped[str] = mapped_column(String(200))
     prefix: Mapped[str] = mapped_column(String(20), unique=True)
     secret_sha256: Mapped[str] = mapped_column(String(64), unique=True)
@@ -143,6 +168,12 @@ class Procurement(Base):
     # The ranking as it stood at closing, exactly as it was served; never changes afterwards.
     final_ranking: Mapped[dict | None] = mapped_column(Document)
     revision: Mapped[int] = mapped_column(Integer, default=1)
+    # When the weights (and the profile) were frozen: on entering evaluation.
+    weights_fixed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # How many evaluators must have assessed each bidder before closing.
+    min_evaluators: Mapped[int] = mapped_column(Integer, default=2)
+    # A tie for first settled as the tender set out: {vendor_id, reason, recorded_at, by}.
+    tie_break: Mapped[dict | None] = mapped_column(Document)
 
     @property
     def criteria_set(self) -> str:
@@ -187,7 +218,8 @@ class Assessment(Base):
     criteria_key: Mapped[str] = mapped_column(String(100))
     criteria_version: Mapped[int] = mapped_column(Integer)
     criteria_sha256: Mapped[str] = mapped_column(String(64))
-    assessor: Mapped[str] = mapped_column(String(200))
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
+    assessor: Mapped[str] = mapped_column(String(200))  # the person's name
     procurement_id: Mapped[str | None] = mapped_column(
         ForeignKey("procurements.id", ondelete="RESTRICT"), index=True
     )
@@ -202,6 +234,61 @@ class Assessment(Base):
     @property
     def criteria_set(self) -> str:
         return f"{self.criteria_key}@{self.criteria_version}"
+
+
+class Moderation(Base):
+    """A moderator's settlement of indicators of one vendor in one scope: for each, the agreed
+    level (or N/A) and the reason, the minute of the moderation meeting. A record, never
+    edited: a later moderation of an indicator replaces an earlier one in the scorecard."""
+
+    __tablename__ = "moderations"
+    __table_args__ = (Index("ix_moderations_vendor_set", "vendor_id", "criteria_key"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"))
+    vendor_id: Mapped[str] = mapped_column(ForeignKey("vendors.id"))
+    criteria_key: Mapped[str] = mapped_column(String(100))
+    criteria_version: Mapped[int] = mapped_column(Integer)
+    criteria_sha256: Mapped[str] = mapped_column(String(64))
+    procurement_id: Mapped[str | None] = mapped_column(ForeignKey("procurements.id"), index=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"))
+    moderator: Mapped[str] = mapped_column(String(200))  # the person's name
+    # [{indicator, level | not_applicable, reason, evidence?}] exactly as sent.
+    settlements: Mapped[list] = mapped_column(Document)
+    submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def criteria_set(self) -> str:
+        return f"{self.criteria_key}@{self.criteria_version}"
+
+
+class Declaration(Base):
+    """A person's declaration of interest in a procurement (Procurement Act 2023 ss.81-83):
+    no conflict, or a conflict the buyer must mitigate before the person evaluates."""
+
+    __tablename__ = "declarations"
+    __table_args__ = (
+        UniqueConstraint("procurement_id", "person_id", name="uq_declarations_person"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"))
+    procurement_id: Mapped[str] = mapped_column(ForeignKey("procurements.id"))
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"))
+    person_name: Mapped[str] = mapped_column(String(200))
+    conflict: Mapped[bool] = mapped_column()
+    description: Mapped[str | None] = mapped_column(Text)
+    declared_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    mitigation: Mapped[str | None] = mapped_column(Text)
+    mitigated_by: Mapped[str | None] = mapped_column(ForeignKey("people.id"))
+    mitigated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def settled(self) -> bool:
+        """Whether the person may evaluate: no conflict, or a conflict mitigated."""
+        return not self.conflict or self.mitigation is not None
 
 
 class CriteriaVersion(Base):
@@ -246,10 +333,12 @@ class Dispute(Base):
     statement: Mapped[str] = mapped_column(Text)
     evidence: Mapped[list] = mapped_column(Document)
     status: Mapped[str] = mapped_column(String(20), default=DisputeStatus.OPEN)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
     filed_by: Mapped[str] = mapped_column(String(200))
     filed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     resolution: Mapped[str | None] = mapped_column(Text)
     resolved_by: Mapped[str | None] = mapped_column(String(200))
+    resolved_by_person_id: Mapped[str | None] = mapped_column(ForeignKey("people.id"))
     resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     moderated_assessment_id: Mapped[str | None] = mapped_column(ForeignKey("assessments.id"))
     revision: Mapped[int] = mapped_column(Integer, default=1)

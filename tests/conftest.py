@@ -5,7 +5,9 @@ ETHICS_TEST_DATABASE_URL names a database (CI always sets it); it is skipped oth
 fresh machine without PostgreSQL still passes the SQLite half.
 """
 
+import datetime as dt
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -14,9 +16,11 @@ from sqlalchemy import make_url, select, text
 
 from ethics_api import create_app, migrate
 from ethics_api.database import make_engine
+from ethics_api.enums import Role
 from ethics_api.models import Base, Organisation
 from ethics_api.services.context import Caller, Context
-from ethics_api.services.keys import bootstrap, create_key
+from ethics_api.services.keys import bootstrap, create_key, first_organisation
+from ethics_api.services.people import create_person, named
 
 TESTS = Path(__file__).parent
 TEST_CRITERIA = TESTS / "criteria"
@@ -111,7 +115,10 @@ def make_key(app, role: str, name: str | None = None, vendor_id=None, organisati
                 select(Organisation.id).order_by(Organisation.created_at)
             )
         context = Context(session, Caller.system(organisation_id))
-        _, secret = create_key(context, name or f"{role} key", role, vendor_id)
+        # The tests' people go by name: a second key of one name is that person's second key.
+        name = name or f"{role} key"
+        person = named(context, name) or create_person(context, {"name": name})
+        _, secret = create_key(context, person, role, vendor_id)
     return secret
 
 
@@ -176,3 +183,50 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+# --- the application layer without HTTP -------------------------------------------------------
+
+T0 = dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC)
+
+
+class Clock:
+    """A clock the test moves: every use case reads the time from its context."""
+
+    def __init__(self, now: dt.datetime = T0):
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **delta) -> None:
+        self.now += dt.timedelta(**delta)
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def acting(app, clock):
+    """`acting(role, name)`: a context for one caller of the first organisation, in a write
+    transaction that commits when the block ends (and rolls back if it raises)."""
+
+    def system(session) -> Context:
+        return Context(session, Caller.system(first_organisation(session).id))
+
+    @contextmanager
+    def context(role: Role = Role.ADMIN, name: str = "Ada", vendor_id: str | None = None):
+        with app.extensions["database"].transaction() as session:  # the caller is a person
+            person = named(system(session), name) or create_person(system(session), {"name": name})
+        with app.extensions["database"].transaction() as session:
+            organisation = first_organisation(session).id
+            caller = Caller(
+                organisation, role, name, f"test ({role}: {name})", person.id, vendor_id=vendor_id
+            )
+            yield Context(
+                session, caller, app.extensions["catalog"], app.extensions["settings"], clock
+            )
+
+    return context

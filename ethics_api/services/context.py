@@ -20,14 +20,15 @@ from ..models import utcnow
 class Caller:
     """Who asks: an API key's holder, or the command line acting for the deployment.
 
-    `name` is the holder's identity in records (an assessor's assessments are theirs);
-    `actor` is how the audit log names whoever acted.
+    `person_id` is the identity in records (an assessor's assessments are theirs), `name` that
+    person's name; `actor` is how the audit log names whoever acted.
     """
 
     organisation_id: str
     role: Role
     name: str
     actor: str
+    person_id: str | None = None  # None: the command line, acting for no one in particular
     key_id: str | None = None
     key_prefix: str | None = None  # the key's visible part, for logs
     vendor_id: str | None = None  # a vendor key's own vendor

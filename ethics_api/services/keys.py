@@ -14,12 +14,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..enums import Action, ObjectType, Role
-from ..models import ApiKey, Organisation, Vendor
-from . import changes
+from ..models import ApiKey, Organisation, Person, Vendor
+from . import changes, lookup
 from .context import Caller, Context
 from .errors import Invalid, NotFound
+from .pages import Page, Paged, page_of
+from .people import create_person
 
 FIRST_ORGANISATION = "Default organisation"
+FIRST_ADMIN = "first admin"
 
 
 class Unauthenticated(Exception):
@@ -50,14 +53,14 @@ def create_organisation(context: Context, name: str) -> Organisation:
 
 def create_key(
     context: Context,
-    name: str,
+    person: Person,
     role: Role | str,
     vendor_id: str | None = None,
     expires_at: dt.datetime | None = None,
 ) -> tuple[ApiKey, str]:
-    """A key in the caller's organisation, and its secret (returned once, never stored).
-
-    A vendor key is bound to one vendor of the organisation, and only a vendor key is.
+    """A key for a person of the caller's organisation, and its secret (returned once, and
+    set on the key for the response; never stored). A vendor key is bound to one vendor of the
+    organisation, and only a vendor key is.
     """
     if role not in tuple(Role):
         raise Invalid.at(
@@ -77,7 +80,8 @@ def create_key(
     secret = f"{prefix}_{secrets.token_urlsafe(32)}"
     key = ApiKey(
         organisation_id=organisation_id,
-        name=name,
+        person_id=person.id,
+        name=person.name,
         prefix=prefix,
         secret_sha256=digest(secret),
         role=Role(role),
@@ -87,6 +91,7 @@ def create_key(
     )
     context.session.add(key)
     context.session.flush()
+    key.secret = secret
     changes.record(
         context,
         Action.API_KEY_CREATED,
@@ -94,7 +99,8 @@ def create_key(
         key.id,
         {
             "prefix": prefix,
-            "name": name,
+            "name": person.name,
+            "person_id": person.id,
             "role": key.role,
             "vendor_id": vendor_id,
             "expires_at": expires_at.isoformat() if expires_at else None,
@@ -103,11 +109,33 @@ def create_key(
     return key, secret
 
 
+def give_key(context: Context, person_id, data: dict) -> tuple[ApiKey, str]:
+    """A new key for a person of the organisation. `data`: role, and vendor_id (vendor keys)
+    and expires_at (in the future) when given."""
+    person = lookup.get(context, Person, person_id)
+    expires_at = data.get("expires_at")
+    if expires_at is not None and expires_at <= context.now():
+        raise Invalid.at("A key must expire in the future.", "/expires_at")
+    vendor_id = data.get("vendor_id")
+    return create_key(
+        context, person, data["role"], str(vendor_id) if vendor_id else None, expires_at
+    )
+
+
 def revoke_key(context: Context, prefix: str) -> ApiKey:
     """Revoke the key with this prefix at once; revoking it again changes nothing."""
     key = context.session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
     if key is None:
         raise NotFound(f"no key has the prefix {prefix}")
+    return _revoked(context, key)
+
+
+def revoke(context: Context, key_id) -> ApiKey:
+    """Revoke a key of the caller's organisation, by id."""
+    return _revoked(context, lookup.get(context, ApiKey, key_id))
+
+
+def _revoked(context: Context, key: ApiKey) -> ApiKey:
     if key.revoked_at is None:
         key.revoked_at = context.now()
         owner = dataclasses.replace(context.caller, organisation_id=key.organisation_id)
@@ -119,6 +147,15 @@ def revoke_key(context: Context, prefix: str) -> ApiKey:
             {"prefix": key.prefix},
         )
     return key
+
+
+def keys_of(context: Context, person_id, page: Page) -> Paged:
+    """A person's keys, oldest first (never their secrets: those are not kept)."""
+    person = lookup.get(context, Person, person_id)
+    statement = (
+        select(ApiKey).where(ApiKey.person_id == person.id).order_by(ApiKey.created_at, ApiKey.id)
+    )
+    return page_of(context.session, statement, page)
 
 
 def list_keys(session: Session, organisation_id: str | None = None) -> list[ApiKey]:
@@ -141,14 +178,21 @@ def bootstrap(session: Session) -> str | None:
     first_start = Context(session, Caller.system("", "first start"))
     organisation = create_organisation(first_start, FIRST_ORGANISATION)
     command_line = Context(session, Caller.system(organisation.id))
-    _, secret = create_key(command_line, "first admin", Role.ADMIN)
+    admin = create_person(command_line, {"name": FIRST_ADMIN})
+    _, secret = create_key(command_line, admin, Role.ADMIN)
     return secret
 
 
 def caller_for(session: Session, presented: str, now: dt.datetime) -> Caller:
-    """The caller a presented key stands for; Unauthenticated when it stands for none."""
-    key = session.scalar(select(ApiKey).where(ApiKey.secret_sha256 == digest(presented)))
-    if key is None:
+    """The caller a presented key stands for: its person, with the key's role;
+    Unauthenticated when it stands for none."""
+    found = session.execute(
+        select(ApiKey, Person.name)
+        .join(Person, Person.id == ApiKey.person_id)
+        .where(ApiKey.secret_sha256 == digest(presented))
+    ).first()
+    key, name = found if found is not None else (None, None)
+    if key is None or name is None:
         raise Unauthenticated("The API key is not valid.")
     if key.revoked_at is not None:
         raise Unauthenticated("The API key was revoked.")
@@ -158,8 +202,9 @@ def caller_for(session: Session, presented: str, now: dt.datetime) -> Caller:
     return Caller(
         organisation_id=key.organisation_id,
         role=role,
-        name=key.name,
-        actor=f"key {key.prefix} ({role}: {key.name})",
+        name=name,
+        actor=f"key {key.prefix} ({role}: {name}, person {key.person_id})",
+        person_id=key.person_id,
         key_id=key.id,
         key_prefix=key.prefix,
         vendor_id=key.vendor_id,
