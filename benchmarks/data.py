@@ -84,6 +84,9 @@ def evaluated_procurement(service: Service, bidders: int, assessors: int) -> str
     vendor_ids = [create_vendor(service, f"Bidder {n:03d}") for n in range(bidders)]
     for vendor_id in vendor_ids:
         service.call("POST", f"{url}/bidders", 201, json={"vendor_id": vendor_id})
+    for evaluator in range(assessors):  # evaluators declare their interests first
+        declaration = {"conflict": False, "person": f"Evaluator {evaluator + 1}"}
+        service.call("POST", f"{url}/declarations", 201, json=declaration)
     # Bidders join in draft; assessments are accepted once evaluating.
     service.call(
         "PATCH",

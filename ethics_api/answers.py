@@ -9,7 +9,7 @@ from collections import Counter
 
 from .criteria import CriteriaSet
 from .messages import pointer
-from .scoring import Answer, Assessment, Evidence
+from .scoring import Answer, Assessment, Evidence, Moderation, Settlement
 from .services.errors import FieldError
 
 
@@ -59,6 +59,25 @@ def to_evidence(item: dict) -> Evidence:
 
 def _date(text: str | None) -> dt.date | None:
     return None if text is None else dt.date.fromisoformat(text)
+
+
+def moderation_to_scoring(record) -> Moderation:
+    """A stored moderation (models.Moderation) as the scoring contract's input value."""
+    return Moderation(
+        id=record.id,
+        criteria_ref=record.criteria_set,
+        moderator=record.moderator,
+        submitted_at=record.submitted_at,
+        settlements=tuple(
+            Settlement(
+                indicator=s["indicator"],
+                level=None if s.get("not_applicable") else s["level"],
+                reason=s["reason"],
+                evidence=tuple(to_evidence(e) for e in s.get("evidence", ())),
+            )
+            for s in record.settlements
+        ),
+    )
 
 
 def to_scoring(record) -> Assessment:

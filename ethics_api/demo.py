@@ -18,6 +18,7 @@ from .services import procurements as procurement_service
 from .services import vendors as vendor_service
 from .services.assessments import submit_assessment
 from .services.context import Caller, Context
+from .services.declarations import declare
 from .services.keys import first_organisation
 from .services.revisions import Expected
 
@@ -158,9 +159,9 @@ def _vendor_assessed(context: Context, criteria_set: CriteriaSet, spec: dict) ->
 
 
 def _procurement(context: Context, criteria_set: CriteriaSet, vendors) -> tuple[Procurement, str]:
-    """A tender with the three vendors as bidders, moved from draft to evaluating as a buyer
-    would, ranking them on their standalone assessments (reuse_standalone), so the ranking has
-    something to show."""
+    """A tender with the three vendors as bidders, its evaluators' declarations of interest
+    (none), moved from draft to evaluating as a buyer would, ranking them on their standalone
+    assessments (reuse_standalone), so the ranking has something to show."""
     existing = procurement_service.find_by_ocid(context, DEMO_OCID)
     if existing is not None:
         return existing, "already loaded"
@@ -178,6 +179,8 @@ def _procurement(context: Context, criteria_set: CriteriaSet, vendors) -> tuple[
     )
     for vendor in vendors:
         procurement_service.add_bidder(context, procurement.id, vendor.id)
+    for evaluator in EVALUATORS:
+        declare(context, procurement.id, {"conflict": False, "person": evaluator})
     procurement_service.update_procurement(
         context,
         procurement.id,

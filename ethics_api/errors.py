@@ -268,7 +268,7 @@ def register(app: Flask, api: ProblemApi) -> None:
         status = STATUS_OF[type(error)]
         errors = [e.as_dict() for e in error.errors] if isinstance(error, Invalid) else None
         return current_app.response_class(
-            json.dumps(problem(status, error.message, errors)),
+            json.dumps({**problem(status, error.message, errors), **error.details}),
             status=status,
             mimetype=PROBLEM_JSON,
         )

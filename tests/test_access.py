@@ -70,6 +70,19 @@ ROLE_MATRIX = """
 | GET /v1/assessments/{assessment_id}/events                        | yes   | yes   | no       | yes       | no     | yes     |
 | GET /v1/audit                                                     | yes   | no    | no       | no        | no     | yes     |
 | GET /v1/audit/verify                                              | yes   | no    | no       | no        | no     | yes     |
+| POST /v1/people                                                   | yes   | no    | no       | no        | no     | no      |
+| GET /v1/people                                                    | yes   | yes   | yes      | yes       | no     | yes     |
+| GET /v1/people/{person_id}                                        | yes   | yes   | yes      | yes       | no     | yes     |
+| POST /v1/people/{person_id}/keys                                  | yes   | no    | no       | no        | no     | no      |
+| GET /v1/people/{person_id}/keys                                   | yes   | no    | no       | no        | no     | no      |
+| DELETE /v1/keys/{key_id}                                          | yes   | no    | no       | no        | no     | no      |
+| POST /v1/vendors/{vendor_id}/moderations                          | yes   | no    | no       | yes       | no     | no      |
+| GET /v1/vendors/{vendor_id}/moderations                           | yes   | yes   | blind    | yes       | no     | yes     |
+| GET /v1/moderations/{moderation_id}                               | yes   | yes   | blind    | yes       | no     | yes     |
+| POST /v1/procurements/{procurement_id}/declarations               | yes   | yes   | yes      | yes       | no     | no      |
+| GET /v1/procurements/{procurement_id}/declarations                | yes   | yes   | yes      | yes       | no     | yes     |
+| POST /v1/procurements/{procurement_id}/declarations/{declaration_id}/mitigation | yes | yes | no | no | no | no |
+| GET /v1/procurements/{procurement_id}/readiness                   | yes   | yes   | no       | yes       | no     | yes     |
 """  # noqa: E501 (a table, as wide as it reads best)
 # The scorecard history, events and audit rows state the roles those routes were built with;
 # the other rows are the roles the service was specified with.
@@ -135,6 +148,10 @@ def total(response) -> int:
     return json.loads(response.headers["X-Pagination"])["total"]
 
 
+MITIGATION = "POST /v1/procurements/{procurement_id}/declarations/{declaration_id}/mitigation"
+SETTLEMENT = {"indicator": "o1", "level": 2, "reason": "Agreed at the moderation meeting."}
+
+
 def key_name(role: str) -> str:
     return f"{role} key"
 
@@ -153,6 +170,11 @@ class World:
     draft_id: str  # in draft, without bidders
     dispute_id: str  # open, filed by the vendor key on the vendor's standalone scorecard
     webhook_id: str  # subscribed to disputes being opened
+    person_id: str  # someone with a key no test client uses, to give keys to and revoke
+    spare_key_id: str  # that person's key
+    evaluating_id: str  # evaluating, with the vendor as its bidder
+    conflict_id: str  # a declared conflict in it, not yet mitigated
+    moderation_id: str  # of the vendor's standalone scorecard
     keys: dict[str, str] = field(default_factory=dict)
 
     def client(self, role: str):
@@ -165,16 +187,33 @@ def build_world(app) -> World:
     spare_vendor_id = created(admin.post("/v1/vendors", json=vendor("Spare Systems")))["id"]
     colleague = created(submit(admin, vendor_id, "colleague"))["id"]
     own = created(submit(admin, vendor_id, key_name("assessor")))["id"]
-    closed_id = created(admin.post("/v1/procurements", json=procurement_body("ocds-abc123-1")))[
-        "id"
-    ]
+    # One evaluator is enough here: the rules of closing are tested elsewhere.
+    one = {"min_evaluators": 1}
+    closed_id = created(
+        admin.post("/v1/procurements", json=procurement_body("ocds-abc123-1", **one))
+    )["id"]
     created(admin.post(f"/v1/procurements/{closed_id}/bidders", json={"vendor_id": vendor_id}))
+    declared = {"conflict": False, "person": "colleague"}
+    created(admin.post(f"/v1/procurements/{closed_id}/declarations", json=declared))
     move(admin, closed_id, "evaluating")
     created(submit(admin, vendor_id, "colleague", procurement_id=closed_id))
     move(admin, closed_id, "closed")
+    evaluating_id = created(
+        admin.post("/v1/procurements", json=procurement_body("ocds-abc123-4", **one))
+    )["id"]
+    created(admin.post(f"/v1/procurements/{evaluating_id}/bidders", json={"vendor_id": vendor_id}))
+    move(admin, evaluating_id, "evaluating")
+    conflicted = {"conflict": True, "description": "Advised the bidder.", "person": "Conflicted"}
+    conflict_id = created(
+        admin.post(f"/v1/procurements/{evaluating_id}/declarations", json=conflicted)
+    )["id"]
+    settled = {"moderator": "Moderator", "settlements": [SETTLEMENT]}
+    moderation_id = created(admin.post(f"/v1/vendors/{vendor_id}/moderations", json=settled))["id"]
     draft_id = created(admin.post("/v1/procurements", json=procurement_body("ocds-abc123-2")))["id"]
     hook = {"url": "https://buyer.example/hooks", "events": ["dispute.opened"]}
     webhook_id = created(admin.post("/v1/webhooks", json=hook))["id"]
+    person_id = created(admin.post("/v1/people", json={"name": "Spare Person"}))["id"]
+    spare_key = created(admin.post(f"/v1/people/{person_id}/keys", json={"role": "auditor"}))
     keys = {"admin": app.config["ADMIN_KEY"]}
     for role in ROLES:
         if role != "admin":
@@ -195,6 +234,11 @@ def build_world(app) -> World:
         draft_id=draft_id,
         dispute_id=dispute_id,
         webhook_id=webhook_id,
+        person_id=person_id,
+        spare_key_id=spare_key["id"],
+        evaluating_id=evaluating_id,
+        conflict_id=conflict_id,
+        moderation_id=moderation_id,
         keys=keys,
     )
 
@@ -348,6 +392,51 @@ REQUESTS = {
         f"/v1/webhooks/{w.webhook_id}/deliveries",
         {},
     ),
+    "POST /v1/people": lambda w, r: ("POST", "/v1/people", {"json": {"name": f"New {r}"}}),
+    "GET /v1/people": lambda w, r: ("GET", "/v1/people", {}),
+    "GET /v1/people/{person_id}": lambda w, r: ("GET", f"/v1/people/{w.person_id}", {}),
+    "POST /v1/people/{person_id}/keys": lambda w, r: (
+        "POST",
+        f"/v1/people/{w.person_id}/keys",
+        {"json": {"role": "auditor"}},
+    ),
+    "GET /v1/people/{person_id}/keys": lambda w, r: ("GET", f"/v1/people/{w.person_id}/keys", {}),
+    "DELETE /v1/keys/{key_id}": lambda w, r: ("DELETE", f"/v1/keys/{w.spare_key_id}", {}),
+    "POST /v1/vendors/{vendor_id}/moderations": lambda w, r: (
+        "POST",
+        f"/v1/vendors/{w.vendor_id}/moderations",
+        {"json": {"settlements": [SETTLEMENT], **({"moderator": "Mo"} if r == "admin" else {})}},
+    ),
+    "GET /v1/vendors/{vendor_id}/moderations": lambda w, r: (
+        "GET",
+        f"/v1/vendors/{w.vendor_id}/moderations",
+        {},
+    ),
+    "GET /v1/moderations/{moderation_id}": lambda w, r: (
+        "GET",
+        f"/v1/moderations/{w.moderation_id}",
+        {},
+    ),
+    "POST /v1/procurements/{procurement_id}/declarations": lambda w, r: (
+        "POST",
+        f"/v1/procurements/{w.evaluating_id}/declarations",
+        {"json": {"conflict": False, **({"person": "Declarer"} if r == "admin" else {})}},
+    ),
+    "GET /v1/procurements/{procurement_id}/declarations": lambda w, r: (
+        "GET",
+        f"/v1/procurements/{w.evaluating_id}/declarations",
+        {},
+    ),
+    MITIGATION: lambda w, r: (
+        "POST",
+        f"/v1/procurements/{w.evaluating_id}/declarations/{w.conflict_id}/mitigation",
+        {"json": {"mitigation": "Evaluates no bid of the firm they advised."}},
+    ),
+    "GET /v1/procurements/{procurement_id}/readiness": lambda w, r: (
+        "GET",
+        f"/v1/procurements/{w.evaluating_id}/readiness",
+        {},
+    ),
 }
 
 
@@ -464,7 +553,9 @@ def test_other_organisations_objects_are_absent_from_lists(world, stranger):
 
     admin = world.admin
     assert sorted(ids(admin.get("/v1/vendors"))) == sorted([world.vendor_id, world.spare_vendor_id])
-    assert sorted(ids(admin.get("/v1/procurements"))) == sorted([world.closed_id, world.draft_id])
+    assert sorted(ids(admin.get("/v1/procurements"))) == sorted(
+        [world.closed_id, world.draft_id, world.evaluating_id]
+    )
     assert theirs not in ids(admin.get("/v1/vendors?q=acme"))
     assert all(
         a["vendor_id"] == world.vendor_id
@@ -530,15 +621,20 @@ def rival(world):
     rival_id = created(admin.post("/v1/vendors", json=vendor("Rival Robotics")))["id"]
     created(submit(admin, rival_id, "colleague"))
     procurement_id = created(
-        admin.post("/v1/procurements", json=procurement_body("ocds-abc123-9"))
+        admin.post("/v1/procurements", json=procurement_body("ocds-abc123-9", min_evaluators=1))
     )["id"]
     for vendor_id in (world.vendor_id, rival_id):
         created(
             admin.post(f"/v1/procurements/{procurement_id}/bidders", json={"vendor_id": vendor_id})
         )
+    declared = {"conflict": False, "person": "colleague"}
+    created(admin.post(f"/v1/procurements/{procurement_id}/declarations", json=declared))
     move(admin, procurement_id, "evaluating")
-    for vendor_id in (world.vendor_id, rival_id):
-        created(submit(admin, vendor_id, "colleague", procurement_id=procurement_id))
+    created(submit(admin, world.vendor_id, "colleague", procurement_id=procurement_id))
+    # Not tied with the vendor: a tie for first would need a tie-break to close.
+    created(
+        submit(admin, rival_id, "colleague", procurement_id=procurement_id, answers=answers(p2=1))
+    )
     move(admin, procurement_id, "closed")
     rival_key = make_key(world.app, "vendor", "rival key", vendor_id=rival_id)
     dispute_id = created(
@@ -706,13 +802,17 @@ def panel(app):
     )["id"]
     created(admin.post(f"/v1/procurements/{procurement_id}/bidders", json={"vendor_id": vendor_id}))
     move(admin, procurement_id, "evaluating")
-    return {
+    panel = {
         "admin": admin,
         "ann": client_with_key(app, make_key(app, "assessor", "Ann")),
         "ben": client_with_key(app, make_key(app, "assessor", "Ben")),
         "vendor_id": vendor_id,
         "procurement_id": procurement_id,
     }
+    for name in ("ann", "ben"):  # each declares before evaluating in the procurement
+        declared = {"conflict": False}
+        created(panel[name].post(f"/v1/procurements/{procurement_id}/declarations", json=declared))
+    return panel
 
 
 def listed(client, vendor_id: str) -> set[str]:

@@ -148,7 +148,13 @@ def test_criteria_sets_are_listed_with_their_fingerprints(client, app):
             "validity_days": 30,
             "sha256": mini.sha256,
             "default": True,
-            "counts": {"criteria": 3, "indicators": 7, "knockouts": 1, "minimums": 2},
+            "counts": {
+                "criteria": 3,
+                "indicators": 7,
+                "knockouts": 1,
+                "indicator_minimums": 0,
+                "minimums": 2,
+            },
         }
     ]
 

@@ -62,6 +62,9 @@ def procurement_body(ocid: str = "ocds-213czf-2026-0042", **fields) -> dict:
 
 
 def create_procurement(client, ocid: str = "ocds-213czf-2026-0042", **fields) -> dict:
+    """A procurement in draft. One evaluator suffices here unless said otherwise: the rules of
+    closing (test_fair_evaluation.py) are not what these tests are about."""
+    fields.setdefault("min_evaluators", 1)
     response = client.post(PROCUREMENTS, json=procurement_body(ocid, **fields))
     assert response.status_code == 201, response.json
     return response.json
@@ -109,7 +112,24 @@ def assessment_body(assessor: str, procurement: dict | None, level_map: dict, **
     return body
 
 
+DECLARED: set[tuple[str, str]] = set()
+
+
+def declared(client, procurement: dict, person: str) -> None:
+    """The person's declaration of no conflict in the procurement (an admin's client), made
+    once: tests that submit many assessments stay within the rate limit."""
+    if (procurement["id"], person) in DECLARED:
+        return
+    response = client.post(
+        f"{url_of(procurement)}/declarations", json={"conflict": False, "person": person}
+    )
+    assert response.status_code == 201, response.json
+    DECLARED.add((procurement["id"], person))
+
+
 def submit(client, vendor_id: str, level_map: dict, procurement=None, assessor="alice", **fields):
+    if procurement is not None:
+        declared(client, procurement, assessor)  # evaluators declare before assessing
     body = assessment_body(assessor, procurement, level_map, **fields)
     return client.post(f"/v1/vendors/{vendor_id}/assessments", json=body)
 
@@ -381,6 +401,8 @@ def test_bidders_are_added_until_closed(client):
     move(client, created, "evaluating")
     assert add_bidder(client, created, second).status_code == 201
 
+    for bidder in (first, second):  # every bidder assessed: closing needs it
+        assess(client, bidder, levels(2 + (bidder == second)), created)
     move(client, created, "closed")
     body = assert_problem(add_bidder(client, created, third), 409)
     assert "closed" in body["detail"]
@@ -472,7 +494,10 @@ def test_procurement_scorecard_on_another_set_is_422_with_a_pointer(two_versions
 
 def test_unknown_procurement_id_is_422(client):
     bidder = make_vendor(client, "Bidder")
-    refused = submit(client, bidder, levels(2), {"id": str(uuid.uuid4())})
+    refused = client.post(
+        f"/v1/vendors/{bidder}/assessments",
+        json=assessment_body("alice", {"id": str(uuid.uuid4())}, levels(2)),
+    )
     assert_problem(refused, 422)
     assert pointers(refused) == ["/procurement_id"]
     assert total_listed(client, f"/v1/vendors/{bidder}/assessments") == 0
@@ -569,6 +594,7 @@ def build_ranked_tender(client) -> tuple[dict, dict]:
     move(client, created, "evaluating")
     alder = answers(**levels(4, t2=2))
     alder = [{**a, "evidence": [EVIDENCE]} for a in alder]
+    declared(client, created, "alice")
     response = client.post(
         f"/v1/vendors/{ids['Alder']}/assessments",
         json={"assessor": "alice", "procurement_id": created["id"], "answers": alder},
@@ -614,10 +640,16 @@ def test_ranking_orders_eligible_then_ineligible_then_unassessed(client):
     rows = rows_by_name(ranked)
     assert {name: rows[name]["vendor_id"] for name in rows} == ids
     assert rows["Kauri"]["knockouts"] == [
-        {"kind": "indicator", "key": "p1", "value": 0.0, "threshold": 1.0}
+        {"kind": "indicator", "key": "p1", "value": 0.0, "threshold": 1.0, "assessors": ["alice"]}
     ]
     assert rows["Larch"]["knockouts"] == [
-        {"kind": "criterion_minimum", "key": "privacy", "value": 25.0, "threshold": 50.0}
+        {
+            "kind": "criterion_minimum",
+            "key": "privacy",
+            "value": 25.0,
+            "threshold": 50.0,
+            "assessors": ["alice"],
+        }
     ]
     for name in ("Alder", "Birch", "Cedar", "Dogwood"):
         assert rows[name]["knockouts"] == []
@@ -679,6 +711,7 @@ def test_overriding_weights_change_the_winner(client):
     )
     for procurement in (by_set, by_override):
         add_bidders(client, procurement, xenon, yarrow)
+        move(client, procurement, "evaluating")  # nothing is scored before
 
     ranked = ranking(client, by_set)
     assert [(r["vendor_name"], r["rank"], r["total"], r["grade"]) for r in ranked["ranking"]] == [
@@ -765,15 +798,17 @@ def build_close_race(client, close: bool = False) -> tuple[dict, dict]:
     Gannet:  every level 2: 50, 50, 50; T = 50 (C) (privacy 50 is its minimum: eligible)
     Ibis:    p1 0 (knockout), p2 4, p3 4 -> 80, o 100, t 100; T = (160 + 100 + 100) / 4 = 90 (A),
              ineligible: rank 4 after the three eligible
-    Umber:   a bidder never assessed
+    Umber:   a bidder never assessed (left out when the procurement is to be closed: every
+             bidder is assessed before closing)
     """
     created = create_procurement(client, "ocds-213czf-close-race")
-    names = ("Falcon", "Sparrow", "Gannet", "Ibis", "Umber")
+    names = ("Falcon", "Sparrow", "Gannet", "Ibis") + (() if close else ("Umber",))
     ids = {name: make_vendor(client, name) for name in names}
     add_bidders(client, created, *ids.values())
     move(client, created, "evaluating")
     falcon = answers(**levels(4, o1=1, o2=1, t1=2, t2=2))
     falcon[1] = {**falcon[1], "rationale": "Purpose limits audited by the DPO."}
+    declared(client, created, "alice")
     response = client.post(
         f"/v1/vendors/{ids['Falcon']}/assessments",
         json={"assessor": "alice", "procurement_id": created["id"], "answers": falcon},
@@ -883,13 +918,16 @@ def test_closing_stores_the_final_ranking(client):
     add_bidders(client, created, quill, reed, umber)
     move(client, created, "evaluating")
     assess(client, quill, levels(3), created)
+    # Every bidder is assessed before closing: Umber at level 1 throughout, 25 everywhere,
+    # below privacy's minimum of 50: ineligible, ranked after the eligible.
+    assess(client, umber, levels(1), created)
     url = url_of(created)
 
     before_close = ranking(client, created)
     assert [
         (r["vendor_name"], r["rank"], r.get("total"), r["reused_standalone"])
         for r in before_close["ranking"]
-    ] == [("Quill", 1, 75.0, False), ("Reed", 2, 50.0, True), ("Umber", None, None, False)]
+    ] == [("Quill", 1, 75.0, False), ("Reed", 2, 50.0, True), ("Umber", 3, 25.0, False)]
 
     closed = move(client, created, "closed")
     first = client.get(f"{url}/ranking")
@@ -905,9 +943,8 @@ def test_closing_stores_the_final_ranking(client):
 
     # Each of these would change a ranking computed now: Reed's reused standalone assessment
     # is replaced by a later one from the same assessor (every level 4 -> T 100, first place),
-    # Umber gets a standalone one the procurement would reuse, Quill a later standalone one.
+    # and Quill gets a later standalone one.
     assess(client, reed, levels(4))
-    assess(client, umber, levels(4))
     assess(client, quill, levels(0, p1=1))
     assert_problem(submit(client, quill, levels(4), created), 409)
 
@@ -1009,6 +1046,7 @@ def test_the_csv_keeps_names_that_look_like_formulas_as_text(client):
     names = ['=HYPERLINK("http://evil.example","Click")', "+1", "-2", "@SUM(A1)", "Plain"]
     ids = [make_vendor(client, name) for name in names]
     add_bidders(client, created, *ids)
+    move(client, created, "evaluating")
     rows = list(csv.DictReader(io.StringIO(client.get(f"{url_of(created)}/ranking.csv").text)))
     # A leading apostrophe: spreadsheets show the rest as text and never evaluate it.
     assert sorted(row["vendor_name"] for row in rows) == sorted(
@@ -1055,7 +1093,7 @@ def test_bidder_summaries_after_closing(client):
     assert winner["won"] is True
     assert winner["procurement"]["ocid"] == "ocds-213czf-close-race"
     assert winner["procurement"]["closed_at"] == closed_at
-    assert winner["bidders"] == 5
+    assert winner["bidders"] == 4
     assert winner["bidder"] == {
         "vendor_id": ids["Falcon"],
         "vendor_name": "Falcon",
@@ -1071,7 +1109,7 @@ def test_bidder_summaries_after_closing(client):
     # Falcon's own rationale (on p2, level 4, by alice) is in its summary.
     assert winner["rationales"] == [
         {
-            "assessor": "alice",
+            "assessor": "Evaluator 1",  # the summary goes to the bidder: no names
             "indicator": "p2",
             "level": 4,
             "rationale": "Purpose limits audited by the DPO.",
@@ -1108,14 +1146,6 @@ def test_bidder_summaries_after_closing(client):
     ]
     assert "not eligible" in ineligible["reason"]
     assert "p1" in ineligible["reason"]
-
-    unassessed = summary("Umber")
-    assert unassessed["won"] is False
-    assert unassessed["bidder"]["rank"] is None
-    assert unassessed["bidder"]["total"] is None
-    assert "no current assessment" in unassessed["reason"]
-    assert [c["score"] for c in unassessed["criteria"]] == [None, None, None]
-    assert [c["winning_score"] for c in unassessed["criteria"]] == [100.0, 25.0, 50.0]
 
     markdown = summary_of(client, created, ids["Sparrow"], format="md")
     assert markdown.status_code == 200
@@ -1171,6 +1201,7 @@ def build_hostile_summary(client) -> tuple[dict, str]:
     move(client, created, "evaluating")
     given = answers(**levels(3))
     given[1] = {**given[1], "rationale": HOSTILE_RATIONALE}
+    declared(client, created, "alice")
     response = client.post(
         f"/v1/vendors/{vendor_id}/assessments",
         json={"assessor": "alice", "procurement_id": created["id"], "answers": given},
@@ -1194,8 +1225,8 @@ def test_users_text_stays_text_in_the_markdown_summary(client):
     ]
     # The rationale stays on its list item's line, its markup escaped.
     assert (
-        r"- p2 (level 3, alice): \<script\>document.title='owned'\</script\> \# Not a heading "
-        r"\| \[a link\](javascript:alert(1))"
+        r"- p2 (level 3, Evaluator 1): \<script\>document.title='owned'\</script\> "
+        r"\# Not a heading \| \[a link\](javascript:alert(1))"
     ) in lines
     # Every table row has its four cells, whatever the names hold.
     rows = [line for line in lines if line.startswith("| ")]
@@ -1264,11 +1295,11 @@ def test_ranking_runs_a_fixed_number_of_queries(app, client):
     assert all(len(r["assessors"]) == 3 for r in ranked["ranking"])
     assert len(ranking(client, small)["ranking"]) == 5
     # 5 bidders x 3 assessments or 50 x 3: the same statements. Measured: the caller's API
-    # key, the procurement, its bidders joined to their vendors, their assessments, their open
-    # disputes (5), plus BEGIN on SQLite.
+    # key, the procurement, its bidders joined to their vendors, their assessments, their
+    # moderations, their open disputes (6), plus BEGIN on SQLite.
     assert small_count == large_count
-    assert large_count[1] == 5
-    assert large_count[0] <= 6
+    assert large_count[1] == 6
+    assert large_count[0] <= 7
 
 
 def test_rankings_and_their_exports_work_out_no_improvement_plan(client, monkeypatch):

@@ -61,17 +61,23 @@ def test_two_assessors_combine_by_lower_median(client, vendor_url):
     assert card["vendor"]["name"] == "Acme Analytics"
 
 
-def test_moderated_assessment_is_used_alone(client, vendor_url):
-    submit(client, vendor_url, "alice", p1=0)
+def test_a_moderated_assessment_settles_every_indicator(client, vendor_url):
+    alices = submit(client, vendor_url, "alice", p1=0)
     moderated = submit(client, vendor_url, "moderator", moderated=True, p1=4, p2=4, o1=4, o2=4)
-    submit(client, vendor_url, "bob", p1=1)  # later, but not moderated
+    bobs = submit(client, vendor_url, "bob", p1=1)  # later, but not moderated
     card = client.get(f"{vendor_url}/scorecard").json
-    # privacy (4 + 12 + 2) / 20 = 90; oversight 100; openness (4 + 2) / 12 = 50.
-    # total = 45 + 25 + 12.5 = 82.5 -> A.
+    # The moderator's levels for every indicator: privacy (4 + 12 + 2) / 20 = 90; oversight
+    # 100; openness (4 + 2) / 12 = 50. total = 45 + 25 + 12.5 = 82.5 -> A.
     assert card["total"] == 82.5
     assert card["grade"] == "A"
     assert card["moderated"] is True
-    assert [a["id"] for a in card["assessments"]] == [moderated["id"]]
+    assert [m["id"] for m in card["moderations"]] == [moderated["id"]]
+    # The assessors' work stays on the scorecard; their p1 split (0 and 1) across its red line
+    # is a disagreement, settled by the moderation.
+    assert sorted(a["id"] for a in card["assessments"]) == sorted([alices["id"], bobs["id"]])
+    [p1] = [d for d in card["disagreements"] if d["indicator"] == "p1"]
+    assert p1["splits_red_line"] is True
+    assert (p1["settled"]["level"], p1["settled"]["moderator"]) == (4, "moderator")
     assert card["needs_moderation"] is False
 
 
@@ -83,8 +89,14 @@ def test_both_knockouts_and_the_plan_that_clears_them(client, vendor_url):
     assert card["grade"] == "B"
     assert card["eligible"] is False
     assert card["knockouts"] == [
-        {"kind": "indicator", "key": "p1", "value": 0.0, "threshold": 1.0},
-        {"kind": "criterion_minimum", "key": "privacy", "value": 25.0, "threshold": 50.0},
+        {"kind": "indicator", "key": "p1", "value": 0.0, "threshold": 1.0, "assessors": ["alice"]},
+        {
+            "kind": "criterion_minimum",
+            "key": "privacy",
+            "value": 25.0,
+            "threshold": 50.0,
+            "assessors": ["alice"],
+        },
     ]
     plan = [
         (s["indicator"], s["from_level"], s["to_level"], s["gain"])

@@ -288,12 +288,15 @@ class Scenario:
             "ocid": "ocds-213czf-2026-0042",
             "title": "Video analytics",
             "buyer": {"name": "Stadt Zürich"},
+            "min_evaluators": 1,  # one assessor here: closing's rules are tested elsewhere
         }
         ids["procurement"] = created(buyer.post("/v1/procurements", json=body))["id"]
         procurement = f"/v1/procurements/{ids['procurement']}"
         patched(buyer, procurement, {"title": "Video analytics for the city centre"})
         for vendor_id in ids["vendors"]:
             created(buyer.post(f"{procurement}/bidders", json={"vendor_id": vendor_id}))
+        for evaluator in (self.assessor, self.moderator):
+            created(evaluator.post(f"{procurement}/declarations", json={"conflict": False}))
         patched(buyer, procurement, {"status": "evaluating"})
 
     def second_half(self) -> None:
@@ -328,7 +331,18 @@ class Scenario:
             "assessment_id": moderated["id"],
         }
         ok(self.moderator.post(f"/v1/disputes/{disputes[1]}/resolution", json=resolution))
-        patched(self.buyer, f"/v1/procurements/{ids['procurement']}", {"status": "closed"})
+        settled = {"settlements": [{"indicator": "o1", "level": 3, "reason": "Agreed."}]}
+        created(self.moderator.post(f"/v1/vendors/{first}/moderations", json=settled))
+        procurement = f"/v1/procurements/{ids['procurement']}"
+        conflicted = {"conflict": True, "description": "Worked for a bidder.", "person": "Uli"}
+        declared = created(self.admin.post(f"{procurement}/declarations", json=conflicted))
+        mitigation = {"mitigation": "Uli evaluates nothing in this procurement."}
+        ok(
+            self.buyer.post(
+                f"{procurement}/declarations/{declared['id']}/mitigation", json=mitigation
+            )
+        )
+        patched(self.buyer, procurement, {"status": "closed"})
         response = self.admin.delete(f"/v1/webhooks/{ids['webhook']}")
         assert response.status_code == 204, response.get_data(as_text=True)
 
@@ -336,7 +350,11 @@ class Scenario:
 # Every kind of change the API records appears in the log built above.
 ACTIONS = {
     "organisation.created",
+    "person.created",
     "api_key.created",
+    "declaration.made",
+    "conflict.mitigated",
+    "moderation.recorded",
     "vendor.created",
     "vendor.updated",
     "assessment.submitted",
@@ -417,10 +435,11 @@ def fresh_app(url: str) -> Iterator[tuple]:
 
 @pytest.fixture
 def small_log(app, database_url) -> list[dict]:
-    """The bootstrap's two events and three more, appended through audit.record."""
+    """The bootstrap's three events (organisation, person, key) and three more, appended
+    through audit.record."""
     record(database_url, 3)
     rows = snapshot(database_url)
-    assert [r["seq"] for r in rows] == [1, 2, 3, 4, 5]
+    assert [r["seq"] for r in rows] == [1, 2, 3, 4, 5, 6]
     return rows
 
 
@@ -491,12 +510,12 @@ def test_an_insert_cannot_overwrite_an_event(small_log, database_url):
 def test_record_still_appends(small_log, database_url):
     record(database_url, 2, actor="after the refusals")
     rows = snapshot(database_url)
-    assert rows[:5] == small_log
-    assert [r["seq"] for r in rows] == [1, 2, 3, 4, 5, 6, 7]
-    assert rows[5]["prev_hash"] == small_log[-1]["hash"]
-    assert rows[6]["prev_hash"] == rows[5]["hash"]
-    assert rows[6]["actor"] == "after the refusals"
-    assert_ok(verification(database_url)[0], 7)
+    assert rows[:6] == small_log
+    assert [r["seq"] for r in rows] == [1, 2, 3, 4, 5, 6, 7, 8]
+    assert rows[6]["prev_hash"] == small_log[-1]["hash"]
+    assert rows[7]["prev_hash"] == rows[6]["hash"]
+    assert rows[7]["actor"] == "after the refusals"
+    assert_ok(verification(database_url)[0], 8)
 
 
 def test_triggers_are_back_after_they_were_set_aside(small_log, database_url):
@@ -946,11 +965,11 @@ def signed(app, database_url) -> tuple[dict, Ed25519PrivateKey]:
     record(database_url, 6)
     key = Ed25519PrivateKey.generate()
     checkpoint = sign(database_url, key)
-    assert checkpoint["size"] == 8
+    assert checkpoint["size"] == 9  # the first start's 3 events and 6 more
     assert checkpoint["head_hash"] == snapshot(database_url)[-1]["hash"]
     assert dt.datetime.fromisoformat(checkpoint["time"]).utcoffset() == dt.timedelta(0)
     assert checkpoint["public_key"] == audit.public_key_pem(key)
-    assert_ok(verification(database_url, checkpoint)[1], 8)
+    assert_ok(verification(database_url, checkpoint)[1], 9)
     return checkpoint, key
 
 
@@ -1098,10 +1117,10 @@ def test_checkpoint_command_prints_a_signed_json_checkpoint(cli_log, database_ur
         assert result.exit_code == 0, result.output
         checkpoint = json.loads(result.stdout)
         assert set(checkpoint) == {"size", "head_hash", "time", "signature", "public_key"}
-        assert checkpoint["size"] == 8
+        assert checkpoint["size"] == 9
         assert checkpoint["head_hash"] == snapshot(database_url)[-1]["hash"]
         assert checkpoint["public_key"] == public
-        assert_ok(verification(database_url, checkpoint, public_key=public)[1], 8)
+        assert_ok(verification(database_url, checkpoint, public_key=public)[1], 9)
     assert cli(database_url, "audit", "checkpoint").exit_code == 2  # no key at all
 
 
@@ -1109,7 +1128,7 @@ def test_checkpoint_command_prints_a_signed_json_checkpoint(cli_log, database_ur
 def test_verify_command_on_a_good_and_a_tampered_log(cli_log, database_url):
     result = cli(database_url, "audit", "verify")
     assert result.exit_code == 0, result.output
-    assert result.stdout == f"ok: 8 events, head {snapshot(database_url)[-1]['hash']}\n"
+    assert result.stdout == f"ok: 9 events, head {snapshot(database_url)[-1]['hash']}\n"
     with triggers_aside(database_url) as connection:
         set_field(connection, 5, "object_id", "another")
     result = cli(database_url, "audit", "verify")
@@ -1136,7 +1155,7 @@ def test_verify_command_with_a_checkpoint_detects_truncation(cli_log, database_u
 
     good = cli(database_url, *with_checkpoint, "--public-key", str(public_file))
     assert good.exit_code == 0, good.output
-    assert good.stdout.startswith("ok: 8 events")
+    assert good.stdout.startswith("ok: 9 events")
 
     with triggers_aside(database_url) as connection:
         connection.execute(text("DELETE FROM events WHERE seq > 6"))

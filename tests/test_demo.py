@@ -77,6 +77,9 @@ def test_the_demo_logs_the_events_the_api_would(app):
     url = f"/v1/procurements/{procurement['id']}"
     for vendor_id in vendor_ids:
         created(client.post(f"{url}/bidders", json={"vendor_id": vendor_id}))
+    for evaluator in EVALUATORS:
+        declared = {"conflict": False, "person": evaluator}
+        created(client.post(f"{url}/declarations", json=declared))
     response = client.get(url)
     moved = client.patch(
         url, json={"status": "evaluating"}, headers={"If-Match": response.headers["ETag"]}

@@ -65,6 +65,13 @@ class Setting:
                     f"/v1/procurements/{self.procurement_id}/bidders", json={"vendor_id": vendor_id}
                 )
             )
+        for evaluator in ("alice", "Morgan Moderator"):
+            declared = {"conflict": False, "person": evaluator}
+            created(
+                self.admin.post(
+                    f"/v1/procurements/{self.procurement_id}/declarations", json=declared
+                )
+            )
         move(self.admin, self.procurement_id, "evaluating")
         for vendor_id in (self.vendor_id, self.rival_id):
             created(submit(self.admin, vendor_id, "alice"))
@@ -246,7 +253,11 @@ def test_a_moderator_rejects_a_dispute_with_reasons(setting):
         k: v for k, v in dispute.items() if k not in CHANGED
     }
     assert setting.dispute(dispute["id"]) == resolved
-    assert ok(setting.vendor_key.get(f"/v1/disputes/{dispute['id']}")) == resolved
+    # The vendor reads it all but who resolved it: evaluators stay anonymous to bidders.
+    assert ok(setting.vendor_key.get(f"/v1/disputes/{dispute['id']}")) == {
+        **resolved,
+        "resolved_by": "a moderator",
+    }
 
     for card in (setting.scorecard(), setting.scorecard(procurement=True)):
         assert card["disputed_indicators"] == []
@@ -310,8 +321,9 @@ def test_upholding_needs_a_fitting_moderated_assessment_submitted_after_filing(s
     card = setting.scorecard()
     assert card["disputed_indicators"] == []
     assert card["moderated"] is True
-    assert [a["id"] for a in card["assessments"]] == [settling["id"]]
-    assert card["assessors"] == ["Morgan Moderator"]
+    assert [m["id"] for m in card["moderations"]] == [settling["id"]]
+    # The assessors' assessments stay in use beside the moderation (the plain one included).
+    assert card["assessors"] == ["Morgan Moderator", "alice"]
 
 
 def test_a_procurement_dispute_is_upheld_by_a_moderated_assessment_in_that_procurement(setting):
@@ -331,7 +343,7 @@ def test_a_procurement_dispute_is_upheld_by_a_moderated_assessment_in_that_procu
     assert resolved["moderated_assessment_id"] == settling["id"]
     card = setting.scorecard(procurement=True)
     assert card["disputed_indicators"] == []
-    assert [a["id"] for a in card["assessments"]] == [settling["id"]]
+    assert [m["id"] for m in card["moderations"]] == [settling["id"]]
     assert setting.ranking_rows()[vendor_id]["disputed_indicators"] == []
 
 

@@ -38,6 +38,7 @@ from ethics_api.services.context import Caller as SystemCaller
 from ethics_api.services.context import Context
 from ethics_api.services.errors import Invalid
 from ethics_api.services.keys import create_key
+from ethics_api.services.people import create_person
 
 from conftest import client_with_key, make_key, make_organisation
 from payloads import answers, vendor
@@ -74,6 +75,7 @@ class Caller:
             key = session.scalar(select(ApiKey).where(ApiKey.prefix == self.prefix))
             self.organisation_id = key.organisation_id
             self.key_id = key.id
+            self.person_id = key.person_id
 
     @classmethod
     def admin(cls, app) -> "Caller":
@@ -186,11 +188,14 @@ def patch(caller, url: str, **changes):
     return caller.patch(url, json=changes, headers={"If-Match": etag(caller, url)})
 
 
-def new_procurement(buyer, *vendor_ids, status: str = "evaluating", **fields) -> str:
+def new_procurement(buyer, *vendor_ids, status: str = "evaluating", evaluators=(), **fields) -> str:
+    """A procurement with these bidders; its `evaluators` (callers) have declared no conflict."""
     procurement_id = ok(buyer.post(PROCUREMENTS, json=procurement_body(**fields)), 201)["id"]
     url = f"{PROCUREMENTS}/{procurement_id}"
     for vendor_id in vendor_ids:
         ok(buyer.post(f"{url}/bidders", json={"vendor_id": vendor_id}), 201)
+    for evaluator in evaluators:
+        ok(evaluator.post(f"{url}/declarations", json={"conflict": False}), 201)
     if status != "draft":
         ok(patch(buyer, url, status="evaluating"))
     return procurement_id
@@ -237,7 +242,7 @@ def new_whsec() -> str:
 def test_first_start_and_every_new_key_are_recorded(app):
     log = EventLog(app)
     admin = Caller.admin(app)
-    first, key = log.all()
+    first, person, key = log.all()
     assert (first.seq, first.action, first.object_type, first.actor) == (
         1,
         "organisation.created",
@@ -246,17 +251,25 @@ def test_first_start_and_every_new_key_are_recorded(app):
     )
     assert first.object_id == admin.organisation_id == first.organisation_id
     assert json.loads(first.change) == {"name": "Default organisation"}
-    assert (key.seq, key.action, key.object_type, key.object_id) == (
+    assert (person.seq, person.action, person.object_type, person.object_id) == (
         2,
+        "person.created",
+        "person",
+        admin.person_id,
+    )
+    assert json.loads(person.change) == {"name": "first admin"}
+    assert (key.seq, key.action, key.object_type, key.object_id) == (
+        3,
         "api_key.created",
         "api_key",
         admin.key_id,
     )
-    assert key.actor == "command line"
-    assert key.prev_hash == first.hash
+    assert person.actor == key.actor == "command line"
+    assert (person.prev_hash, key.prev_hash) == (first.hash, person.hash)
     assert json.loads(key.change) == {
         "prefix": admin.prefix,
         "name": "first admin",
+        "person_id": admin.person_id,
         "role": "admin",
         "vendor_id": None,
         "expires_at": None,
@@ -264,8 +277,9 @@ def test_first_start_and_every_new_key_are_recorded(app):
 
     before, head = log.count(), log.head()
     auditor = Caller(app, "auditor", "Otto")
-    assert log.count() == before + 1
-    [event] = log.after(head)
+    assert log.count() == before + 2
+    made, event = log.after(head)
+    assert (made.action, made.object_id) == ("person.created", auditor.person_id)
     assert (event.action, event.object_type, event.object_id) == (
         "api_key.created",
         "api_key",
@@ -280,9 +294,8 @@ def test_first_start_and_every_new_key_are_recorded(app):
         pytest.raises(Invalid, match="unknown role"),
         app.extensions["database"].transaction() as session,
     ):
-        create_key(
-            Context(session, SystemCaller.system(admin.organisation_id)), "Nobody", "overlord"
-        )
+        context = Context(session, SystemCaller.system(admin.organisation_id))
+        create_key(context, create_person(context, {"name": "Nobody"}), "overlord")
     assert log.count() == before
     assert_no_secret_logged(log, admin.secret, auditor.secret)
 
@@ -311,13 +324,26 @@ def test_keys_made_on_the_command_line_are_recorded(app, database_url):
     head = log.head()
     out = invoke("keys", "create", "--role", "auditor", "--name", "Otto")
     secret = out.split("secret (shown once): ")[1].strip()
-    [event] = log.after(head)
+    person, event = log.after(head)
+    assert (person.action, person.object_type, person.actor) == (
+        "person.created",
+        "person",
+        "command line",
+    )
     assert (event.action, event.object_type, event.actor) == (
         "api_key.created",
         "api_key",
         "command line",
     )
     assert json.loads(event.change)["prefix"] == prefix_of(secret)
+    assert json.loads(event.change)["person_id"] == person.object_id
+
+    # A second key for the same person: no new person, the same identity.
+    head = log.head()
+    out = invoke("keys", "create", "--role", "auditor", "--person", "Otto")
+    [event] = log.after(head)
+    assert event.action == "api_key.created"
+    assert json.loads(event.change)["person_id"] == person.object_id
 
     head = log.head()
     out = invoke(
@@ -335,6 +361,7 @@ def test_keys_made_on_the_command_line_are_recorded(app, database_url):
     new = log.after(head)
     assert [(e.action, e.object_type, e.object_id) for e in new] == [
         ("organisation.created", "organisation", second.organisation_id),
+        ("person.created", "person", second.person_id),
         ("api_key.created", "api_key", second.key_id),
     ]
     assert all(e.organisation_id == second.organisation_id for e in new)
@@ -411,6 +438,7 @@ def test_assessment_submissions_leave_one_event_each(app):
         **body,
         "vendor_id": vendor_id,
         "assessor": "alice",
+        "person_id": alice.person_id,
         "criteria_set": "mini@1",
         "criteria_sha256": record["criteria_sha256"],
     }
@@ -439,7 +467,8 @@ def test_procurement_writes_leave_one_event_each(app):
     buyer = Caller(app, "buyer", "Bea")
     alice = Caller(app, "assessor", "alice")
     vendor_id = make_vendor(buyer)
-    body = procurement_body(weights={"privacy": 2, "oversight": 1, "openness": 1})
+    # One evaluator is enough for this procurement.
+    body = procurement_body(weights={"privacy": 2, "oversight": 1, "openness": 1}, min_evaluators=1)
 
     response, event = recorded(log, lambda: buyer.post(PROCUREMENTS, json=body), 201)
     procurement_id = response.json["id"]
@@ -475,6 +504,15 @@ def test_procurement_writes_leave_one_event_each(app):
     }
     refused(log, lambda: buyer.post(bidders, json={"vendor_id": vendor_id}), 409)
     refused(log, lambda: buyer.post(bidders, json={"vendor_id": str(uuid.uuid4())}), 422)
+    declarations = f"{url}/declarations"
+    response, event = recorded(log, lambda: alice.post(declarations, json={"conflict": False}), 201)
+    assert check_event(event, alice, "declaration.made", "declaration", response.json["id"]) == {
+        "conflict": False,
+        "procurement_id": procurement_id,
+        "person_id": alice.person_id,
+    }
+    refused(log, lambda: alice.post(declarations, json={"conflict": False}), 409)  # made once
+    refused(log, lambda: alice.post(declarations, json={"conflict": True}), 422)  # say what
     refused(log, lambda: alice.post(bidders, json={"vendor_id": vendor_id}), 403)
 
     _, event = recorded(log, lambda: patch(buyer, url, status="evaluating"), 200)
@@ -807,7 +845,8 @@ def test_the_audit_log_filters_by_actor(app):
     for event in listed(auditor, actor=buyer.prefix):
         assert buyer.prefix in event["actor"] and "buyer" in event["actor"]
     assert [a for a, _ in actions("first start")] == ["organisation.created"]
-    assert {a for a, _ in actions("command line")} == {"api_key.created"}
+    # The tests' keys are made on the command line, each for a person made there too.
+    assert {a for a, _ in actions("command line")} == {"person.created", "api_key.created"}
     # The actor is matched as text: wildcards in it are literal.
     assert actions("%") == []
     assert actions("eth%") == []
@@ -863,18 +902,19 @@ def test_the_audit_log_pages(app):
         make_vendor(buyer, f"Vendor {number}")
     everything = listed(auditor)
     seqs = [e["seq"] for e in everything]
-    assert seqs == sorted(seqs) and len(seqs) == 2 + 2 + 7  # first start, 2 keys, 7 vendors
+    # First start (organisation, person, key), 2 people and their keys, 7 vendors.
+    assert seqs == sorted(seqs) and len(seqs) == 3 + 2 * 2 + 7
 
     pages = []
-    for page in (1, 2, 3, 4):
+    for page in (1, 2, 3, 4, 5):
         response = auditor.get(AUDIT, query_string={"page": page, "page_size": 3})
         assert response.status_code == 200
         pagination = json.loads(response.headers["X-Pagination"])
         assert pagination["total"] == len(seqs)
-        assert pagination["total_pages"] == 4
+        assert pagination["total_pages"] == 5
         pages.append([e["seq"] for e in response.json])
-    assert pages == [seqs[0:3], seqs[3:6], seqs[6:9], seqs[9:11]]
-    assert ok(auditor.get(AUDIT, query_string={"page": 5, "page_size": 3})) == []
+    assert pages == [seqs[0:3], seqs[3:6], seqs[6:9], seqs[9:12], seqs[12:14]]
+    assert ok(auditor.get(AUDIT, query_string={"page": 6, "page_size": 3})) == []
     filtered = auditor.get(AUDIT, query_string={"object_type": "vendor", "page_size": 5})
     assert total_of(filtered) == 7 and len(filtered.json) == 5
 
@@ -1015,10 +1055,25 @@ def test_the_history_moves_assessment_by_assessment(app):
 
     # The history ends where the scorecard is now.
     assert result(scorecard(alice, vendor_id)) == (84.38, "A", True)
-    # Others may read it; a vendor its own.
-    desk = Caller(app, "vendor", "Acme desk", vendor_id=vendor_id)
-    assert ok(history(desk, vendor_id))["history"] == entries
+    # Others may read it; a vendor its own, with the evaluators anonymous.
     assert ok(history(buyer, vendor_id))["history"] == entries
+    desk = Caller(app, "vendor", "Acme desk", vendor_id=vendor_id)
+    pseudonyms = {"alice": "Evaluator 1", "bob": "Evaluator 2", "mona": "Moderator 1"}
+
+    def anonymous(entry: dict) -> dict:
+        who = entry["reason"].split()[0]
+        knockouts = [
+            {**k, "assessors": [pseudonyms[a] for a in k["assessors"]]} for k in entry["knockouts"]
+        ]
+        return {
+            **entry,
+            "reason": entry["reason"].replace(who, pseudonyms[who]),
+            "knockouts": knockouts,
+        }
+
+    renamed = [anonymous(e) for e in entries]
+    assert "alice" not in str(renamed) and "bob" not in str(renamed)
+    assert ok(history(desk, vendor_id))["history"] == renamed
 
 
 def test_the_history_within_a_procurement_uses_its_weights(app):
@@ -1027,7 +1082,7 @@ def test_the_history_within_a_procurement_uses_its_weights(app):
     bob = Caller(app, "assessor", "bob")
     carol = Caller(app, "assessor", "carol")
     vendor_id = make_vendor(buyer)
-    procurement_id = new_procurement(buyer, vendor_id, weights=OVERRIDE)
+    procurement_id = new_procurement(buyer, vendor_id, weights=OVERRIDE, evaluators=(alice, bob))
 
     a1 = submitted(
         alice, vendor_id, procurement_id=procurement_id, answers=levels(o1=4, o2=4, t1=3, t2=2)
@@ -1073,7 +1128,7 @@ def test_the_history_within_a_procurement_is_on_the_procurements_set(make_app, t
     buyer = Caller(app, "buyer", "Bea")
     alice = Caller(app, "assessor", "alice")
     vendor_id = make_vendor(buyer)
-    procurement_id = new_procurement(buyer, vendor_id, weights=OVERRIDE)
+    procurement_id = new_procurement(buyer, vendor_id, weights=OVERRIDE, evaluators=(alice,))
     submitted(alice, vendor_id, procurement_id=procurement_id)
 
     query = {"procurement_id": procurement_id, "criteria_set": "optional@1"}
@@ -1092,7 +1147,7 @@ def test_the_history_is_closed_to_an_assessor_who_has_not_assessed(app):
     carol = Caller(app, "assessor", "carol")
     dave = Caller(app, "assessor", "dave")
     vendor_id = make_vendor(buyer)
-    procurement_id = new_procurement(buyer, vendor_id)
+    procurement_id = new_procurement(buyer, vendor_id, evaluators=(alice,))
     submitted(alice, vendor_id, procurement_id=procurement_id)
     submitted(carol, vendor_id)
 
@@ -1254,7 +1309,9 @@ def test_a_correction_must_be_of_the_same_vendor_set_and_scope(make_app, tmp_pat
     mona = Caller(app, "moderator", "mona")
     vendor_id = make_vendor(buyer, "Acme Analytics")
     rival_id = make_vendor(buyer, "Rival Robotics")
-    procurement_id = new_procurement(buyer, vendor_id, criteria_set="mini@2")
+    procurement_id = new_procurement(
+        buyer, vendor_id, criteria_set="mini@2", evaluators=(alice, mona)
+    )
 
     standalone = submitted(alice, vendor_id)["id"]  # mini@2, standalone
     on_mini_1 = submitted(alice, vendor_id, criteria_set="mini@1")["id"]

@@ -662,11 +662,13 @@ def test_the_api_serves_a_valid_release_open_and_closed(client, validator):
             "title": "Triage assistant for adult social care",
             "buyer": {"name": "Example Borough Council"},
             "criteria_set": "mini@1",
+            "min_evaluators": 1,
         },
     )
     url = f"/v1/procurements/{procurement['id']}"
     for bidder in (alpha, beta, gamma):
         created(f"{url}/bidders", {"vendor_id": bidder["id"]})
+    created(f"{url}/declarations", {"conflict": False, "person": "alice"})
     response = client.patch(url, json={"status": "evaluating"}, headers={"If-Match": '"v1"'})
     assert response.status_code == 200, response.get_json()
     for bidder, levels in ((alpha, {}), (beta, {"p1": 0})):
@@ -683,6 +685,9 @@ def test_the_api_serves_a_valid_release_open_and_closed(client, validator):
         gamma["id"]: ("pending", None),
     }
 
+    # Every bidder is assessed before closing.
+    body = assessment(procurement_id=procurement["id"], answers=answers(p2=1))
+    created(f"/v1/vendors/{gamma['id']}/assessments", body)
     response = client.patch(url, json={"status": "closed"}, headers={"If-Match": '"v2"'})
     assert response.status_code == 200, response.get_json()
     final = client.get(f"{url}/ocds").get_json()

@@ -21,8 +21,11 @@ def register_blueprints(app: Flask, api: ProblemApi) -> None:
         assessments,
         audit,
         criteria_sets,
+        declarations,
         disputes,
         health,
+        moderations,
+        people,
         procurements,
         scorecards,
         strict_query,
@@ -43,9 +46,12 @@ def register_blueprints(app: Flask, api: ProblemApi) -> None:
         assessments,
         scorecards,
         procurements,
+        declarations,
+        moderations,
         disputes,
         webhooks,
         audit,
+        people,
     ):
         api.register_blueprint(module.blp)
     strict_query.install(app, api)

@@ -52,10 +52,21 @@ class IdentifierSchema(StrictSchema):
 
 
 class KnockoutSchema(ma.Schema):
-    kind = fields.String(metadata={"description": "indicator or criterion_minimum"})
+    kind = fields.String(
+        metadata={"description": "indicator, indicator_minimum or criterion_minimum"}
+    )
     key = fields.String()
     value = Rounded(metadata={"description": "The level, or the criterion score"})
-    threshold = Rounded(metadata={"description": "1, or the criterion minimum"})
+    threshold = Rounded(
+        metadata={"description": "1, the indicator's minimum level, or the criterion minimum"}
+    )
+    assessors = fields.List(
+        fields.String(),
+        metadata={
+            "description": "Whose levels put it there: the assessors below the line, or the "
+            "moderator who settled it"
+        },
+    )
 
 
 class VendorRefSchema(ma.Schema):

@@ -4,7 +4,7 @@ import marshmallow as ma
 from marshmallow import fields, validate, validates_schema
 
 from ..enums import ProcurementStatus
-from ..fields import Exact, FullMatch, Line, Rounded, StrictBoolean
+from ..fields import Exact, FullMatch, Line, Rounded, StrictBoolean, Text
 from .common import (
     CriteriaRefSchema,
     IdentifierSchema,
@@ -34,6 +34,18 @@ def _weights(**kwargs) -> fields.Dict:
     )
 
 
+def _min_evaluators() -> fields.Integer:
+    return fields.Integer(
+        strict=True,
+        validate=validate.Range(min=1, max=20),
+        metadata={
+            "description": "How many evaluators must assess each bidder before closing (in "
+            "draft only)",
+            "doc_default": 2,
+        },
+    )
+
+
 class ProcurementCreateSchema(StrictSchema):
     ocid = fields.String(
         required=True,
@@ -51,12 +63,32 @@ class ProcurementCreateSchema(StrictSchema):
             "doc_default": False,
         },
     )
+    min_evaluators = _min_evaluators()
+
+
+class TieBreakSchema(StrictSchema):
+    vendor_id = fields.UUID(required=True, metadata={"description": "One of the tied bidders"})
+    reason = Text(
+        5_000,
+        min_length=1,
+        required=True,
+        metadata={"description": "The tie-break the tender set out, and how it chose"},
+    )
 
 
 class ProcurementUpdateSchema(StrictSchema):
     JSON_SCHEMA_EXTRA = {"minProperties": 1}
 
     title = Line(500)
+    min_evaluators = _min_evaluators()
+    reuse_standalone = StrictBoolean(metadata={"description": "In draft only"})
+    tie_break = fields.Nested(
+        TieBreakSchema,
+        metadata={
+            "description": "While evaluating, when the ranking has a tie for first: the bidder "
+            "the tender's tie-break chose, and why"
+        },
+    )
     status = fields.String(
         validate=validate.OneOf(STATUSES),
         metadata={"description": "Forward one step only: draft -> evaluating -> closed (else 409)"},
@@ -66,7 +98,10 @@ class ProcurementUpdateSchema(StrictSchema):
     @validates_schema
     def something_to_change(self, data, **kwargs):
         if not data:
-            raise ma.ValidationError("Send at least one of title, status or weights.")
+            raise ma.ValidationError(
+                "Send at least one of title, status, weights, min_evaluators, reuse_standalone "
+                "or tie_break."
+            )
 
 
 class ProcurementQuerySchema(ma.Schema):
@@ -90,10 +125,22 @@ class ProcurementSchema(ma.Schema):
         allow_none=True, metadata={"description": "Overriding weights as sent; null: the set's"}
     )
     reuse_standalone = fields.Boolean()
+    min_evaluators = fields.Integer()
     status = fields.String(metadata={"description": "draft, evaluating or closed"})
     created_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()
+    weights_fixed_at = fields.AwareDateTime(
+        allow_none=True, metadata={"description": "When evaluation began; null in draft"}
+    )
+    tie_break = fields.Nested(lambda: RecordedTieBreakSchema(), allow_none=True)
     closed_at = fields.AwareDateTime(allow_none=True)
+
+
+class RecordedTieBreakSchema(ma.Schema):
+    vendor_id = fields.String()
+    reason = fields.String()
+    recorded_at = fields.String(metadata={"format": "date-time"})
+    recorded_by = fields.String()
 
 
 class BidderCreateSchema(StrictSchema):
@@ -119,6 +166,9 @@ class RankedBidderSchema(ma.Schema):
     assessed = fields.Boolean()
     reused_standalone = fields.Boolean(
         metadata={"description": "Ranked on standalone assessments the procurement reuses"}
+    )
+    reused_before_weights_fixed = fields.Boolean(
+        metadata={"description": "Some of those were made before the weights were fixed"}
     )
     total = Rounded()
     grade = fields.String()
@@ -159,6 +209,29 @@ class TippingPointSchema(ma.Schema):
     sentence = fields.String()
 
 
+class MarginStepSchema(ma.Schema):
+    indicator = fields.String()
+    criterion = fields.String(metadata={"description": "The criterion's name"})
+    from_level = fields.Integer()
+    to_level = fields.Integer()
+    gain = Rounded(metadata={"description": "Points of the total this raise gains"})
+
+
+class MarginSchema(ma.Schema):
+    first_vendor_id = fields.String()
+    second_vendor_id = fields.String()
+    points = Rounded(metadata={"description": "The first's total less the second's"})
+    largest_step = Rounded(
+        allow_none=True, metadata={"description": "The most one raise of one level gains"}
+    )
+    steps_to_overtake = fields.Integer(
+        allow_none=True,
+        metadata={"description": "The fewest one-level raises after which the second draws level"},
+    )
+    steps = fields.List(fields.Nested(MarginStepSchema))
+    sentence = fields.String()
+
+
 class SensitivitySchema(ma.Schema):
     winner_vendor_ids = fields.List(fields.String())
     winner_stable = fields.Boolean()
@@ -169,6 +242,11 @@ class SensitivitySchema(ma.Schema):
     first_vendor_id = fields.String(allow_none=True)
     second_vendor_id = fields.String(allow_none=True)
     tipping_points = fields.List(fields.Nested(TippingPointSchema))
+    margin = fields.Nested(
+        MarginSchema,
+        allow_none=True,
+        metadata={"description": "The margin in evaluators' marks; null with fewer than two"},
+    )
 
 
 class RankingSchema(ma.Schema):
@@ -176,6 +254,14 @@ class RankingSchema(ma.Schema):
     ocid = fields.String()
     status = fields.String()
     final = fields.Boolean(metadata={"description": "true once closed: stored, never changes"})
+    tie_for_first = fields.Boolean(
+        metadata={"description": "Two or more eligible bidders share rank 1"}
+    )
+    tie_break = fields.Nested(RecordedTieBreakSchema, allow_none=True)
+    winner_vendor_id = fields.String(
+        allow_none=True,
+        metadata={"description": "The sole first, or the tie-break's choice; null otherwise"},
+    )
     as_of = fields.AwareDateTime()
     criteria_set = fields.Nested(CriteriaRefSchema)
     weights = fields.List(fields.Nested(WeightSchema))

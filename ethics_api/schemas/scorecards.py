@@ -38,7 +38,14 @@ class IndicatorScoreSchema(ma.Schema):
     level = fields.Integer(allow_none=True, metadata={"description": "Combined level"})
     not_applicable = fields.Boolean()
     knockout = fields.Boolean()
+    minimum_level = fields.Integer(
+        allow_none=True,
+        metadata={"description": "The red line: a combined level below it is a knockout"},
+    )
     assessor_levels = _assessor_levels()
+    settled_by = fields.String(
+        allow_none=True, metadata={"description": "The moderator whose agreed level is used"}
+    )
     evidence_factor = Rounded(allow_none=True)
 
 
@@ -74,10 +81,24 @@ class ConfidenceSchema(ma.Schema):
     stale_evidence = fields.List(fields.Nested(StaleEvidenceSchema))
 
 
+class SettledSchema(ma.Schema):
+    level = fields.Integer(allow_none=True, metadata={"description": "null: agreed N/A"})
+    moderator = fields.String()
+    reason = fields.String(allow_none=True, metadata={"description": "The meeting's minute"})
+    moderation_id = fields.String()
+    submitted_at = fields.AwareDateTime()
+
+
 class DisagreementSchema(ma.Schema):
     indicator = fields.String()
     spread = fields.Integer()
+    splits_red_line = fields.Boolean(
+        metadata={"description": "Some assessors below the indicator's red line, some not"}
+    )
     assessor_levels = _assessor_levels()
+    settled = fields.Nested(
+        SettledSchema, allow_none=True, metadata={"description": "null until moderated"}
+    )
 
 
 class StepSchema(ma.Schema):
@@ -97,6 +118,14 @@ class AssessmentUsedSchema(ma.Schema):
     moderated = fields.Boolean()
 
 
+class ModerationUsedSchema(ma.Schema):
+    id = fields.String()
+    moderator = fields.String()
+    submitted_at = fields.AwareDateTime()
+    expires_at = fields.AwareDateTime()
+    indicators = fields.List(fields.String(), metadata={"description": "Those it settles"})
+
+
 class ScorecardSchema(ma.Schema):
     vendor = fields.Nested(VendorRefSchema)
     criteria_set = fields.Nested(CriteriaRefSchema)
@@ -109,7 +138,8 @@ class ScorecardSchema(ma.Schema):
     confidence = fields.Nested(ConfidenceSchema)
     assessments = fields.List(fields.Nested(AssessmentUsedSchema))
     assessors = fields.List(fields.String())
-    moderated = fields.Boolean(metadata={"description": "A moderated assessment is used alone"})
+    moderated = fields.Boolean(metadata={"description": "Some level was agreed by moderation"})
+    moderations = fields.List(fields.Nested(ModerationUsedSchema))
     needs_moderation = fields.Boolean()
     disagreements = fields.List(fields.Nested(DisagreementSchema))
     improvement_plan = fields.List(fields.Nested(StepSchema))

@@ -12,8 +12,10 @@ from ..models import Assessment, Bidder, Procurement, Vendor
 from . import blind, changes, lookup
 from .changes import Message
 from .context import Context
+from .declarations import require_cleared
 from .errors import Conflict, Forbidden, Invalid
 from .pages import Page, Paged, page_of
+from .people import acting_person
 from .scope import Scope
 from .scorecards import current, own_score
 
@@ -26,7 +28,9 @@ def submit_assessment(context: Context, vendor_id, data: dict) -> Assessment:
     assessor, procurement_id, moderated, summary and supersedes.
     """
     vendor = lookup.get(context, Vendor, vendor_id)
-    assessor = _assessor(context, data)
+    if data.get("moderated") and not context.caller.has(Role.MODERATOR):
+        raise Forbidden("Only a moderator submits moderated assessments.")
+    assessor = acting_person(context, data.get("assessor"), "assessor")
     procurement = None
     if data.get("procurement_id") is not None:
         # Locked: no assessment slips in while the procurement closes.
@@ -35,6 +39,7 @@ def submit_assessment(context: Context, vendor_id, data: dict) -> Assessment:
         )
         _check_can_assess(context, procurement, vendor)
         criteria_set = lookup.procurement_set(context, procurement, data.get("criteria_set"))
+        require_cleared(context, procurement, assessor)
     else:
         criteria_set = lookup.criteria_set(context, data.get("criteria_set"))
     errors = answer_errors(criteria_set, data["answers"])
@@ -45,14 +50,15 @@ def submit_assessment(context: Context, vendor_id, data: dict) -> Assessment:
         if procurement
         else Scope(vendor.id, criteria_set)
     )
-    corrected = _corrected(context, data.get("supersedes"), scope)
+    corrected = _corrected(context, data.get("supersedes"), scope, data["answers"])
     record = Assessment(
         organisation_id=vendor.organisation_id,
         vendor_id=vendor.id,
         criteria_key=criteria_set.key,
         criteria_version=criteria_set.version,
         criteria_sha256=criteria_set.sha256,
-        assessor=assessor,
+        person_id=assessor.id,
+        assessor=assessor.name,
         procurement_id=scope.procurement_id,
         moderated=data.get("moderated", False),
         summary=data.get("summary"),
@@ -75,7 +81,8 @@ def submit_assessment(context: Context, vendor_id, data: dict) -> Assessment:
     change = {
         **data,
         "vendor_id": vendor.id,
-        "assessor": assessor,
+        "assessor": assessor.name,
+        "person_id": assessor.id,
         "criteria_set": criteria_set.ref,
         "criteria_sha256": criteria_set.sha256,
     }
@@ -90,25 +97,6 @@ def submit_assessment(context: Context, vendor_id, data: dict) -> Assessment:
     return with_score(context, record)
 
 
-def _assessor(context: Context, data: dict) -> str:
-    """Assessors and moderators assess under their own name; an admin names the assessor."""
-    caller = context.caller
-    if data.get("moderated") and not caller.has(Role.MODERATOR):
-        raise Forbidden("Only a moderator submits moderated assessments.")
-    named = data.get("assessor")
-    if caller.role == Role.ADMIN:
-        if named is None:
-            raise Invalid.at(
-                "Name the assessor: an admin key assesses on someone's behalf.",
-                "/assessor",
-                "Required.",
-            )
-        return named
-    if named not in (None, caller.name):
-        raise Forbidden(f"You assess under your own name, {caller.name}.")
-    return caller.name
-
-
 def _check_can_assess(context: Context, procurement: Procurement, vendor: Vendor) -> None:
     if procurement.status != ProcurementStatus.EVALUATING:
         raise Conflict(
@@ -119,9 +107,10 @@ def _check_can_assess(context: Context, procurement: Procurement, vendor: Vendor
         raise Conflict("The vendor is not a bidder in this procurement.")
 
 
-def _corrected(context: Context, assessment_id, scope: Scope) -> str | None:
+def _corrected(context: Context, assessment_id, scope: Scope, answers: list[dict]) -> str | None:
     """The assessment a correction supersedes: of the same vendor, set and scope, not yet
-    corrected, and an assessor's own (moderators and admins may correct anyone's)."""
+    corrected, and an assessor's own (moderators and admins may correct anyone's). In a
+    procurement, once others' levels could be read, levels change only through moderation."""
     if assessment_id is None:
         return None
     # Locked: of two simultaneous corrections of one assessment, the second sees the first.
@@ -139,14 +128,37 @@ def _corrected(context: Context, assessment_id, scope: Scope) -> str | None:
             "Not found.",
         )
     caller = context.caller
-    if caller.role == Role.ASSESSOR and original.assessor != caller.name:
+    if caller.role == Role.ASSESSOR and original.person_id != caller.person_id:
         raise Forbidden("An assessor corrects only their own assessments.")
     already = context.session.scalar(
         select(Assessment.id).where(Assessment.supersedes == original.id)
     )
     if already is not None:
         raise Conflict(f"The assessment was already corrected by {already}.")
+    if scope.procurement_id and _levels(answers) != _levels(original.answers):
+        _require_blind(context, scope, original)
     return original.id
+
+
+def _levels(answers: list[dict]) -> dict[str, int | None]:
+    return {a["indicator"]: None if a.get("not_applicable") else a["level"] for a in answers}
+
+
+def _require_blind(context: Context, scope: Scope, original: Assessment) -> None:
+    """Conflict when anyone else has assessed the vendor in the procurement: the assessor could
+    read their levels, so changing one now would no longer be an independent mark. Rationale
+    and evidence may still be corrected."""
+    others = context.session.scalar(
+        select(Assessment.id)
+        .where(*scope.rows(Assessment), Assessment.person_id != original.person_id)
+        .limit(1)
+    )
+    if others is not None:
+        raise Conflict(
+            f"{original.assessor} could read other evaluators' levels for this bidder: their "
+            "own levels now change only through moderation (a correction may change rationale "
+            "and evidence)."
+        )
 
 
 def _messages(record: Assessment, before, after, compared: bool) -> list[Message]:
@@ -204,7 +216,7 @@ def get_assessment(context: Context, assessment_id) -> Assessment:
     """One assessment exactly as submitted; a blind assessor reads others' only after their
     own."""
     record = lookup.get(context, Assessment, assessment_id)
-    if record.assessor != context.caller.name:
+    if record.person_id != context.caller.person_id:
         scope = Scope(
             record.vendor_id, context.criteria.sets[record.criteria_set], record.procurement_id
         )

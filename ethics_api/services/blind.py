@@ -20,7 +20,7 @@ def is_blind(context: Context) -> bool:
 
 
 def _own(context: Context):
-    return Assessment.assessor == context.caller.name
+    return Assessment.person_id == context.caller.person_id
 
 
 def has_assessed(context: Context, scope: Scope) -> bool:
@@ -39,11 +39,11 @@ def require_own_first(context: Context, scope: Scope, what: str) -> None:
         )
 
 
-def readable(context: Context, vendor_id: str):
-    """A WHERE clause for the assessments of a vendor the caller may read: for a blind
-    assessor, their own and those of the scopes they have assessed in."""
+def readable(context: Context, vendor_id: str, model=Assessment):
+    """A WHERE clause for the assessments (or moderations) of a vendor the caller may read:
+    for a blind assessor, their own and those of the scopes they have assessed in."""
     if not is_blind(context):
-        return Assessment.vendor_id == vendor_id
+        return model.vendor_id == vendor_id
     assessed = context.session.execute(
         select(Assessment.criteria_key, Assessment.criteria_version, Assessment.procurement_id)
         .where(Assessment.vendor_id == vendor_id, _own(context))
@@ -54,6 +54,9 @@ def readable(context: Context, vendor_id: str):
         for key, version, procurement_id in assessed
     ]
     return and_(
-        Assessment.vendor_id == vendor_id,
-        or_(_own(context), *(and_(*scope.rows(Assessment)) for scope in scopes)),
+        model.vendor_id == vendor_id,
+        or_(
+            model.person_id == context.caller.person_id,
+            *(and_(*scope.rows(model)) for scope in scopes),
+        ),
     )

@@ -8,9 +8,10 @@ statement beside its resolution.
 
 from sqlalchemy import select
 
-from ..enums import Action, DisputeStatus, ObjectType, WebhookEvent
+from ..enums import Action, DisputeStatus, ObjectType, Role, WebhookEvent
 from ..models import Assessment, Bidder, Dispute, Procurement, Vendor
 from . import changes, lookup
+from .anonymity import anonymous_dispute
 from .changes import Message
 from .context import Context
 from .errors import Conflict, Invalid
@@ -87,6 +88,7 @@ def open_dispute(context: Context, vendor_id, data: dict) -> Dispute:
         indicator=indicator,
         statement=data["statement"],
         evidence=data.get("evidence", []),
+        person_id=context.caller.person_id,
         filed_by=context.caller.name,
         filed_at=context.now(),
         updated_at=context.now(),
@@ -124,6 +126,7 @@ def resolve_dispute(context: Context, dispute_id, data: dict) -> Dispute:
     dispute.status = data["outcome"]
     dispute.resolution = data["reasons"]
     dispute.resolved_by = context.caller.name
+    dispute.resolved_by_person_id = context.caller.person_id
     dispute.resolved_at = dispute.updated_at = context.now()
     dispute.revision += 1
     context.session.flush()
@@ -181,8 +184,14 @@ def vendor_disputes(context: Context, vendor_id, page: Page, status: str | None 
     """The vendor's disputes, newest first."""
     vendor = lookup.get(context, Vendor, vendor_id)
     statement = _listed(context, status).where(Dispute.vendor_id == vendor.id)
-    return page_of(context.session, statement, page)
+    found = page_of(context.session, statement, page)
+    return Paged([_as_read(context, d) for d in found.items], found.total)
 
 
 def get_dispute(context: Context, dispute_id) -> Dispute:
-    return lookup.get(context, Dispute, dispute_id)
+    return _as_read(context, lookup.get(context, Dispute, dispute_id))
+
+
+def _as_read(context: Context, dispute: Dispute) -> Dispute:
+    """The dispute as the caller reads it: a vendor never reads who resolved it."""
+    return anonymous_dispute(dispute) if context.caller.role == Role.VENDOR else dispute

@@ -9,11 +9,14 @@ from dataclasses import dataclass, field
 
 
 class DomainError(Exception):
-    """A use case refused; `message` says why."""
+    """A use case refused; `message` says why, and `details` what a client may act on (they
+    become members of the problem details, e.g. the items that block a procurement's closing).
+    """
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, details: dict | None = None):
         super().__init__(message)
         self.message = message
+        self.details = details or {}
 
 
 class NotFound(DomainError):

@@ -33,11 +33,15 @@ def find(context: Context, model: type[Row], object_id, lock: bool = False) -> R
     return row if row is not None and visible(context.caller, row) else None
 
 
+def not_found(model: type, object_id) -> NotFound:
+    return NotFound(f"No {model.__name__.lower()} has the id {object_id}.")
+
+
 def get(context: Context, model: type[Row], object_id, lock: bool = False) -> Row:
     """The row named in a path; NotFound otherwise."""
     row = find(context, model, object_id, lock)
     if row is None:
-        raise NotFound(f"No {model.__name__.lower()} has the id {object_id}.")
+        raise not_found(model, object_id)
     return row
 
 

@@ -20,6 +20,7 @@ from .context import Context
 from .errors import Conflict, FieldError, Invalid
 from .pages import Page, Paged, page_of
 from .rankings import live_ranking, served
+from .readiness import check_can_close
 from .revisions import Expected, check, update_if_expected
 
 STATUSES = tuple(ProcurementStatus)
@@ -78,6 +79,7 @@ def create_procurement(context: Context, data: dict) -> Procurement:
         criteria_sha256=criteria_set.sha256,
         weights=data.get("weights"),
         reuse_standalone=data.get("reuse_standalone", False),
+        min_evaluators=data.get("min_evaluators", 2),
         status=ProcurementStatus.DRAFT,
     )
     session = context.session
@@ -117,13 +119,23 @@ def list_procurements(context: Context, page: Page, status: str | None = None) -
     return page_of(context.session, statement, page)
 
 
+# What is settled before any score is seen, and frozen when evaluation starts.
+FIXED_AT_EVALUATION = ("weights", "min_evaluators", "reuse_standalone")
+
+
 def _check_changeable(procurement: Procurement, data: dict) -> None:
     if procurement.status == ProcurementStatus.CLOSED:
         raise Conflict("The procurement is closed: it no longer changes.")
-    if "weights" in data and procurement.status != ProcurementStatus.DRAFT:
+    fixed = [name for name in FIXED_AT_EVALUATION if name in data]
+    if fixed and procurement.status != ProcurementStatus.DRAFT:
         raise Conflict(
-            "Weights are fixed once evaluation starts (they must be set before any score is "
-            f"seen); the procurement is {procurement.status}."
+            f"{', '.join(fixed).capitalize()}: fixed once evaluation starts (they must be set "
+            f"before any score is seen); the procurement is {procurement.status}."
+        )
+    if "tie_break" in data and procurement.status != ProcurementStatus.EVALUATING:
+        raise Conflict(
+            "A tie-break is recorded while the procurement is evaluating, once its ranking shows "
+            f"a tie for first; the procurement is {procurement.status}."
         )
     if "status" in data and STATUSES.index(data["status"]) != (
         STATUSES.index(procurement.status) + 1
@@ -137,8 +149,9 @@ def _check_changeable(procurement: Procurement, data: dict) -> None:
 def update_procurement(
     context: Context, procurement_id, data: dict, expected: Expected | None
 ) -> Procurement:
-    """Change the title, the weights (in draft) or move the status forward one step, on the
-    version last read. Closing stores the ranking as it stands."""
+    """Change the title, what is fixed at evaluation (in draft), record a tie-break (while
+    evaluating), or move the status forward one step, on the version last read. Entering
+    evaluation fixes the weights; closing, once nothing blocks it, stores the ranking."""
     # Locked, so that no assessment or bidder slips in while the ranking is frozen.
     procurement = lookup.get(context, Procurement, procurement_id, lock=True)
     check(procurement, expected)  # a stale version is refused whatever else the change meets
@@ -146,8 +159,13 @@ def update_procurement(
     if "weights" in data:
         _check_weights(lookup.set_of(context, procurement), data["weights"])
     values = dict(data)
+    if "tie_break" in data:
+        values["tie_break"] = _tie_break(context, procurement, data["tie_break"])
     messages = []
+    if data.get("status") == ProcurementStatus.EVALUATING:
+        values["weights_fixed_at"] = context.now()
     if data.get("status") == ProcurementStatus.CLOSED:
+        check_can_close(context, procurement)
         closed_at = context.now()
         final = served(live_ranking(context, procurement, closed_at, final=True))
         values.update(closed_at=closed_at, final_ranking=final)
@@ -173,6 +191,28 @@ def update_procurement(
         messages,
     )
     return procurement
+
+
+def _tie_break(context: Context, procurement: Procurement, data: dict) -> dict:
+    """The tie-break as recorded: the bidder the tender's tie-break method chose among those
+    tied for first, the reason, when and by whom."""
+    ranked = live_ranking(context, procurement, context.now())
+    tied = [row["vendor_id"] for row in ranked["ranking"] if row["rank"] == 1]
+    if not ranked["tie_for_first"]:
+        raise Conflict("The ranking shows no tie for first: there is nothing to break.")
+    vendor_id = str(data["vendor_id"])
+    if vendor_id not in tied:
+        raise Invalid.at(
+            "The tie-break names a bidder that is not tied for first.",
+            "/tie_break/vendor_id",
+            f"Must be one of the bidders tied for first: {', '.join(tied)}.",
+        )
+    return {
+        "vendor_id": vendor_id,
+        "reason": data["reason"],
+        "recorded_at": context.now().isoformat(),
+        "recorded_by": context.caller.name,
+    }
 
 
 def add_bidder(context: Context, procurement_id, vendor_id) -> Bidder:

@@ -6,6 +6,7 @@ procurement is rendered from that stored ranking, never recomputed.
 """
 
 import datetime as dt
+from dataclasses import dataclass
 
 from sqlalchemy import select
 
@@ -15,12 +16,14 @@ from ..enums import ProcurementStatus, Role
 from ..models import Assessment, Bidder, Procurement, Vendor
 from ..ranking_report import ranking_report
 from ..schemas.procurements import RankingSchema
+from ..scoring import Scorecard
 from ..summaries import bidder_summary
 from . import lookup
+from .anonymity import scorecard_renaming
 from .context import Context
 from .errors import Conflict, NotFound
 from .scope import Scope, assessments_in
-from .scorecards import open_disputes, scored, weights_of
+from .scorecards import open_disputes, require_weights_fixed, scored, weights_of
 
 
 def bidders_with_scorecards(
@@ -51,22 +54,55 @@ def bidders_with_scorecards(
     return bidders
 
 
-def live_ranking(
+@dataclass(frozen=True)
+class Evaluation:
+    """The bidders' scorecards on one instant, and the ranking report made of them."""
+
+    bidders: list[ranking.Bidder]
+    report: dict
+
+    @property
+    def scorecards(self) -> dict[str, Scorecard]:
+        """The assessed bidders' scorecards, by vendor id."""
+        return {b.vendor_id: b.scorecard for b in self.bidders if b.scorecard is not None}
+
+
+def evaluation(
     context: Context, procurement: Procurement, as_of: dt.datetime, final: bool = False
-) -> dict:
-    """The ranking on `as_of`, with exact values: one computation for every rendering."""
+) -> Evaluation:
+    """The procurement's evaluation on `as_of`, with exact values: one computation for every
+    rendering."""
     criteria_set = lookup.set_of(context, procurement)
     bidders = bidders_with_scorecards(context, procurement, criteria_set, as_of)
     disputes = open_disputes(context, [b.vendor_id for b in bidders], criteria_set, procurement.id)
     disputed = {vendor: [d.indicator for d in found] for vendor, found in disputes.items()}
     weights = weights_of(procurement, criteria_set)
-    return {
-        "procurement_id": procurement.id,
-        "ocid": procurement.ocid,
-        "status": ProcurementStatus.CLOSED if final else procurement.status,
-        "final": final,
-        **ranking_report(criteria_set, weights, bidders, as_of, disputed),
-    }
+    report = ranking_report(
+        criteria_set,
+        weights,
+        bidders,
+        as_of,
+        disputed,
+        procurement.weights_fixed_at,
+        procurement.tie_break,
+    )
+    return Evaluation(
+        bidders,
+        {
+            "procurement_id": procurement.id,
+            "ocid": procurement.ocid,
+            "status": ProcurementStatus.CLOSED if final else procurement.status,
+            "final": final,
+            **report,
+        },
+    )
+
+
+def live_ranking(
+    context: Context, procurement: Procurement, as_of: dt.datetime, final: bool = False
+) -> dict:
+    """The ranking on `as_of`, with exact values."""
+    return evaluation(context, procurement, as_of, final).report
 
 
 def served(exact_ranking: dict) -> dict:
@@ -78,6 +114,7 @@ def procurement_ranking(context: Context, procurement_id) -> tuple[Procurement, 
     """The procurement, its ranking and whether that ranking is the stored final one (already
     written out) rather than computed now (exact values)."""
     procurement = lookup.get(context, Procurement, procurement_id)
+    require_weights_fixed(procurement)
     if procurement.final_ranking is not None:
         return procurement, procurement.final_ranking, True
     return procurement, live_ranking(context, procurement, context.now()), False
@@ -109,19 +146,21 @@ def summary(context: Context, procurement_id, vendor_id) -> dict:
 
 
 def _rationales(context: Context, procurement, criteria_set, vendor_id) -> list[dict]:
-    """The evaluators' rationales in the assessments the closed ranking rests on."""
+    """The evaluators' rationales in the assessments the closed ranking rests on, the
+    evaluators anonymous: the summary goes to the bidder."""
     found = bidders_with_scorecards(
         context, procurement, criteria_set, procurement.closed_at, vendor_id
     )
     if not found or found[0].scorecard is None:
         return []
+    rename = scorecard_renaming(found[0].scorecard)
     used = [a.id for a in found[0].scorecard.assessments]
     records = context.session.scalars(select(Assessment).where(Assessment.id.in_(used))).all()
     order = {i.key: n for n, i in enumerate(criteria_set.indicators)}
     return sorted(
         (
             {
-                "assessor": record.assessor,
+                "assessor": rename(record.assessor),
                 "indicator": answer["indicator"],
                 "level": answer.get("level"),
                 "rationale": answer["rationale"],

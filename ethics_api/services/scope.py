@@ -14,9 +14,9 @@ from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from .. import scoring
-from ..answers import to_scoring
+from ..answers import moderation_to_scoring, to_scoring
 from ..criteria import CriteriaSet
-from ..models import Assessment
+from ..models import Assessment, Moderation
 
 
 @dataclass(frozen=True)
@@ -48,32 +48,40 @@ class Scope:
 
 
 @dataclass(frozen=True)
+class Work:
+    """What was recorded in one scope, as scoring inputs: assessments and moderations."""
+
+    assessments: list[scoring.Assessment] = field(default_factory=list)
+    moderations: list[scoring.Moderation] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class InScope:
-    """A scope's assessments, as scoring inputs: its own, and the standalone ones it reuses."""
+    """A scope's work: its own, and the standalone work it may reuse."""
 
     scope: Scope
-    own: list[scoring.Assessment] = field(default_factory=list)
-    reusable: list[scoring.Assessment] = field(default_factory=list)
+    own: Work = field(default_factory=Work)
+    reusable: Work = field(default_factory=Work)
 
-    def candidates(self) -> Iterator[tuple[list[scoring.Assessment], bool]]:
+    def candidates(self) -> Iterator[tuple[Work, bool]]:
         """What to score, in order of preference, each with whether it is reused: the scope's
-        own assessments, then (where the procurement allows it) the standalone ones."""
+        own work, then (where the procurement allows it) the standalone work."""
         yield self.own, False
         if self.scope.procurement_id and self.scope.reuse_standalone:
             yield self.reusable, True
 
-    def all(self) -> list[scoring.Assessment]:
-        """The assessments that would be scored: the own ones, or the reused ones if none."""
-        if not self.own and self.scope.reuse_standalone:
+    def all(self) -> Work:
+        """The work that would be scored: the scope's own, or the reused if it has none."""
+        if not self.own.assessments and self.scope.reuse_standalone:
             return self.reusable
         return self.own
 
 
-def _searched(scopes: Sequence[Scope]):
-    """WHERE for the rows scopes of one family may draw on: their own, and the standalone
-    ones they may reuse."""
+def _searched(model, scopes: Sequence[Scope]):
+    """WHERE for the rows (assessments or moderations) scopes of one family may draw on: their
+    own, and the standalone ones they may reuse."""
     first = scopes[0]
-    procurement = Assessment.procurement_id
+    procurement = model.procurement_id
     made_in: ColumnElement[bool]
     if first.procurement_id is None:
         made_in = procurement.is_(None)
@@ -82,15 +90,16 @@ def _searched(scopes: Sequence[Scope]):
     else:
         made_in = procurement == first.procurement_id
     return and_(
-        Assessment.vendor_id.in_([scope.vendor_id for scope in scopes]),
-        Assessment.criteria_key == first.criteria_set.key,
-        Assessment.criteria_version == first.criteria_set.version,
+        model.vendor_id.in_([scope.vendor_id for scope in scopes]),
+        model.criteria_key == first.criteria_set.key,
+        model.criteria_version == first.criteria_set.version,
         made_in,
     )
 
 
-def assessment_records(session: Session, scopes: Sequence[Scope]) -> list[Assessment]:
-    """The stored assessments of every scope, in one query whatever their number."""
+def records_in(session: Session, model, scopes: Sequence[Scope]) -> list:
+    """The stored assessments (or moderations) of every scope, in one query whatever their
+    number, oldest first."""
     families: dict[tuple, list[Scope]] = defaultdict(list)
     for scope in scopes:
         families[scope.family].append(scope)
@@ -98,27 +107,29 @@ def assessment_records(session: Session, scopes: Sequence[Scope]) -> list[Assess
         return []
     return list(
         session.scalars(
-            select(Assessment)
-            .where(or_(*(_searched(members) for members in families.values())))
-            .order_by(Assessment.submitted_at, Assessment.id)
+            select(model)
+            .where(or_(*(_searched(model, members) for members in families.values())))
+            .order_by(model.submitted_at, model.id)
         )
     )
 
 
 def assessments_in(session: Session, scopes: Sequence[Scope]) -> list[InScope]:
-    """Each scope with its assessments (one query), in the order of `scopes`."""
-    found: dict[tuple, list[scoring.Assessment]] = defaultdict(list)
-    for record in assessment_records(session, scopes):
-        found[(record.vendor_id, record.criteria_set, record.procurement_id)].append(
-            to_scoring(record)
-        )
+    """Each scope with its work (two queries), in the order of `scopes`."""
+    found: dict[tuple, Work] = defaultdict(Work)
+    for record in records_in(session, Assessment, scopes):
+        key = (record.vendor_id, record.criteria_set, record.procurement_id)
+        found[key].assessments.append(to_scoring(record))
+    for moderation in records_in(session, Moderation, scopes):
+        key = (moderation.vendor_id, moderation.criteria_set, moderation.procurement_id)
+        found[key].moderations.append(moderation_to_scoring(moderation))
     return [
         InScope(
             scope,
             own=found[(scope.vendor_id, scope.criteria_set.ref, scope.procurement_id)],
             reusable=found[(scope.vendor_id, scope.criteria_set.ref, None)]
             if scope.procurement_id and scope.reuse_standalone
-            else [],
+            else Work(),
         )
         for scope in scopes
     ]

@@ -10,13 +10,14 @@ from sqlalchemy import ColumnElement, or_, select
 from .. import scoring
 from ..answers import to_scoring
 from ..criteria import CriteriaSet
-from ..enums import DisputeStatus
+from ..enums import DisputeStatus, ProcurementStatus, Role
 from ..exact import exact
 from ..models import Assessment, Bidder, Dispute, Procurement, Vendor
 from . import blind, lookup
+from .anonymity import anonymous_scorecard, pseudonyms
 from .context import Context
-from .errors import NotFound
-from .scope import InScope, Scope, assessments_in
+from .errors import Conflict, NotFound
+from .scope import InScope, Scope, Work, assessments_in
 
 
 def weights_of(procurement: Procurement | None, criteria_set: CriteriaSet) -> dict[str, Fraction]:
@@ -32,11 +33,14 @@ def scored(
 ) -> tuple[scoring.Scorecard | None, bool]:
     """The scope's scorecard on `as_of` (None when nothing is current), and whether it rests on
     reused standalone assessments: a procurement's own assessments count first."""
-    for assessments, reused in found.candidates():
+    for work, reused in found.candidates():
         try:
-            return scoring.score(found.scope.criteria_set, assessments, as_of, weights), reused
+            card = scoring.score(
+                found.scope.criteria_set, work.assessments, as_of, weights, work.moderations
+            )
         except scoring.NoCurrentAssessment:
             continue
+        return card, reused
     return None, False
 
 
@@ -45,6 +49,17 @@ def current(context: Context, scope: Scope, procurement: Procurement | None = No
     [found] = assessments_in(context.session, [scope])
     weights = weights_of(procurement, scope.criteria_set)
     return scored(found, context.now(), weights)[0]
+
+
+def require_weights_fixed(procurement: Procurement) -> None:
+    """Conflict while the procurement is in draft: nothing is scored in it before its weights
+    are fixed, or they could be tuned to scores already seen."""
+    if procurement.status == ProcurementStatus.DRAFT:
+        raise Conflict(
+            "The procurement is in draft: nothing is scored in it until its weights are fixed, "
+            "when it moves to evaluating (weights set after seeing scores could be tuned to "
+            "them)."
+        )
 
 
 def open_disputes(
@@ -110,6 +125,12 @@ def _procurement_scope(
         procurement = lookup.named_row(
             context, Procurement, procurement_id, "procurement_id", location="query"
         )
+        require_weights_fixed(procurement)
+        if context.caller.role == Role.VENDOR and procurement.status != ProcurementStatus.CLOSED:
+            raise Conflict(
+                f"The procurement is {procurement.status}: its results reach the bidders when "
+                "it closes."
+            )
         criteria_set = lookup.procurement_set(context, procurement, criteria_ref, location="query")
         scope = Scope.of_procurement(vendor.id, procurement, criteria_set)
     blind.require_own_first(context, scope, what)
@@ -136,7 +157,9 @@ def vendor_scorecard(
     scorecard: scoring.Scorecard | None
     if procurement is None:
         try:
-            scorecard = scoring.score(scope.criteria_set, found.own, as_of)
+            scorecard = scoring.score(
+                scope.criteria_set, found.own.assessments, as_of, None, found.own.moderations
+            )
         except scoring.NoCurrentAssessment as exc:
             raise NotFound(f"No scorecard: {exc}") from None
     else:
@@ -146,6 +169,8 @@ def vendor_scorecard(
                 "No scorecard: the bidder has no current assessment in this procurement."
             )
     disputes = open_disputes(context, [vendor.id], scope.criteria_set, scope.procurement_id)
+    if context.caller.role == Role.VENDOR:
+        scorecard = anonymous_scorecard(scorecard)
     return presented(vendor, scope.criteria_set, scorecard, disputes[vendor.id])
 
 
@@ -158,50 +183,85 @@ def vendor_history(
         context, vendor, criteria_ref, procurement_id, "the history"
     )
     [found] = assessments_in(context.session, [scope])
+    work = found.all()
     weights = weights_of(procurement, scope.criteria_set) if procurement else None
     return {
         "vendor": vendor,
         "criteria_set": set_reference(scope.criteria_set),
         "procurement_id": scope.procurement_id,
-        "history": history(scope.criteria_set, found.all(), weights),
+        "history": history(
+            scope.criteria_set,
+            work,
+            weights,
+            _history_names(work) if context.caller.role == Role.VENDOR else None,
+        ),
     }
 
 
-def history(
-    criteria_set: CriteriaSet, assessments: list[scoring.Assessment], weights=None
-) -> list[dict]:
-    """After each assessment, in order of submission, the scorecard's total, grade and
-    eligibility, kept where they moved, with the assessment that moved them."""
+def _history_names(work: Work):
+    """Pseudonyms for everyone in a history, in the order they first submitted."""
+    assessors = [a for a in sorted(work.assessments, key=lambda a: a.submitted_at)]
+    return pseudonyms(
+        [a.assessor for a in assessors if not a.moderated],
+        [
+            *(a.assessor for a in assessors if a.moderated),
+            *(m.moderator for m in sorted(work.moderations, key=lambda m: m.submitted_at)),
+        ],
+    )
+
+
+def history(criteria_set: CriteriaSet, work: Work, weights=None, rename=None) -> list[dict]:
+    """After each assessment and moderation, in order of submission, the scorecard's total,
+    grade and eligibility, kept where they moved, with the record that moved them (its author
+    renamed by `rename`, for readers who may not see names)."""
+    rename = rename or (lambda name: name)
     entries: list[dict] = []
     last = None
-    for assessment in sorted(assessments, key=lambda a: (a.submitted_at, a.id)):
+    records: list[scoring.Assessment | scoring.Moderation] = [
+        *work.assessments,
+        *work.moderations,
+    ]
+    records.sort(key=lambda r: (r.submitted_at, r.id))
+    for record in records:
         try:
-            card = scoring.score(criteria_set, assessments, assessment.submitted_at, weights)
+            card = scoring.score(
+                criteria_set, work.assessments, record.submitted_at, weights, work.moderations
+            )
         except scoring.NoCurrentAssessment:
             continue
         state = (card.total, card.grade, card.eligible)
         if state == last:
             continue
-        if assessment.supersedes:
-            why = f"{assessment.assessor} corrected assessment {assessment.supersedes}"
-        elif assessment.moderated:
-            why = f"{assessment.assessor} submitted a moderated assessment, used alone"
-        else:
-            why = f"{assessment.assessor} submitted an assessment"
         entries.append(
             {
-                "as_of": assessment.submitted_at,
-                "assessment_id": assessment.id,
-                "reason": why,
+                "as_of": record.submitted_at,
+                "assessment_id": record.id,
+                "reason": _why(record, rename),
                 "total": card.total,
                 "change": None if last is None else card.total - last[0],
                 "grade": card.grade,
                 "eligible": card.eligible,
-                "knockouts": card.knockouts,
+                "knockouts": tuple(
+                    dataclasses.replace(k, assessors=tuple(map(rename, k.assessors)))
+                    for k in card.knockouts
+                ),
             }
         )
         last = state
     return entries
+
+
+def _why(record: scoring.Assessment | scoring.Moderation, rename) -> str:
+    if isinstance(record, scoring.Moderation):
+        count = len(record.settlements)
+        settled = f"{count} indicator" + ("" if count == 1 else "s")
+        return f"{rename(record.moderator)} settled {settled} by moderation"
+    who = rename(record.assessor)
+    if record.supersedes:
+        return f"{who} corrected assessment {record.supersedes}"
+    if record.moderated:
+        return f"{who} submitted a moderated assessment, settling every indicator"
+    return f"{who} submitted an assessment"
 
 
 def own_score(context: Context, record: Assessment) -> scoring.Scorecard:

@@ -1,0 +1,238 @@
+"""Whether a procurement is ready to close: what blocks closing, and what its board should be
+warned of. Each item has a code, a sentence, and the bidder, indicator or person it concerns.
+
+Blocking: a disagreement no moderation has settled (a red line must never rest on one
+evaluator's mark); a bidder assessed by fewer current evaluators than the procurement requires;
+an evaluator who has not declared, or whose declared conflict is not mitigated; a tie for first
+with no tie-break recorded. Warnings: a margin of one step or less (one evaluator's mark could
+decide the award); reused standalone assessments made before the weights were fixed; one
+rationale repeated by an evaluator across many answers; a bidder whose evidence is all
+self-declared.
+"""
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from ..enums import ProcurementStatus
+from ..models import Assessment, Moderation, Person, Procurement
+from ..scoring import EVIDENCE_FACTORS, Scorecard
+from . import lookup
+from .context import Context
+from .declarations import all_of
+from .errors import Conflict
+from .rankings import evaluation
+from .scorecards import require_weights_fixed
+
+Scorecards = dict[str, Scorecard]
+
+# The same rationale in this many answers of one evaluator reads as a template, not a reason.
+REPEATED_RATIONALE = 3
+
+
+@dataclass(frozen=True)
+class Item:
+    code: str
+    message: str
+    vendor_id: str | None = None
+    indicator: str | None = None
+    person_id: str | None = None
+
+    def as_dict(self) -> dict:
+        return {key: value for key, value in vars(self).items() if value is not None}
+
+
+@dataclass(frozen=True)
+class Readiness:
+    blocking: list[Item] = field(default_factory=list)
+    warnings: list[Item] = field(default_factory=list)
+
+    @property
+    def ready(self) -> bool:
+        return not self.blocking
+
+
+def readiness_of(context: Context, procurement: Procurement) -> Readiness:
+    """What stands between the procurement and its closing, computed from the ranking as it
+    stands now (the one closing would store)."""
+    evaluated = evaluation(context, procurement, context.now())
+    ranked, scorecards = evaluated.report, evaluated.scorecards
+    names = {row["vendor_id"]: row["vendor_name"] for row in ranked["ranking"]}
+    blocking: list[Item] = []
+    warnings: list[Item] = []
+
+    for row in ranked["ranking"]:
+        vendor_id, name = row["vendor_id"], row["vendor_name"]
+        card = scorecards.get(vendor_id)
+        evaluators = len(card.assessors) if card else 0
+        if evaluators < procurement.min_evaluators:
+            blocking.append(
+                Item(
+                    "too_few_evaluators",
+                    f"{name} has {_count(evaluators, 'current evaluator')}; the procurement "
+                    f"needs {procurement.min_evaluators}.",
+                    vendor_id=vendor_id,
+                )
+            )
+        if card is None:
+            continue
+        for disagreement in card.disagreements:
+            if disagreement.settled is None:
+                why = (
+                    "the evaluators fall on both sides of its red line"
+                    if disagreement.splits_red_line
+                    else f"the evaluators' levels lie {disagreement.spread} apart"
+                )
+                blocking.append(
+                    Item(
+                        "unsettled_disagreement",
+                        f"{name}: {disagreement.indicator} awaits moderation ({why}).",
+                        vendor_id=vendor_id,
+                        indicator=disagreement.indicator,
+                    )
+                )
+        if row.get("reused_before_weights_fixed"):
+            warnings.append(
+                Item(
+                    "reused_before_weights_fixed",
+                    f"{name} is ranked on standalone assessments made before the weights were "
+                    "fixed, by evaluators who could have known them.",
+                    vendor_id=vendor_id,
+                )
+            )
+
+    blocking += _declarations(context, procurement, scorecards)
+    if ranked["tie_for_first"] and ranked["tie_break"] is None:
+        tied = [names[r["vendor_id"]] for r in ranked["ranking"] if r["rank"] == 1]
+        blocking.append(
+            Item(
+                "tie_without_tie_break",
+                f"{' and '.join(tied)} are tied for first: record the tie-break the tender set "
+                "out before closing.",
+            )
+        )
+    margin = ranked["sensitivity"]["margin"]
+    if margin and margin["points"] > 0 and margin["steps_to_overtake"] in (0, 1):
+        second = margin["second_vendor_id"]
+        warnings.append(Item("narrow_margin", margin["sentence"], vendor_id=second))
+    warnings += _repeated_rationales(context, scorecards)
+    warnings += _self_declared_only(scorecards, names)
+    return Readiness(blocking, warnings)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def _evaluators(context: Context, scorecards: Scorecards) -> dict[str, str]:
+    """Everyone whose marks the ranking uses, by person id: the assessors and moderators of
+    the assessments and moderations its scorecards rest on."""
+    used = [a.id for card in scorecards.values() for a in card.assessments]
+    moderated = [m.id for card in scorecards.values() for m in card.moderations]
+    session = context.session
+    people = session.execute(
+        select(Person.id, Person.name)
+        .join(Assessment, Assessment.person_id == Person.id)
+        .where(Assessment.id.in_(used))
+        .union(
+            select(Person.id, Person.name)
+            .join(Moderation, Moderation.person_id == Person.id)
+            .where(Moderation.id.in_(moderated))
+        )
+    ).all()
+    return dict(sorted(people, key=lambda p: p[1]))
+
+
+def _declarations(context: Context, procurement: Procurement, scorecards: Scorecards) -> list[Item]:
+    declared = all_of(context, procurement)
+    items = []
+    for person_id, name in _evaluators(context, scorecards).items():
+        declaration = declared.get(person_id)
+        if declaration is None:
+            items.append(
+                Item(
+                    "missing_declaration",
+                    f"{name} evaluated without declaring their interests in this procurement.",
+                    person_id=person_id,
+                )
+            )
+        elif not declaration.settled:
+            items.append(
+                Item(
+                    "unmitigated_conflict",
+                    f"{name} declared a conflict of interest that no mitigation answers yet.",
+                    person_id=person_id,
+                )
+            )
+    return items
+
+
+def _repeated_rationales(context: Context, scorecards: Scorecards) -> list[Item]:
+    used = [a.id for card in scorecards.values() for a in card.assessments]
+    records = context.session.scalars(select(Assessment).where(Assessment.id.in_(used))).all()
+    items = []
+    for record_person, name in sorted({(r.person_id, r.assessor) for r in records}):
+        texts = Counter(
+            " ".join(answer["rationale"].split()).casefold()
+            for record in records
+            if record.person_id == record_person
+            for answer in record.answers
+            if answer.get("rationale")
+        )
+        for text, times in texts.items():
+            if times >= REPEATED_RATIONALE:
+                items.append(
+                    Item(
+                        "repeated_rationale",
+                        f"{name} gave the same rationale in {times} answers: "
+                        f"'{text[:80]}'. Each answer should say why, for that bidder.",
+                        person_id=record_person,
+                    )
+                )
+    return items
+
+
+def _self_declared_only(scorecards: Scorecards, names: dict) -> list[Item]:
+    items = []
+    for vendor_id, card in scorecards.items():
+        factors = [
+            i.evidence_factor
+            for c in card.criteria
+            for i in c.indicators
+            if i.evidence_factor is not None
+        ]
+        # The strongest evidence of every answered indicator is self-declared, or there is none.
+        if factors and max(factors) <= EVIDENCE_FACTORS["self_declared"]:
+            what = "is all self-declared" if max(factors) else "is none at all"
+            items.append(
+                Item(
+                    "self_declared_evidence_only",
+                    f"{names[vendor_id]}'s evidence {what}: nothing documented or independently "
+                    "verified supports its scores.",
+                    vendor_id=vendor_id,
+                )
+            )
+    return items
+
+
+def readiness(context: Context, procurement_id) -> Readiness:
+    """What blocks the procurement's closing and what to warn of; only once it is scored."""
+    procurement = lookup.get(context, Procurement, procurement_id)
+    require_weights_fixed(procurement)
+    if procurement.status == ProcurementStatus.CLOSED:
+        raise Conflict("The procurement is closed: its documents say how it stood at closing.")
+    return readiness_of(context, procurement)
+
+
+def check_can_close(context: Context, procurement: Procurement) -> None:
+    """Conflict, listing what blocks, unless the procurement is ready to close."""
+    found = readiness_of(context, procurement)
+    if found.blocking:
+        count = len(found.blocking)
+        raise Conflict(
+            f"The procurement is not ready to close: {_count(count, 'item')} "
+            + ("blocks" if count == 1 else "block")
+            + " it (see blocking, or GET its readiness).",
+            details={"blocking": [item.as_dict() for item in found.blocking]},
+        )
