@@ -188,6 +188,31 @@ BROKEN = [
         "Unknown field",
         id="unknown-criterion-field",
     ),
+    # minimum levels: 1 to 4, whole, and never beside knockout (which is minimum level 1)
+    pytest.param(
+        set_at("criteria", 0, "indicators", 0, "minimum_level", value=2),
+        "criteria[0].indicators[0].minimum_level",
+        "not both",
+        id="knockout-and-minimum-level",
+    ),
+    pytest.param(
+        set_at("criteria", 0, "indicators", 1, "minimum_level", value=5),
+        "criteria[0].indicators[1].minimum_level",
+        "greater than or equal to 1 and less than or equal to 4",
+        id="minimum-level-5",
+    ),
+    pytest.param(
+        set_at("criteria", 0, "indicators", 1, "minimum_level", value=0),
+        "criteria[0].indicators[1].minimum_level",
+        "greater than or equal to 1 and less than or equal to 4",
+        id="minimum-level-0",
+    ),
+    pytest.param(
+        set_at("criteria", 0, "indicators", 1, "minimum_level", value=2.5),
+        "criteria[0].indicators[1].minimum_level",
+        "Not a valid integer",
+        id="minimum-level-fraction",
+    ),
     # weights > 0, numbers not booleans nor text
     pytest.param(
         set_at("criteria", 1, "indicators", 0, "weight", value=0),

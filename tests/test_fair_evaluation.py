@@ -481,3 +481,30 @@ def test_moderations_over_http_settle_and_show_their_reasons(app, client):
     ]
     no_reason = {"settlements": [{"indicator": "p2", "level": 1}]}
     assert_problem(mona.post(f"/v1/vendors/{vendor_id}/moderations", json=no_reason), 422)
+
+
+def test_the_ranking_carries_readiness_and_declarations_and_keeps_them_at_closing(client):
+    vendor_id = created(client.post("/v1/vendors", json={"name": "Acme"}))["id"]
+    procurement_id = http_tender(client, vendor_id, min_evaluators=1)
+    declared = {"conflict": True, "description": "Shares in Acme.", "person": "Alice Smith"}
+    declaration = created(
+        client.post(f"/v1/procurements/{procurement_id}/declarations", json=declared)
+    )
+    ok(http_move(client, procurement_id, status="evaluating"))
+    body = {"assessor": "Bob Jones", "answers": answers(), "procurement_id": procurement_id}
+    bob = {"conflict": False, "person": "Bob Jones"}
+    created(client.post(f"/v1/procurements/{procurement_id}/declarations", json=bob))
+    created(client.post(f"/v1/vendors/{vendor_id}/assessments", json=body))
+    ranking = ok(client.get(f"/v1/procurements/{procurement_id}/ranking"))
+    assert ranking["readiness"] == ok(client.get(f"/v1/procurements/{procurement_id}/readiness"))
+    assert [(d["person_name"], d["conflict"], d["settled"]) for d in ranking["declarations"]] == [
+        ("Alice Smith", True, False),
+        ("Bob Jones", False, True),
+    ]
+    mitigation = {"mitigation": "Alice evaluates nothing in this procurement."}
+    url = f"/v1/procurements/{procurement_id}/declarations/{declaration['id']}/mitigation"
+    assert ok(client.post(url, json=mitigation))["settled"] is True
+    ok(http_move(client, procurement_id, status="closed"))
+    final = ok(client.get(f"/v1/procurements/{procurement_id}/ranking"))
+    assert final["final"] is True and final["readiness"]["ready"] is True
+    assert [d["mitigation"] for d in final["declarations"]] == [mitigation["mitigation"], None]

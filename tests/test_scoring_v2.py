@@ -142,3 +142,53 @@ def test_a_criterion_minimum_names_everyone_whose_levels_make_it():
     criterion = next(k for k in result.knockouts if k.kind == "criterion_minimum")
     assert (criterion.key, criterion.value, criterion.threshold) == ("privacy", 25, 50)
     assert criterion.assessors == ("alice", "bob", "mona")
+
+
+def with_minimum(criteria_set, key: str, level: int):
+    """The set with a minimum level on one indicator."""
+    criteria = tuple(
+        dataclasses.replace(
+            c,
+            indicators=tuple(
+                dataclasses.replace(i, minimum_level=level) if i.key == key else i
+                for i in c.indicators
+            ),
+        )
+        for c in criteria_set.criteria
+    )
+    return dataclasses.replace(criteria_set, criteria=criteria)
+
+
+def test_an_indicator_minimum_level_is_a_red_line_with_its_own_knockout():
+    """p2 must reach 3. alice 2, bob 3: the lower median 2 is below it, on alice's mark alone;
+    a spread of 1, but across the line, so a disagreement. The plan raises p2 to 3 first
+    (clearing the knockout, 7.5 points), whatever else would gain more."""
+    strict = with_minimum(MINI, "p2", 3)
+    result = score(
+        strict,
+        [make(ALL_TWO, assessor="alice"), make(with_levels(p2=3), assessor="bob")],
+        AS_OF,
+    )
+    [knockout] = result.knockouts
+    assert (knockout.kind, knockout.key, knockout.value, knockout.threshold) == (
+        "indicator_minimum",
+        "p2",
+        2,
+        3,
+    )
+    assert knockout.assessors == ("alice",)
+    assert indicator_entries(result)["p2"].minimum_level == 3
+    [disagreement] = result.disagreements
+    assert (disagreement.indicator, disagreement.spread, disagreement.splits_red_line) == (
+        "p2",
+        1,
+        True,
+    )
+    first = result.improvement_plan[0]
+    assert (first.indicator, first.from_level, first.to_level, first.gain) == ("p2", 2, 3, F(15, 2))
+    assert first.clears_knockout is True
+    assert not any(step.clears_knockout for step in result.improvement_plan[1:])
+    # At the line is no knockout, and both at or above it no disagreement.
+    both = [make(with_levels(p2=3), assessor=a) for a in ("alice", "bob")]
+    assert score(strict, both, AS_OF).eligible is True
+    assert score(strict, both, AS_OF).disagreements == ()

@@ -12,6 +12,7 @@ from .common import (
     StrictSchema,
     criteria_ref,
 )
+from .declarations import DeclarationSchema, ReadinessSchema
 
 STATUSES = [status.value for status in ProcurementStatus]
 OCID = r"ocds-[a-z0-9]{6}-[A-Za-z0-9][A-Za-z0-9._/-]{0,180}"
@@ -267,3 +268,10 @@ class RankingSchema(ma.Schema):
     weights = fields.List(fields.Nested(WeightSchema))
     ranking = fields.List(fields.Nested(RankedBidderSchema))
     sensitivity = fields.Nested(SensitivitySchema)
+    readiness = fields.Nested(
+        ReadinessSchema, metadata={"description": "What blocks closing; at closing, none"}
+    )
+    declarations = fields.List(
+        fields.Nested(DeclarationSchema),
+        metadata={"description": "The declarations of interest made in the procurement"},
+    )

@@ -6,103 +6,36 @@ procurement is rendered from that stored ranking, never recomputed.
 """
 
 import datetime as dt
-from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from .. import ocds, ranking
-from ..criteria import CriteriaSet
-from ..enums import ProcurementStatus, Role
-from ..models import Assessment, Bidder, Procurement, Vendor
-from ..ranking_report import ranking_report
+from .. import ocds
+from ..enums import Role
+from ..models import Assessment, Procurement, Vendor
 from ..schemas.procurements import RankingSchema
-from ..scoring import Scorecard
 from ..summaries import bidder_summary
 from . import lookup
 from .anonymity import scorecard_renaming
 from .context import Context
+from .declarations import all_of
 from .errors import Conflict, NotFound
-from .scope import Scope, assessments_in
-from .scorecards import open_disputes, require_weights_fixed, scored, weights_of
-
-
-def bidders_with_scorecards(
-    context: Context,
-    procurement: Procurement,
-    criteria_set: CriteriaSet,
-    as_of: dt.datetime,
-    vendor_id: str | None = None,
-) -> list[ranking.Bidder]:
-    """Every bidder (or the one named) with its scorecard, None when nothing is current.
-
-    Two queries whatever the number of bidders and assessments.
-    """
-    statement = (
-        select(Vendor)
-        .join(Bidder, Bidder.vendor_id == Vendor.id)
-        .where(Bidder.procurement_id == procurement.id)
-    )
-    if vendor_id is not None:
-        statement = statement.where(Vendor.id == vendor_id)
-    vendors = context.session.scalars(statement).all()
-    scopes = [Scope.of_procurement(v.id, procurement, criteria_set) for v in vendors]
-    weights = weights_of(procurement, criteria_set)
-    bidders = []
-    for vendor, found in zip(vendors, assessments_in(context.session, scopes), strict=True):
-        scorecard, reused = scored(found, as_of, weights)
-        bidders.append(ranking.Bidder(vendor.id, vendor.name, scorecard, reused))
-    return bidders
-
-
-@dataclass(frozen=True)
-class Evaluation:
-    """The bidders' scorecards on one instant, and the ranking report made of them."""
-
-    bidders: list[ranking.Bidder]
-    report: dict
-
-    @property
-    def scorecards(self) -> dict[str, Scorecard]:
-        """The assessed bidders' scorecards, by vendor id."""
-        return {b.vendor_id: b.scorecard for b in self.bidders if b.scorecard is not None}
-
-
-def evaluation(
-    context: Context, procurement: Procurement, as_of: dt.datetime, final: bool = False
-) -> Evaluation:
-    """The procurement's evaluation on `as_of`, with exact values: one computation for every
-    rendering."""
-    criteria_set = lookup.set_of(context, procurement)
-    bidders = bidders_with_scorecards(context, procurement, criteria_set, as_of)
-    disputes = open_disputes(context, [b.vendor_id for b in bidders], criteria_set, procurement.id)
-    disputed = {vendor: [d.indicator for d in found] for vendor, found in disputes.items()}
-    weights = weights_of(procurement, criteria_set)
-    report = ranking_report(
-        criteria_set,
-        weights,
-        bidders,
-        as_of,
-        disputed,
-        procurement.weights_fixed_at,
-        procurement.tie_break,
-    )
-    return Evaluation(
-        bidders,
-        {
-            "procurement_id": procurement.id,
-            "ocid": procurement.ocid,
-            "status": ProcurementStatus.CLOSED if final else procurement.status,
-            "final": final,
-            **report,
-        },
-    )
+from .evaluation import bidders_with_scorecards, evaluation
+from .readiness import readiness_of
+from .scorecards import require_weights_fixed
 
 
 def live_ranking(
     context: Context, procurement: Procurement, as_of: dt.datetime, final: bool = False
 ) -> dict:
-    """The ranking on `as_of`, with exact values."""
-    return evaluation(context, procurement, as_of, final).report
+    """The ranking on `as_of`, with exact values, the procurement's readiness to close and its
+    declarations of interest beside it (stored with it at closing: the record of both)."""
+    evaluated = evaluation(context, procurement, as_of, final)
+    declared = all_of(context, procurement)
+    return {
+        **evaluated.report,
+        "readiness": readiness_of(context, procurement, evaluated, declared),
+        "declarations": sorted(declared.values(), key=lambda d: (d.declared_at, d.id)),
+    }
 
 
 def served(exact_ranking: dict) -> dict:

@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from ..enums import ProcurementStatus
-from ..models import Assessment, Moderation, Person, Procurement
+from ..models import Assessment, Declaration, Moderation, Person, Procurement
 from ..scoring import EVIDENCE_FACTORS, Scorecard
 from . import lookup
 from .context import Context
 from .declarations import all_of
 from .errors import Conflict
-from .rankings import evaluation
+from .evaluation import Evaluation, evaluation
 from .scorecards import require_weights_fixed
 
 Scorecards = dict[str, Scorecard]
@@ -53,10 +53,16 @@ class Readiness:
         return not self.blocking
 
 
-def readiness_of(context: Context, procurement: Procurement) -> Readiness:
-    """What stands between the procurement and its closing, computed from the ranking as it
-    stands now (the one closing would store)."""
-    evaluated = evaluation(context, procurement, context.now())
+def readiness_of(
+    context: Context,
+    procurement: Procurement,
+    evaluated: Evaluation | None = None,
+    declared: dict[str, Declaration] | None = None,
+) -> Readiness:
+    """What stands between the procurement and its closing, from its evaluation now (the one
+    closing would store) and its declarations, unless given."""
+    evaluated = evaluated or evaluation(context, procurement, context.now())
+    declared = all_of(context, procurement) if declared is None else declared
     ranked, scorecards = evaluated.report, evaluated.scorecards
     names = {row["vendor_id"]: row["vendor_name"] for row in ranked["ranking"]}
     blocking: list[Item] = []
@@ -102,7 +108,7 @@ def readiness_of(context: Context, procurement: Procurement) -> Readiness:
                 )
             )
 
-    blocking += _declarations(context, procurement, scorecards)
+    blocking += _declarations(context, declared, scorecards)
     if ranked["tie_for_first"] and ranked["tie_break"] is None:
         tied = [names[r["vendor_id"]] for r in ranked["ranking"] if r["rank"] == 1]
         blocking.append(
@@ -144,8 +150,9 @@ def _evaluators(context: Context, scorecards: Scorecards) -> dict[str, str]:
     return dict(sorted(people, key=lambda p: p[1]))
 
 
-def _declarations(context: Context, procurement: Procurement, scorecards: Scorecards) -> list[Item]:
-    declared = all_of(context, procurement)
+def _declarations(
+    context: Context, declared: dict[str, Declaration], scorecards: Scorecards
+) -> list[Item]:
     items = []
     for person_id, name in _evaluators(context, scorecards).items():
         declaration = declared.get(person_id)
