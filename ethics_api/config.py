@@ -44,6 +44,11 @@ class Defaults:
     # private and link-local ones, for on-premises receivers.
     WEBHOOK_ALLOW_PRIVATE_TARGETS: bool = False
 
+    # The service's public address (e.g. https://ethics.example.gov.uk/), for the links in
+    # documents sent to bidders and published (summaries, OCDS). None: the address each request
+    # came to.
+    PUBLIC_URL: str | None = None
+
     # How many reverse proxies in front of the service set X-Forwarded-For and -Proto; their
     # client address is then the one rate limits and logs see. 0: trust no such header (a
     # client could write it itself).
@@ -89,6 +94,13 @@ def text(value: object, name: str = "the value") -> str:
     return str(value)
 
 
+def web_address(value: object, name: str = "the value") -> str:
+    address = str(value).strip()
+    if not address.startswith(("https://", "http://")) or len(address.split("/")[2]) == 0:
+        raise ValueError(f"{name} must be an http(s) address, not {value!r}")
+    return address
+
+
 # Every setting an ETHICS_* environment variable may give, and how its text is read.
 ENVIRONMENT_SETTINGS = {
     "ETHICS_DATABASE_URL": ("DATABASE_URL", text),
@@ -99,6 +111,7 @@ ENVIRONMENT_SETTINGS = {
     "ETHICS_RATELIMIT_STORAGE_URI": ("RATE_LIMIT_STORAGE_URI", text),
     "ETHICS_WEBHOOK_ALLOW_PRIVATE_TARGETS": ("WEBHOOK_ALLOW_PRIVATE_TARGETS", flag),
     "ETHICS_TRUSTED_PROXIES": ("TRUSTED_PROXIES", text),
+    "ETHICS_PUBLIC_URL": ("PUBLIC_URL", web_address),
     "ETHICS_WEBHOOK_BACKOFF_SECONDS": ("WEBHOOK_BACKOFF_SECONDS", number),
     "ETHICS_WEBHOOK_BACKOFF_CAP_SECONDS": ("WEBHOOK_BACKOFF_CAP_SECONDS", number),
     "ETHICS_WEBHOOK_MAX_ATTEMPTS": ("WEBHOOK_MAX_ATTEMPTS", whole_number),

@@ -57,6 +57,7 @@ class Action(StrEnum):
     PROCUREMENT_CREATED = "procurement.created"
     PROCUREMENT_UPDATED = "procurement.updated"
     BIDDER_ADDED = "bidder.added"
+    COMPONENTS_RECORDED = "award_components.recorded"
     DISPUTE_OPENED = "dispute.opened"
     DISPUTE_RESOLVED = "dispute.resolved"
     MODERATION_RECORDED = "moderation.recorded"

@@ -21,6 +21,11 @@ def exact(value: int | float | Decimal | Fraction) -> Fraction:
     return Fraction(value)
 
 
+def as_json(value: Fraction) -> int | float:
+    """An exact number that came in as a JSON number, as that number again (2.5, not 5/2)."""
+    return int(value) if value.denominator == 1 else float(value)
+
+
 def round_half_away(value: Fraction, places: int = 2) -> Decimal:
     """Round an exact value half away from zero, only ever when it is written out."""
     scaled = abs(value) * 10**places

@@ -7,7 +7,7 @@ from fractions import Fraction
 
 from marshmallow import ValidationError, fields, validate
 
-from .exact import exact, round_half_away
+from .exact import as_json, exact, round_half_away
 
 
 class StrictBoolean(fields.Boolean):
@@ -51,9 +51,9 @@ class Exact(fields.Field):
     """A weight or threshold as the criteria file gives it (1, 2.5)."""
 
     def _serialize(self, value, attr, obj, **kwargs):
-        if value is None:
-            return None
-        return int(value) if value.denominator == 1 else float(value)
+        if value is None or isinstance(value, int | float):
+            return value  # written out already, e.g. a stored ranking rendered again
+        return as_json(value)
 
 
 class FullMatch(validate.Regexp):

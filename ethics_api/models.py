@@ -2,10 +2,12 @@
 
 import datetime as dt
 import uuid
+from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     JSON,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -19,6 +21,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from .enums import DeliveryStatus, DisputeStatus, ProcurementStatus
+from .exact import exact
 
 if TYPE_CHECKING:
     from .scoring import Scorecard
@@ -118,6 +121,7 @@ class Vendor(Base):
             "identifier_id",
             name="uq_vendors_organisation_identifier",
         ),
+        Index("uq_vendors_organisation_ppon", "organisation_id", "ppon", unique=True),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
@@ -127,6 +131,12 @@ class Vendor(Base):
     identifier_id: Mapped[str | None] = mapped_column(String(100))
     country: Mapped[str | None] = mapped_column(String(2))
     website: Mapped[str | None] = mapped_column(String(500))
+    # What an assessment summary must give of a supplier (Procurement Regulations 2024 reg 31):
+    # a postal address ({street_address, locality, region, postal_code, country_name}), an
+    # email address, and the Procurement Act's unique identifier (PPON).
+    address: Mapped[dict | None] = mapped_column(Document)
+    email: Mapped[str | None] = mapped_column(String(320))
+    ppon: Mapped[str | None] = mapped_column(String(14))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Bumped by every update. The ETag is derived from it, and If-Match is checked in the
@@ -174,10 +184,20 @@ class Procurement(Base):
     min_evaluators: Mapped[int] = mapped_column(Integer, default=2)
     # A tie for first settled as the tender set out: {vendor_id, reason, recorded_at, by}.
     tie_break: Mapped[dict | None] = mapped_column(Document)
+    # The ethics evaluation's share of the whole award in percent, as sent; None: 100, the
+    # whole award.
+    award_share: Mapped[int | float | None] = mapped_column(Document)
+    # When the contract award notice is (to be) published: the standstill period runs from it.
+    award_notice_date: Mapped[dt.date | None] = mapped_column(Date)
 
     @property
     def criteria_set(self) -> str:
         return f"{self.criteria_key}@{self.criteria_version}"
+
+    @property
+    def share(self) -> Fraction:
+        """The ethics evaluation's share of the award in percent, exactly."""
+        return Fraction(100) if self.award_share is None else exact(self.award_share)
 
     @property
     def buyer(self) -> dict:
@@ -199,6 +219,26 @@ class Bidder(Base):
     added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     vendor: Mapped[Vendor] = relationship(lazy="joined")
+
+
+class AwardComponents(Base):
+    """A bidder's other parts of the award, as the buyer scored them outside the service:
+    [{name, kind (price or quality), weight (percent of the award), score (of 100)}], as sent.
+    Recorded again, the record is replaced; the audit log keeps every version."""
+
+    __tablename__ = "award_components"
+    __table_args__ = (
+        UniqueConstraint("procurement_id", "vendor_id", name="uq_award_components_bidder"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    procurement_id: Mapped[str] = mapped_column(ForeignKey("procurements.id"))
+    vendor_id: Mapped[str] = mapped_column(ForeignKey("vendors.id"))
+    components: Mapped[list] = mapped_column(Document)
+    # Who recorded them: a person, or the command line (no person).
+    person_id: Mapped[str | None] = mapped_column(ForeignKey("people.id"))
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Assessment(Base):

@@ -5,10 +5,13 @@ release and the bidders' summaries are all renderings of what this returns.
 """
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
 
+from .award import WHOLE, Award, Component, OverallMargin, decide, points
 from .criteria import CriteriaSet
+from .documents.numbers import percent
 from .exact import round_half_away
 from .ranking import Bidder, Margin, Sensitivity, place, sensitivity
 
@@ -23,31 +26,45 @@ def ranking_report(
     disputed: dict[str, list[str]] | None = None,
     weights_fixed_at: dt.datetime | None = None,
     tie_break: dict | None = None,
+    share: Fraction = WHOLE,
+    components: Mapping[str, Sequence[Component]] | None = None,
 ) -> dict:
     """`disputed`: by vendor id, the indicators under an open dispute; `tie_break`: the
-    tie-break recorded for a tie for first ({vendor_id, reason, ...})."""
+    tie-break recorded for a tie for first ({vendor_id, reason, ...}); `share`: the ethics
+    evaluation's share of the award in percent; `components`: by vendor id, the other parts
+    of the award as the buyer scored them."""
     disputed = disputed or {}
     placed = place(bidders)
     analysis = sensitivity(bidders, weights)
     names = {b.vendor_id: b.vendor_name for b in bidders}
     criterion_names = {c.key: c.name for c in criteria_set.criteria}
+    decided = decide(placed, share, components or {}, tie_break)
     first = [
         p.bidder.vendor_id
         for p in placed
         if p.rank == 1 and p.bidder.scorecard is not None and p.bidder.scorecard.eligible
     ]
     tied = len(first) > 1
-    applies = tie_break if tied and tie_break and tie_break["vendor_id"] in first else None
+    # A tie-break settles the ranking the award is decided on: this one, unless the other
+    # components decide it.
+    applies = decided.tie_break if decided.decided_on_ethics else None
     return {
         "tie_for_first": tied,
         "tie_break": applies,
         "winner_vendor_id": applies["vendor_id"]
         if applies
         else (first[0] if len(first) == 1 else None),
+        "award": _award(decided, names),
         "as_of": as_of,
         "criteria_set": {"ref": criteria_set.ref, "sha256": criteria_set.sha256},
         "weights": [
-            {"criterion": key, "weight": weight, "effective_weight": weight / sum(weights.values())}
+            {
+                "criterion": key,
+                "name": criterion_names[key],
+                "weight": weight,
+                "effective_weight": weight / sum(weights.values()),
+                "award_weight": weight / sum(weights.values()) * share / WHOLE,
+            }
             for key, weight in weights.items()
         ],
         "ranking": [
@@ -60,7 +77,7 @@ def ranking_report(
                 criterion_names,
                 any(b.scorecard is not None and b.scorecard.eligible for b in bidders),
             ),
-            "margin": _margin(analysis.margin, names, criterion_of(criteria_set)),
+            "margin": _margin(analysis.margin, names, criterion_of(criteria_set), share),
         },
     }
 
@@ -198,7 +215,7 @@ def _points(value: Fraction) -> str:
     return f"{round_half_away(value)} point" + ("" if value == 1 else "s")
 
 
-def _margin(margin: Margin | None, names: dict, criterion_of: dict) -> dict | None:
+def _margin(margin: Margin | None, names: dict, criterion_of: dict, share: Fraction) -> dict | None:
     """The margin between the first two eligible bidders, in evaluators' marks, in words."""
     if margin is None:
         return None
@@ -220,7 +237,8 @@ def _margin(margin: Margin | None, names: dict, criterion_of: dict) -> dict | No
             f" of {second}'s is worth up to {_points(margin.largest_step)}, and {raises} of "
             f"{second}'s levels would draw level with or overtake {first}"
         )
-        sentence += ": a single evaluator's single mark decides the award." if count <= 1 else "."
+        decides = "the award" if share == WHOLE else "the ethics evaluation's ranking"
+        sentence += f": a single evaluator's single mark decides {decides}." if count <= 1 else "."
     return {
         "first_vendor_id": margin.first,
         "second_vendor_id": margin.second,
@@ -239,3 +257,112 @@ def _margin(margin: Margin | None, names: dict, criterion_of: dict) -> dict | No
         ],
         "sentence": sentence,
     }
+
+
+def _award(decided: Award, names: dict) -> dict:
+    """The award the ranking is part of, and who it goes to, in numbers and in words."""
+    return {
+        "ethics_share": decided.share,
+        "basis": decided.basis,
+        "components": [
+            {"name": name, "kind": kind, "weight": weight} for name, kind, weight in decided.model
+        ],
+        "overall": [
+            {
+                "rank": o.rank,
+                "vendor_id": o.vendor_id,
+                "vendor_name": o.vendor_name,
+                "ethics_total": o.ethics_total,
+                "ethics_points": points(decided.share, o.ethics_total),
+                "components": [
+                    {**_part(c), "points": points(c.weight, c.score)} for c in o.components
+                ],
+                "total": o.total,
+            }
+            for o in decided.overall
+        ],
+        "components_recorded_for": list(decided.recorded),
+        "first_vendor_ids": list(decided.first),
+        "tie_for_first": decided.tie_for_first,
+        "tie_break": decided.tie_break,
+        "winner_vendor_id": decided.winner_vendor_id,
+        "margin": _overall_margin(decided.margin, names),
+        "summary": _award_sentence(decided, names),
+    }
+
+
+def _overall_margin(margin: OverallMargin | None, names: dict) -> dict | None:
+    """The overall lead against one evaluator's one mark, in numbers and in words."""
+    if margin is None:
+        return None
+    first, second = names[margin.first], names[margin.second]
+    sentence = f"Overall, {first} leads {second} by {_points(margin.points)}"
+    if margin.largest_step is None:
+        sentence += f"; every answered indicator of {second}'s is at the top level already."
+    else:
+        sentence += (
+            f"; one level more on one indicator of {second}'s ethics evaluation is worth up to "
+            f"{_points(margin.largest_step)} overall"
+        )
+        sentence += (
+            ": a single evaluator's single mark decides the award."
+            if margin.one_mark_decides
+            else "."
+        )
+    return {
+        "first_vendor_id": margin.first,
+        "second_vendor_id": margin.second,
+        "points": margin.points,
+        "largest_step": margin.largest_step,
+        "one_mark_decides": margin.one_mark_decides,
+        "sentence": sentence,
+    }
+
+
+def _part(component: Component) -> dict:
+    return {
+        "name": component.name,
+        "kind": component.kind,
+        "weight": component.weight,
+        "score": component.score,
+    }
+
+
+def _award_sentence(decided: Award, names: dict) -> str:
+    share = percent(decided.share)
+    if decided.basis == "incomplete":
+        if not decided.model:
+            return (
+                f"The ethics evaluation carries {share} of the award; the other "
+                f"{percent(WHOLE - decided.share)} is scored outside this service and not "
+                "recorded in it, so this ranking is the ethics evaluation's, not the award's."
+            )
+        return (
+            f"The ethics evaluation carries {share} of the award, and the other components are "
+            "not recorded for every eligible bidder yet: the award cannot be stated until "
+            "they are."
+        )
+    if decided.basis == "ethics":
+        opening = "The ethics evaluation is the whole award"
+    else:
+        parts = ", ".join(
+            f"{name} ({percent(weight)}, {kind})" for name, kind, weight in decided.model
+        )
+        opening = (
+            f"The ethics evaluation carries {share} of the award, beside {parts}; the overall "
+            "result is the sum of the weighted parts"
+        )
+    if not decided.first:
+        return f"{opening}. No bidder is eligible: there is no award to make on these scores."
+    tied = " and ".join(names[v] for v in decided.first)
+    if decided.tie_break is not None:
+        return (
+            f"{opening}. {tied} tie for first; the tie-break the tender set out chose "
+            f"{names[decided.tie_break['vendor_id']]}."
+        )
+    if decided.tie_for_first:
+        return (
+            f"{opening}. {tied} tie for first: no one is the winner until the buyer records "
+            "the tie-break the tender set out."
+        )
+    return f"{opening}. {names[decided.first[0]]} ranks first."

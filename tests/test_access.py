@@ -33,56 +33,59 @@ from payloads import answers, vendor
 from responses import assert_problem, created, ok
 
 ROLE_MATRIX = """
-| operation                                                         | admin | buyer | assessor | moderator | vendor | auditor |
-|-------------------------------------------------------------------|-------|-------|----------|-----------|--------|---------|
-| GET /v1/criteria-sets                                             | yes   | yes   | yes      | yes       | yes    | yes     |
-| GET /v1/criteria-sets/{key}/{version}                             | yes   | yes   | yes      | yes       | yes    | yes     |
-| POST /v1/vendors                                                  | yes   | yes   | no       | no        | no     | no      |
-| GET /v1/vendors                                                   | yes   | yes   | yes      | yes       | own    | yes     |
-| GET /v1/vendors/{vendor_id}                                       | yes   | yes   | yes      | yes       | own    | yes     |
-| PATCH /v1/vendors/{vendor_id}                                     | yes   | yes   | no       | no        | no     | no      |
-| POST /v1/vendors/{vendor_id}/assessments                          | yes   | no    | yes      | yes       | no     | no      |
-| GET /v1/vendors/{vendor_id}/assessments                           | yes   | yes   | blind    | yes       | no     | yes     |
-| GET /v1/assessments/{assessment_id}                               | yes   | yes   | blind    | yes       | no     | yes     |
-| GET /v1/vendors/{vendor_id}/scorecard                             | yes   | yes   | blind    | yes       | own    | yes     |
-| POST /v1/procurements                                             | yes   | yes   | no       | no        | no     | no      |
-| GET /v1/procurements                                              | yes   | yes   | yes      | yes       | no     | yes     |
-| GET /v1/procurements/{procurement_id}                             | yes   | yes   | yes      | yes       | no     | yes     |
-| PATCH /v1/procurements/{procurement_id}                           | yes   | yes   | no       | no        | no     | no      |
-| POST /v1/procurements/{procurement_id}/bidders                    | yes   | yes   | no       | no        | no     | no      |
-| GET /v1/procurements/{procurement_id}/bidders                     | yes   | yes   | yes      | yes       | no     | yes     |
-| GET /v1/procurements/{procurement_id}/ranking                     | yes   | yes   | no       | yes       | no     | yes     |
-| GET /v1/procurements/{procurement_id}/ranking.csv                 | yes   | yes   | no       | yes       | no     | yes     |
-| GET /v1/procurements/{procurement_id}/ocds                        | yes   | yes   | no       | yes       | no     | yes     |
-| GET /v1/procurements/{procurement_id}/bidders/{vendor_id}/summary | yes   | yes   | no       | yes       | own    | yes     |
-| POST /v1/vendors/{vendor_id}/disputes                             | yes   | no    | no       | no        | own    | no      |
-| GET /v1/vendors/{vendor_id}/disputes                              | yes   | yes   | yes      | yes       | own    | yes     |
-| GET /v1/disputes                                                  | yes   | yes   | yes      | yes       | no     | yes     |
-| GET /v1/disputes/{dispute_id}                                     | yes   | yes   | yes      | yes       | own    | yes     |
-| POST /v1/disputes/{dispute_id}/resolution                         | yes   | no    | no       | yes       | no     | no      |
-| POST /v1/webhooks                                                 | yes   | no    | no       | no        | no     | no      |
-| GET /v1/webhooks                                                  | yes   | no    | no       | no        | no     | no      |
-| GET /v1/webhooks/{webhook_id}                                     | yes   | no    | no       | no        | no     | no      |
-| DELETE /v1/webhooks/{webhook_id}                                  | yes   | no    | no       | no        | no     | no      |
-| GET /v1/webhooks/{webhook_id}/deliveries                          | yes   | no    | no       | no        | no     | no      |
-| GET /v1/vendors/{vendor_id}/scorecard/history                     | yes   | yes   | blind    | yes       | own    | yes     |
-| GET /v1/vendors/{vendor_id}/events                                | yes   | yes   | yes      | yes       | no     | yes     |
-| GET /v1/assessments/{assessment_id}/events                        | yes   | yes   | no       | yes       | no     | yes     |
-| GET /v1/audit                                                     | yes   | no    | no       | no        | no     | yes     |
-| GET /v1/audit/verify                                              | yes   | no    | no       | no        | no     | yes     |
-| POST /v1/people                                                   | yes   | no    | no       | no        | no     | no      |
-| GET /v1/people                                                    | yes   | yes   | yes      | yes       | no     | yes     |
-| GET /v1/people/{person_id}                                        | yes   | yes   | yes      | yes       | no     | yes     |
-| POST /v1/people/{person_id}/keys                                  | yes   | no    | no       | no        | no     | no      |
-| GET /v1/people/{person_id}/keys                                   | yes   | no    | no       | no        | no     | no      |
-| DELETE /v1/keys/{key_id}                                          | yes   | no    | no       | no        | no     | no      |
-| POST /v1/vendors/{vendor_id}/moderations                          | yes   | no    | no       | yes       | no     | no      |
-| GET /v1/vendors/{vendor_id}/moderations                           | yes   | yes   | blind    | yes       | no     | yes     |
-| GET /v1/moderations/{moderation_id}                               | yes   | yes   | blind    | yes       | no     | yes     |
-| POST /v1/procurements/{procurement_id}/declarations               | yes   | yes   | yes      | yes       | no     | no      |
-| GET /v1/procurements/{procurement_id}/declarations                | yes   | yes   | yes      | yes       | no     | yes     |
-| POST /v1/procurements/{procurement_id}/declarations/{declaration_id}/mitigation | yes | yes | no | no | no | no |
-| GET /v1/procurements/{procurement_id}/readiness                   | yes   | yes   | no       | yes       | no     | yes     |
+| operation                                                                       | admin | buyer | assessor | moderator | vendor | auditor |
+|---------------------------------------------------------------------------------|-------|-------|----------|-----------|--------|---------|
+| GET /v1/criteria-sets                                                           | yes   | yes   | yes      | yes       | yes    | yes     |
+| GET /v1/criteria-sets/{key}/{version}                                           | yes   | yes   | yes      | yes       | yes    | yes     |
+| POST /v1/vendors                                                                | yes   | yes   | no       | no        | no     | no      |
+| GET /v1/vendors                                                                 | yes   | yes   | yes      | yes       | own    | yes     |
+| GET /v1/vendors/{vendor_id}                                                     | yes   | yes   | yes      | yes       | own    | yes     |
+| PATCH /v1/vendors/{vendor_id}                                                   | yes   | yes   | no       | no        | no     | no      |
+| POST /v1/vendors/{vendor_id}/assessments                                        | yes   | no    | yes      | yes       | no     | no      |
+| GET /v1/vendors/{vendor_id}/assessments                                         | yes   | yes   | blind    | yes       | no     | yes     |
+| GET /v1/assessments/{assessment_id}                                             | yes   | yes   | blind    | yes       | no     | yes     |
+| GET /v1/vendors/{vendor_id}/scorecard                                           | yes   | yes   | blind    | yes       | own    | yes     |
+| POST /v1/procurements                                                           | yes   | yes   | no       | no        | no     | no      |
+| GET /v1/procurements                                                            | yes   | yes   | yes      | yes       | no     | yes     |
+| GET /v1/procurements/{procurement_id}                                           | yes   | yes   | yes      | yes       | no     | yes     |
+| PATCH /v1/procurements/{procurement_id}                                         | yes   | yes   | no       | no        | no     | no      |
+| POST /v1/procurements/{procurement_id}/bidders                                  | yes   | yes   | no       | no        | no     | no      |
+| GET /v1/procurements/{procurement_id}/bidders                                   | yes   | yes   | yes      | yes       | no     | yes     |
+| POST /v1/procurements/{procurement_id}/bidders/{vendor_id}/components           | yes   | yes   | no       | no        | no     | no      |
+| GET /v1/procurements/{procurement_id}/components                                | yes   | yes   | no       | yes       | no     | yes     |
+| GET /v1/procurements/{procurement_id}/ranking                                   | yes   | yes   | no       | yes       | no     | yes     |
+| GET /v1/procurements/{procurement_id}/ranking.csv                               | yes   | yes   | no       | yes       | no     | yes     |
+| GET /v1/procurements/{procurement_id}/levels.csv                                | yes   | yes   | no       | yes       | no     | yes     |
+| GET /v1/procurements/{procurement_id}/ocds                                      | yes   | yes   | no       | yes       | no     | yes     |
+| GET /v1/procurements/{procurement_id}/bidders/{vendor_id}/summary               | yes   | yes   | no       | yes       | own    | yes     |
+| POST /v1/vendors/{vendor_id}/disputes                                           | yes   | no    | no       | no        | own    | no      |
+| GET /v1/vendors/{vendor_id}/disputes                                            | yes   | yes   | yes      | yes       | own    | yes     |
+| GET /v1/disputes                                                                | yes   | yes   | yes      | yes       | no     | yes     |
+| GET /v1/disputes/{dispute_id}                                                   | yes   | yes   | yes      | yes       | own    | yes     |
+| POST /v1/disputes/{dispute_id}/resolution                                       | yes   | no    | no       | yes       | no     | no      |
+| POST /v1/webhooks                                                               | yes   | no    | no       | no        | no     | no      |
+| GET /v1/webhooks                                                                | yes   | no    | no       | no        | no     | no      |
+| GET /v1/webhooks/{webhook_id}                                                   | yes   | no    | no       | no        | no     | no      |
+| DELETE /v1/webhooks/{webhook_id}                                                | yes   | no    | no       | no        | no     | no      |
+| GET /v1/webhooks/{webhook_id}/deliveries                                        | yes   | no    | no       | no        | no     | no      |
+| GET /v1/vendors/{vendor_id}/scorecard/history                                   | yes   | yes   | blind    | yes       | own    | yes     |
+| GET /v1/vendors/{vendor_id}/events                                              | yes   | yes   | yes      | yes       | no     | yes     |
+| GET /v1/assessments/{assessment_id}/events                                      | yes   | yes   | no       | yes       | no     | yes     |
+| GET /v1/audit                                                                   | yes   | no    | no       | no        | no     | yes     |
+| GET /v1/audit/verify                                                            | yes   | no    | no       | no        | no     | yes     |
+| POST /v1/people                                                                 | yes   | no    | no       | no        | no     | no      |
+| GET /v1/people                                                                  | yes   | yes   | yes      | yes       | no     | yes     |
+| GET /v1/people/{person_id}                                                      | yes   | yes   | yes      | yes       | no     | yes     |
+| POST /v1/people/{person_id}/keys                                                | yes   | no    | no       | no        | no     | no      |
+| GET /v1/people/{person_id}/keys                                                 | yes   | no    | no       | no        | no     | no      |
+| DELETE /v1/keys/{key_id}                                                        | yes   | no    | no       | no        | no     | no      |
+| POST /v1/vendors/{vendor_id}/moderations                                        | yes   | no    | no       | yes       | no     | no      |
+| GET /v1/vendors/{vendor_id}/moderations                                         | yes   | yes   | blind    | yes       | no     | yes     |
+| GET /v1/moderations/{moderation_id}                                             | yes   | yes   | blind    | yes       | no     | yes     |
+| POST /v1/procurements/{procurement_id}/declarations                             | yes   | yes   | yes      | yes       | no     | no      |
+| GET /v1/procurements/{procurement_id}/declarations                              | yes   | yes   | yes      | yes       | no     | yes     |
+| POST /v1/procurements/{procurement_id}/declarations/{declaration_id}/mitigation | yes   | yes   | no       | no        | no     | no      |
+| GET /v1/procurements/{procurement_id}/readiness                                 | yes   | yes   | no       | yes       | no     | yes     |
 """  # noqa: E501 (a table, as wide as it reads best)
 # The scorecard history, events and audit rows state the roles those routes were built with;
 # the other rows are the roles the service was specified with.
@@ -121,7 +124,7 @@ def procurement_body(ocid: str, **fields) -> dict:
     return {
         "ocid": ocid,
         "title": "Video analytics",
-        "buyer": {"name": "Example Council"},
+        "buyer": {"name": "Example Council", "identifier": {"scheme": "GB-LAE", "id": "EXC"}},
         **fields,
     }
 
@@ -172,7 +175,7 @@ class World:
     webhook_id: str  # subscribed to disputes being opened
     person_id: str  # someone with a key no test client uses, to give keys to and revoke
     spare_key_id: str  # that person's key
-    evaluating_id: str  # evaluating, with the vendor as its bidder
+    evaluating_id: str  # evaluating, the vendor its bidder; ethics is 20% of its award
     conflict_id: str  # a declared conflict in it, not yet mitigated
     moderation_id: str  # of the vendor's standalone scorecard
     keys: dict[str, str] = field(default_factory=dict)
@@ -198,8 +201,11 @@ def build_world(app) -> World:
     move(admin, closed_id, "evaluating")
     created(submit(admin, vendor_id, "colleague", procurement_id=closed_id))
     move(admin, closed_id, "closed")
+    # The ethics evaluation is a fifth of its award: price, recorded per bidder, is the rest.
     evaluating_id = created(
-        admin.post("/v1/procurements", json=procurement_body("ocds-abc123-4", **one))
+        admin.post(
+            "/v1/procurements", json=procurement_body("ocds-abc123-4", **one, award_share=20)
+        )
     )["id"]
     created(admin.post(f"/v1/procurements/{evaluating_id}/bidders", json={"vendor_id": vendor_id}))
     move(admin, evaluating_id, "evaluating")
@@ -321,6 +327,16 @@ REQUESTS = {
         f"/v1/procurements/{w.closed_id}/bidders",
         {},
     ),
+    "POST /v1/procurements/{procurement_id}/bidders/{vendor_id}/components": lambda w, r: (
+        "POST",
+        f"/v1/procurements/{w.evaluating_id}/bidders/{w.vendor_id}/components",
+        {"json": [{"name": "Price", "kind": "price", "weight": 80, "score": 70}]},
+    ),
+    "GET /v1/procurements/{procurement_id}/components": lambda w, r: (
+        "GET",
+        f"/v1/procurements/{w.evaluating_id}/components",
+        {},
+    ),
     "GET /v1/procurements/{procurement_id}/ranking": lambda w, r: (
         "GET",
         f"/v1/procurements/{w.closed_id}/ranking",
@@ -329,6 +345,11 @@ REQUESTS = {
     "GET /v1/procurements/{procurement_id}/ranking.csv": lambda w, r: (
         "GET",
         f"/v1/procurements/{w.closed_id}/ranking.csv",
+        {},
+    ),
+    "GET /v1/procurements/{procurement_id}/levels.csv": lambda w, r: (
+        "GET",
+        f"/v1/procurements/{w.closed_id}/levels.csv",
         {},
     ),
     "GET /v1/procurements/{procurement_id}/ocds": lambda w, r: (

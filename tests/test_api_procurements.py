@@ -23,7 +23,7 @@ import pytest
 from sqlalchemy import event
 
 from ethics_api import scoring
-from ethics_api.summaries import readable_time
+from ethics_api.documents.markdown import readable_time
 
 from browser import rendered_dom
 from payloads import MINI_KEYS, answers, vendor
@@ -56,7 +56,7 @@ def procurement_body(ocid: str = "ocds-213czf-2026-0042", **fields) -> dict:
     return {
         "ocid": ocid,
         "title": "Video analytics for city centre safety",
-        "buyer": {"name": "Example City Council"},
+        "buyer": {"name": "Example City Council", "identifier": {"scheme": "GB-LAE", "id": "ECC"}},
         **fields,
     }
 
@@ -170,7 +170,10 @@ def test_create_is_a_draft_with_location_and_etag(client):
     assert body["weights"] is None
     assert body["reuse_standalone"] is False
     assert body["closed_at"] is None
-    assert body["buyer"] == {"name": "Example City Council", "identifier": None}
+    assert body["buyer"] == {
+        "name": "Example City Council",
+        "identifier": {"scheme": "GB-LAE", "id": "ECC"},
+    }
     assert response.headers["Location"] == f"{PROCUREMENTS}/{body['id']}"
     assert response.headers["ETag"]
     read = client.get(response.headers["Location"])
@@ -618,10 +621,30 @@ def test_ranking_orders_eligible_then_ineligible_then_unassessed(client):
     assert ranked["status"] == "evaluating"
     assert ranked["final"] is False
     assert ranked["criteria_set"]["ref"] == "mini@1"
+    # The ethics evaluation is the whole award: each criterion weighs in it what it does in
+    # the evaluation.
     assert ranked["weights"] == [
-        {"criterion": "privacy", "weight": 1, "effective_weight": 25.0},
-        {"criterion": "oversight", "weight": 1, "effective_weight": 25.0},
-        {"criterion": "openness", "weight": 2, "effective_weight": 50.0},
+        {
+            "criterion": "privacy",
+            "name": "Privacy",
+            "weight": 1,
+            "effective_weight": 25.0,
+            "award_weight": 25.0,
+        },
+        {
+            "criterion": "oversight",
+            "name": "Human oversight",
+            "weight": 1,
+            "effective_weight": 25.0,
+            "award_weight": 25.0,
+        },
+        {
+            "criterion": "openness",
+            "name": "Openness",
+            "weight": 2,
+            "effective_weight": 50.0,
+            "award_weight": 50.0,
+        },
     ]
     summary = [
         (r["vendor_name"], r["rank"], r.get("total"), r.get("grade"), r.get("eligible"))
@@ -978,7 +1001,7 @@ CSV_COLUMNS = [
 def test_ranking_csv_matches_the_json_ranking(client):
     created, ids = build_ranked_tender(client)
     url = url_of(created)
-    response = client.get(f"{url}/ranking.csv")
+    response = client.get(f"{url}/ranking.csv?header=machine")
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     table = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
@@ -1041,13 +1064,88 @@ def test_ranking_csv_matches_the_json_ranking(client):
     assert by_name["Elm"]["vendor_id"] == ids["Elm"]
 
 
+def test_the_csv_speaks_to_people_by_default_and_to_machines_on_request(client):
+    """The finding: headings such as score_data-privacy. People read criterion names; a
+    machine asks for the stable names, or both rows."""
+    created, _ = build_ranked_tender(client)
+    url = url_of(created)
+    human = list(csv.reader(io.StringIO(client.get(f"{url}/ranking.csv").text)))
+    assert human[0] == [
+        "Rank",
+        "Vendor ID",
+        "Vendor",
+        "Assessed",
+        "Eligible",
+        "Ethics total",
+        "Grade",
+        "Red lines and minimums not met",
+        "Confidence",
+        "Confidence band",
+        "Needs moderation",
+        "Reused standalone",
+        "Privacy",
+        "Human oversight",
+        "Openness",
+    ]
+    both = list(csv.reader(io.StringIO(client.get(f"{url}/ranking.csv?header=both").text)))
+    assert both[:2] == [human[0], CSV_COLUMNS]
+    assert both[2:] == human[1:]
+    assert_problem(client.get(f"{url}/ranking.csv?header=fancy"), 422)
+
+
+def test_the_levels_csv_has_every_bidders_agreed_level_per_indicator(client):
+    created, ids = build_ranked_tender(client)
+    url = url_of(created)
+    response = client.get(f"{url}/levels.csv?header=both")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].endswith('-levels.csv"')
+    table = list(csv.reader(io.StringIO(response.text)))
+    assert table[0] == [
+        "Vendor ID",
+        "Vendor",
+        "Criterion",
+        "Indicator",
+        "Question",
+        "Agreed level",
+        "Settled by moderation",
+        "Evaluators' levels",
+    ]
+    assert table[1] == [
+        "vendor_id",
+        "vendor_name",
+        "criterion",
+        "indicator",
+        "question",
+        "level",
+        "settled_by_moderation",
+        "evaluators_levels",
+    ]
+    rows = [dict(zip(table[1], line, strict=True)) for line in table[2:]]
+    assessed = [r for r in ranking(client, created)["ranking"] if r["assessed"]]
+    assert len(rows) == len(assessed) * 7  # the mini set's seven indicators each
+    for vendor_id in (row["vendor_id"] for row in assessed):
+        card = client.get(
+            f"/v1/vendors/{vendor_id}/scorecard", query_string={"procurement_id": created["id"]}
+        ).json
+        expected = {
+            i["key"]: "N/A" if i["level"] is None else str(i["level"])
+            for c in card["criteria"]
+            for i in c["indicators"]
+        }
+        assert {r["indicator"]: r["level"] for r in rows if r["vendor_id"] == vendor_id} == (
+            expected
+        )
+    assert {r["vendor_id"] for r in rows} < set(ids.values())  # Elm, never assessed, is not in
+
+
 def test_the_csv_keeps_names_that_look_like_formulas_as_text(client):
     created = create_procurement(client, "ocds-213czf-formulas")
     names = ['=HYPERLINK("http://evil.example","Click")', "+1", "-2", "@SUM(A1)", "Plain"]
     ids = [make_vendor(client, name) for name in names]
     add_bidders(client, created, *ids)
     move(client, created, "evaluating")
-    rows = list(csv.DictReader(io.StringIO(client.get(f"{url_of(created)}/ranking.csv").text)))
+    text = client.get(f"{url_of(created)}/ranking.csv?header=machine").text
+    rows = list(csv.DictReader(io.StringIO(text)))
     # A leading apostrophe: spreadsheets show the rest as text and never evaluate it.
     assert sorted(row["vendor_name"] for row in rows) == sorted(
         ['\'=HYPERLINK("http://evil.example","Click")', "'+1", "'-2", "'@SUM(A1)", "Plain"]
@@ -1079,7 +1177,9 @@ def test_summaries_exist_once_closed(client):
     assert_problem(summary_of(client, created, ids["Falcon"], format="md"), 409)
 
 
-def test_bidder_summaries_after_closing(client):
+def test_bidder_summaries_after_closing_in_three_formats_of_one_value(client):
+    """What a summary says is tested on the application layer (test_award_documents.py); here,
+    that JSON, Markdown and the page carry the same written value, and the statuses."""
     created, ids = build_close_race(client, close=True)
     closed_at = client.get(url_of(created)).json["closed_at"]
 
@@ -1090,78 +1190,40 @@ def test_bidder_summaries_after_closing(client):
         return response.json
 
     winner = summary("Falcon")
-    assert winner["won"] is True
+    assert winner["outcome"]["won"] is True
     assert winner["procurement"]["ocid"] == "ocds-213czf-close-race"
     assert winner["procurement"]["closed_at"] == closed_at
-    assert winner["bidders"] == 4
-    assert winner["bidder"] == {
-        "vendor_id": ids["Falcon"],
-        "vendor_name": "Falcon",
-        "rank": 1,
-        "total": 68.75,
-        "grade": "B",
-        "eligible": True,
-    }
-    assert "Falcon" in winner["reason"]
-    assert "first" in winner["reason"]
-    assert "68.75" in winner["reason"]
-    assert winner["knockouts"] == []
-    # Falcon's own rationale (on p2, level 4, by alice) is in its summary.
-    assert winner["rationales"] == [
-        {
-            "assessor": "Evaluator 1",  # the summary goes to the bidder: no names
-            "indicator": "p2",
-            "level": 4,
-            "rationale": "Purpose limits audited by the DPO.",
-        }
-    ]
+    assert winner["method"]["url"] == "http://localhost/v1/criteria-sets/mini/1"
+    # Falcon's own rationale (on p2, level 4) explains its score; no evaluator is named.
+    p2 = winner["criteria"][0]["assessed"][1]
+    assert p2["reasons"] == ["Purpose limits audited by the DPO."]
+    assert "alice" not in json.dumps(winner)
 
     second = summary("Sparrow")
-    assert second["won"] is False
-    assert second["winner"]["vendor_id"] == ids["Falcon"]
-    assert second["winner"]["total"] == 68.75
-    assert (second["bidder"]["rank"], second["bidder"]["total"]) == (2, 67.5)
+    assert second["outcome"]["won"] is False
+    assert second["outcome"]["compared_with"]["vendor_id"] == ids["Falcon"]
+    assert (second["outcome"]["rank"], second["ethics_total"]) == (2, 67.5)
     # Effective weights 2:1:1 -> 50%, 25%, 25%; Sparrow (60, 100, 50) beside Falcon (100, 25, 50).
     assert [
-        (c["criterion"], c["effective_weight"], c["score"], c["winning_score"])
-        for c in second["criteria"]
+        (c["criterion"], c["weight"], c["score"], c["winning_score"]) for c in second["criteria"]
     ] == [
         ("privacy", 50.0, 60.0, 100.0),
         ("oversight", 25.0, 100.0, 25.0),
         ("openness", 25.0, 50.0, 50.0),
     ]
-    # 68.75 - 67.5 = 1.25 points; the largest shortfall is privacy, 60 against 100.
-    assert "1.25 points" in second["reason"]
-    assert "67.50" in second["reason"]
-    assert "68.75" in second["reason"]
-    assert "Privacy: 60.00 against 100.00" in second["reason"]
-    assert second["rationales"] == []  # Falcon's rationale is not Sparrow's
-
-    ineligible = summary("Ibis")
-    assert ineligible["won"] is False
-    assert (ineligible["bidder"]["rank"], ineligible["bidder"]["eligible"]) == (4, False)
-    assert ineligible["bidder"]["total"] == 90.0
-    assert ineligible["knockouts"] == [
-        {"kind": "indicator", "key": "p1", "value": 0.0, "threshold": 1.0}
-    ]
-    assert "not eligible" in ineligible["reason"]
-    assert "p1" in ineligible["reason"]
 
     markdown = summary_of(client, created, ids["Sparrow"], format="md")
     assert markdown.status_code == 200
     assert markdown.mimetype == "text/markdown"
     text = markdown.get_data(as_text=True)
-    assert second["reason"] in text
-    assert "| criterion | weight | your score | winning bid |" in text
-    assert "| Privacy | 50.00% | 60.00 | 100.00 |" in text
-    assert "| Human oversight | 25.00% | 100.00 | 25.00 |" in text
+    assert second["outcome"]["sentences"][0].replace("'", "'") in text
+    assert "| Privacy | 50.00% | 50.00% | 50.00 | 60.00 | 100.00 |" in text
+    assert "| Human oversight | 25.00% | 25.00% | - | 100.00 | 25.00 |" in text
+    assert "| **Total** | | | | **67.50** | **68.75** |" in text
     # Closed "2026-11-27T05:42:03.487539+00:00" reads "closed 27 November 2026, 05:42 UTC".
     closed = dt.datetime.fromisoformat(closed_at)
     readable = f"closed {closed.day} {closed:%B %Y, %H:%M} UTC."
     assert readable in text
-    falcon_md = summary_of(client, created, ids["Falcon"], format="md").get_data(as_text=True)
-    assert "Purpose limits audited by the DPO." in falcon_md
-    assert winner["reason"] in falcon_md
 
     page = summary_of(client, created, ids["Sparrow"], format="html")
     assert page.status_code == 200
@@ -1169,16 +1231,15 @@ def test_bidder_summaries_after_closing(client):
     assert "script-src" not in page.headers["Content-Security-Policy"]
     assert page.headers["Content-Security-Policy"].startswith("default-src 'none'")
     html = page.get_data(as_text=True)
-    reason = second["reason"].replace("'", "&#39;")  # "the winning bid's", escaped
-    assert f'<p class="outcome" id="reason">{reason}</p>' in html
+    sentence = second["outcome"]["sentences"][0].replace("'", "&#39;")
+    assert f'<p class="outcome">{sentence}</p>' in html
     assert f'<time datetime="{closed_at}">{readable[len("closed ") : -1]}</time>' in html
     assert (
-        '<tr><td>Privacy</td><td class="number">50.00%</td><td class="number">60.00</td>'
+        '<tr><td>Privacy</td><td class="number">50.00%</td><td class="number">50.00%</td>'
+        '<td class="number">50.00</td><td class="number">60.00</td>'
         '<td class="number">100.00</td></tr>'
     ) in html
-    assert (
-        '<tr><td>Total</td><td></td><td class="number">67.50</td><td class="number">68.75</td>'
-    ) in html
+    assert '<td class="number">67.50</td><td class="number">68.75</td>' in html
 
     outsider = make_vendor(client, "Outsider")
     assert_problem(summary_of(client, created, outsider), 404)
@@ -1219,18 +1280,26 @@ def test_users_text_stays_text_in_the_markdown_summary(client):
     assert [line for line in lines if line.startswith("#")] == [
         "# Assessment summary: \\<img src=x onerror=\"document.title='owned'\"\\> "
         "\\| \\# Shrike\\_AI \\*",
+        "## The supplier",
         "## Outcome",
-        "## Scores by criterion",
-        "## Evaluators' rationales",
+        "## Award criteria and how tenders were assessed",
+        "## Your tender's scores explained",
+        "### Privacy",
+        "### Human oversight",
+        "### Openness",
+        "## Declarations of interest",
+        "## Standstill period",
     ]
     # The rationale stays on its list item's line, its markup escaped.
     assert (
-        r"- p2 (level 3, Evaluator 1): \<script\>document.title='owned'\</script\> "
-        r"\# Not a heading \| \[a link\](javascript:alert(1))"
+        "- Is collection limited to the purpose? Level 3 of 4: “operating”. The evaluators "
+        r"found: \<script\>document.title='owned'\</script\> \# Not a heading \| \[a "
+        r"link\](javascript:alert(1)). Level 4 was not reached: “verified”."
     ) in lines
-    # Every table row has its four cells, whatever the names hold.
+    # Every table row has the header's five cells (no winning tender to compare: it is the
+    # only bidder), whatever the names hold.
     rows = [line for line in lines if line.startswith("| ")]
-    assert all(row.replace(r"\|", "").count("|") == 5 for row in rows), rows
+    assert all(row.replace(r"\|", "").count("|") == 6 for row in rows), rows
 
 
 def test_users_text_stays_text_in_the_html_summary(client, tmp_path):
@@ -1296,12 +1365,12 @@ def test_ranking_runs_a_fixed_number_of_queries(app, client):
     assert len(ranking(client, small)["ranking"]) == 5
     # 5 bidders x 3 assessments or 50 x 3: the same statements. Measured: the caller's API
     # key, the procurement, its bidders joined to their vendors, their assessments, their
-    # moderations, their open disputes; for the readiness beside the ranking, the
-    # declarations, the people whose marks it uses, the assessments' rationales (9), plus
-    # BEGIN on SQLite.
+    # moderations, their open disputes, the award components recorded for them; for the
+    # readiness beside the ranking, the declarations, the people whose marks it uses, the
+    # assessments' rationales (10), plus BEGIN on SQLite.
     assert small_count == large_count
-    assert large_count[1] == 9
-    assert large_count[0] <= 10
+    assert large_count[1] == 10
+    assert large_count[0] <= 11
 
 
 def test_rankings_and_their_exports_work_out_no_improvement_plan(client, monkeypatch):

@@ -15,17 +15,18 @@ PACKAGE = Path(__file__).parent.parent / "ethics_api"
 # Modules with no Flask and no database: the scoring contract and the documents it renders.
 PURE = (
     "answers",
+    "award",
     "criteria",
     "enums",
     "exact",
     "exports",
     "messages",
-    "ocds",
     "ranking",
     "ranking_report",
     "scoring",
-    "summaries",
+    "standstill",
 )
+PURE_PACKAGES = ("ethics_api.services", "ethics_api.documents")
 
 
 def _modules() -> dict[str, Path]:
@@ -100,10 +101,18 @@ def test_no_module_imports_one_that_imports_it_back():
 
 @pytest.mark.parametrize(
     "name",
-    sorted(n for n in MODULES if n.startswith("ethics_api.services") or n.split(".")[-1] in PURE),
+    sorted(n for n in MODULES if n.startswith(PURE_PACKAGES) or n.split(".")[-1] in PURE),
 )
 def test_the_application_layer_and_the_pure_modules_know_no_flask(name):
     assert not {m for m in _reachable(name) if m.split(".")[0] in ("flask", "flask_smorest")}
+
+
+@pytest.mark.parametrize(
+    "name",
+    sorted(n for n in MODULES if n.startswith("ethics_api.documents") or n.split(".")[-1] in PURE),
+)
+def test_the_documents_and_the_pure_modules_touch_no_database(name):
+    assert not {m for m in _reachable(name) if m.split(".")[0] == "sqlalchemy"}
 
 
 @pytest.mark.parametrize("name", sorted(n for n in MODULES if n.startswith("ethics_api.api.")))

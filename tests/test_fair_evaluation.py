@@ -10,86 +10,32 @@ privacy's 5, and privacy 2 of 4, so one level of p2 is 7.5 points of the total.
 import uuid
 
 import pytest
+from evaluation import (
+    assess,
+    codes,
+    declare,
+    moderate,
+    move,
+    ranking,
+    ready,
+    tender,
+    vendor,
+)
 
+from ethics_api.documents.links import Links
 from ethics_api.enums import ProcurementStatus, Role
 from ethics_api.services import (
-    assessments,
     declarations,
-    moderations,
-    procurements,
+    documents,
     rankings,
     readiness,
     scorecards,
-    vendors,
 )
 from ethics_api.services.errors import Conflict, Forbidden
-from ethics_api.services.revisions import Expected
 
 from conftest import client_with_key, make_key
-from payloads import answers
+from payloads import answers, supplier
 from responses import assert_problem, created, ok
-
-# --- helpers ---------------------------------------------------------------------------------
-
-
-def vendor(acting, name: str) -> str:
-    with acting(Role.BUYER, "Bea") as context:
-        return vendors.create_vendor(context, {"name": name}).id
-
-
-def tender(acting, *bidders: str, **data):
-    """A procurement in draft with these bidders."""
-    body = {"ocid": f"ocds-213czf-{uuid.uuid4().hex[:8]}", "title": "Analytics", **data}
-    body["buyer"] = {"name": "City Police"}
-    with acting(Role.BUYER, "Bea") as context:
-        procurement = procurements.create_procurement(context, body)
-        for vendor_id in bidders:
-            procurements.add_bidder(context, procurement.id, vendor_id)
-    return procurement
-
-
-def move(acting, procurement, **data):
-    with acting(Role.BUYER, "Bea") as context:
-        current = procurements.get_procurement(context, procurement.id)
-        return procurements.update_procurement(
-            context, procurement.id, data, Expected(frozenset({current.revision}))
-        )
-
-
-def declare(acting, procurement, name: str, role=Role.ASSESSOR, **data):
-    with acting(role, name) as context:
-        return declarations.declare(context, procurement.id, {"conflict": False, **data})
-
-
-def assess(acting, vendor_id: str, name: str, procurement=None, role=Role.ASSESSOR, **data):
-    body = {"answers": answers(), **data}
-    if procurement is not None:
-        body["procurement_id"] = uuid.UUID(procurement.id)
-    with acting(role, name) as context:
-        return assessments.submit_assessment(context, vendor_id, body)
-
-
-def moderate(acting, vendor_id: str, name: str, procurement, *settlements):
-    body = {"settlements": [{"indicator": k, "level": v, "reason": r} for k, v, r in settlements]}
-    if procurement is not None:
-        body["procurement_id"] = uuid.UUID(procurement.id)
-    with acting(Role.MODERATOR, name) as context:
-        return moderations.record_moderation(context, vendor_id, body)
-
-
-def ready(acting, procurement):
-    with acting(Role.BUYER, "Bea") as context:
-        return readiness.readiness(context, procurement.id)
-
-
-def codes(items) -> list[str]:
-    return sorted(item.code for item in items)
-
-
-def ranking(acting, procurement) -> dict:
-    with acting(Role.BUYER, "Bea") as context:
-        return rankings.procurement_ranking(context, procurement.id)[1]
-
 
 # --- 1. no scores before the weights are fixed -------------------------------------------------
 
@@ -104,7 +50,7 @@ def test_nothing_is_scored_in_a_draft_and_reused_work_from_before_is_flagged(act
         for read in (
             lambda: rankings.procurement_ranking(context, draft.id),
             lambda: rankings.written_ranking(context, draft.id),
-            lambda: rankings.ocds_release(context, draft.id),
+            lambda: documents.ocds_release(context, draft.id, Links("https://ethics.example/")),
             lambda: scorecards.vendor_scorecard(context, alpha, procurement_id=draft.id),
             lambda: scorecards.vendor_history(context, alpha, procurement_id=draft.id),
             lambda: readiness.readiness(context, draft.id),
@@ -433,7 +379,7 @@ def test_a_vendor_reads_no_interim_result_and_no_evaluators_name(app, client):
 
 def test_closing_while_blocked_is_409_with_the_items_and_readiness_lists_them(client):
     """The finding: a procurement closed (200) with a bidder's disagreement unmoderated."""
-    vendor_id = created(client.post("/v1/vendors", json={"name": "Acme"}))["id"]
+    vendor_id = created(client.post("/v1/vendors", json=supplier("Acme")))["id"]
     procurement_id = http_tender(client, vendor_id)
     ok(http_move(client, procurement_id, status="evaluating"))
     before = client.get(f"/v1/procurements/{procurement_id}").json

@@ -19,8 +19,9 @@ from urllib.parse import urlsplit
 import pytest
 from jsonschema import Draft4Validator, FormatChecker
 
-from ethics_api import ocds
 from ethics_api.criteria import load_file
+from ethics_api.documents import ocds
+from ethics_api.documents.links import Links
 
 from payloads import answers, assessment, vendor
 
@@ -176,6 +177,20 @@ def criteria(privacy: float, oversight: float, openness: float) -> list[dict]:
     ]
 
 
+WHOLE_AWARD = {
+    "ethics_share": 100,
+    "basis": "ethics",
+    "components": [],
+    "overall": [],
+    "components_recorded_for": [],
+    "first_vendor_ids": ["0b7e6a52-9a34-4b7a-8f47-2f6a1f4f0a01"],
+    "tie_for_first": False,
+    "tie_break": None,
+    "winner_vendor_id": "0b7e6a52-9a34-4b7a-8f47-2f6a1f4f0a01",
+    "summary": "The ethics evaluation is the whole award. Alpha Analytics ranks first.",
+}
+
+
 def make_ranking(final: bool = False, status: str = "evaluating", **changes) -> dict:
     """Three bidders: eligible first, ineligible (a knockout) second, one not assessed."""
     return {
@@ -231,6 +246,7 @@ def make_ranking(final: bool = False, status: str = "evaluating", **changes) -> 
                 "reused_standalone": False,
             },
         ],
+        "award": WHOLE_AWARD,
         "sensitivity": {
             "winner_vendor_ids": [ALPHA],
             "winner_stable": True,
@@ -240,6 +256,8 @@ def make_ranking(final: bool = False, status: str = "evaluating", **changes) -> 
         **changes,
     }
 
+
+LINKS = Links("https://ethics.example/")
 
 VENDORS = {
     ALPHA: {
@@ -447,14 +465,33 @@ def weights_of(release: dict) -> dict[str, Decimal]:
     }
 
 
-def test_one_quality_criterion_per_criterion_of_the_set(release, criteria_set):
+def test_the_one_lot_is_the_whole_process_with_a_quality_criterion_per_criterion(
+    release, criteria_set
+):
+    """No lot invented as if the ethics evaluation were a part of the contract: a process not
+    divided into lots gets one virtual lot standing for all of it (the lots extension's advice),
+    so that its award criteria have their place."""
     lot = lot_of(release)
-    assert lot["id"] == "ethics"
-    assert lot["title"] == "Ethics evaluation"
+    assert lot["id"] == "1"
+    assert lot["title"] == "Triage assistant for adult social care"
+    assert "not divided into lots" in lot["description"]
     listed = lot["awardCriteria"]["criteria"]
-    assert [(c["type"], c["name"], c["description"]) for c in listed] == [
-        ("quality", c.name, c.description) for c in criteria_set.criteria
+    assert [(c["type"], c["name"]) for c in listed] == [
+        ("quality", c.name) for c in criteria_set.criteria
     ]
+    for listed_criterion, criterion in zip(listed, criteria_set.criteria, strict=True):
+        assert listed_criterion["description"].startswith(criterion.description)
+        assert "Part of the ethics evaluation, scored 0 to 100" in listed_criterion["description"]
+
+
+def test_red_lines_are_stated_as_minimums_in_the_criteria(release):
+    privacy, oversight, openness = lot_of(release)["awardCriteria"]["criteria"]
+    assert privacy["description"].endswith(
+        "Minimums: a bid is disqualified when \u201cWas a DPIA completed before processing?"
+        "\u201d is below level 1; or when the criterion scores below 50."
+    )
+    assert "Minimums" not in oversight["description"]
+    assert openness["description"].endswith("when the criterion scores below 25.")
 
 
 def test_the_weights_are_the_effective_weights_and_add_up_to_100(release):
@@ -479,6 +516,57 @@ def test_rounded_weights_still_add_up_to_100(validator, criteria_set):
     weights = weights_of(made)
     assert sum(weights.values()) == 100
     assert sorted(weights.values()) == [Decimal("33.33"), Decimal("33.33"), Decimal("33.34")]
+
+
+def test_an_ethics_evaluation_that_is_a_fifth_of_the_award_is_weighted_as_a_fifth(
+    validator, criteria_set
+):
+    """Ethics 20% of the award, nothing else recorded: the ethics criteria weigh 10, 5 and 5,
+    and the rest of the award, named as such and not invented, 80."""
+    award = {**WHOLE_AWARD, "ethics_share": 20, "basis": "incomplete", "winner_vendor_id": None}
+    made = ocds.release(make_procurement(), criteria_set, make_ranking(award=award), VENDORS)
+    assert errors_of(validator, made) == []
+    assert weights_of(made) == {
+        "Privacy": 10,
+        "Human oversight": 5,
+        "Openness": 5,
+        "The rest of the award": 80,
+    }
+    rest = lot_of(made)["awardCriteria"]["criteria"][-1]
+    assert "type" not in rest and "not recorded" in rest["description"]
+    assert "(20% of the award)" in lot_of(made)["awardCriteria"]["criteria"][0]["description"]
+
+
+def test_recorded_components_are_award_criteria_of_their_kind(validator, criteria_set):
+    components = [
+        {"name": "Price", "kind": "price", "weight": 60},
+        {"name": "Delivery plan", "kind": "quality", "weight": 20},
+    ]
+    overall = [
+        {"vendor_id": ALPHA, "vendor_name": "Alpha Analytics", "rank": 1, "total": 71.63},
+    ]
+    award = {
+        **WHOLE_AWARD,
+        "ethics_share": 20,
+        "basis": "overall",
+        "components": components,
+        "overall": overall,
+    }
+    made = ocds.release(make_procurement(), criteria_set, make_ranking(award=award), VENDORS)
+    assert errors_of(validator, made) == []
+    listed = lot_of(made)["awardCriteria"]["criteria"]
+    assert [(c.get("type"), c["name"]) for c in listed[3:]] == [
+        ("price", "Price"),
+        ("quality", "Delivery plan"),
+    ]
+    assert weights_of(made) == {
+        "Privacy": 10,
+        "Human oversight": 5,
+        "Openness": 5,
+        "Price": 60,
+        "Delivery plan": 20,
+    }
+    assert "Overall: 71.63 of 100." in bids_by_vendor(made)[ALPHA]["description"]
 
 
 @pytest.mark.parametrize(
@@ -526,8 +614,8 @@ def test_bids_have_the_status_and_rank_of_the_ranking(release):
         BETA: ("disqualified", True, 2),
         GAMMA: ("pending", False, None),
     }
-    assert "knockout indicator p1 at level 0" in bids[BETA]["description"]
-    assert all(b["relatedLots"] == ["ethics"] for b in bids.values())
+    assert "indicator p1 at level 0, a red line" in bids[BETA]["description"]
+    assert all(b["relatedLots"] == ["1"] for b in bids.values())
 
 
 def test_every_bid_and_tenderer_refers_to_a_tenderer_party(release):
@@ -554,12 +642,10 @@ def test_parties_and_their_ids(release):
     assert len(parties) == 4
 
 
-def test_a_buyer_without_identifier_gets_a_derived_id(validator, criteria_set):
+def test_a_buyer_without_identifier_is_never_given_a_made_up_one(criteria_set):
     procurement = make_procurement(buyer_identifier_scheme=None, buyer_identifier_id=None)
-    made = ocds.release(procurement, criteria_set, make_ranking(), VENDORS)
-    assert errors_of(validator, made) == []
-    assert made["buyer"]["id"] == f"ethics-api-buyer-{procurement.id}"
-    assert party_of(made, made["buyer"])["roles"] == ["buyer"]
+    with pytest.raises(ValueError, match="buyer by its identifier"):
+        ocds.release(procurement, criteria_set, make_ranking(), VENDORS)
 
 
 def test_a_buyer_that_also_bids_is_one_party_with_both_roles(validator, criteria_set):
@@ -590,7 +676,7 @@ def test_the_ranking_is_the_evaluation_report(release):
     assert document["documentType"] == "evaluationReports"
     assert document["format"] == "application/json"
     assert document["datePublished"] == AS_OF
-    assert document["title"] == "Provisional ethics ranking"
+    assert document["title"] == "Provisional ranking of the ethics evaluation"
     assert "url" not in document
     description = document["description"]
     assert "3 bidders" in description
@@ -598,19 +684,26 @@ def test_the_ranking_is_the_evaluation_report(release):
     assert "Disqualified: 1. Not assessed: 1." in description
 
 
-def test_the_report_can_link_to_the_ranking(validator, criteria_set):
-    url = "https://ethics.example/v1/procurements/5e0b3c1d/ranking"
+def test_a_final_release_links_the_report_and_every_assessed_bidders_summary(
+    validator, criteria_set
+):
+    procurement = make_procurement(status="closed")
     made = ocds.release(
-        make_procurement(status="closed"),
-        criteria_set,
-        make_ranking(final=True, status="closed"),
-        VENDORS,
-        ranking_url=url,
+        procurement, criteria_set, make_ranking(final=True, status="closed"), VENDORS, LINKS
     )
     assert errors_of(validator, made) == []
-    (document,) = made["tender"]["documents"]
-    assert document["url"] == url
-    assert document["title"] == "Final ethics ranking"
+    report, *summaries = made["tender"]["documents"]
+    assert report["url"] == f"https://ethics.example/v1/procurements/{procurement.id}/ranking"
+    assert report["title"] == "Final ranking of the ethics evaluation"
+    # Gamma was never assessed: it has no assessment summary.
+    assert [(d["title"], d["url"]) for d in summaries] == [
+        (
+            f"Assessment summary: {name}",
+            f"https://ethics.example/v1/procurements/{procurement.id}/bidders/{vendor_id}/summary",
+        )
+        for vendor_id, name in ((ALPHA, "Alpha Analytics"), (BETA, "Beta Bots"))
+    ]
+    assert all(d["documentType"] == "evaluationReports" for d in summaries)
 
 
 def test_the_report_says_when_no_bidder_is_eligible(criteria_set):
@@ -671,6 +764,13 @@ def test_the_api_serves_a_valid_release_open_and_closed(client, validator):
     created(f"{url}/declarations", {"conflict": False, "person": "alice"})
     response = client.patch(url, json={"status": "evaluating"}, headers={"If-Match": '"v1"'})
     assert response.status_code == 200, response.get_json()
+    # The buyer is named by its identifier, never a made-up one: none recorded, no release.
+    refused = client.get(f"{url}/ocds")
+    assert refused.status_code == 409
+    assert "PATCH the procurement's buyer" in refused.get_json()["detail"]
+    buyer = {"name": "Example Borough Council", "identifier": {"scheme": "GB-LAE", "id": "EXA"}}
+    response = client.patch(url, json={"buyer": buyer}, headers={"If-Match": '"v2"'})
+    assert response.status_code == 200, response.get_json()
     for bidder, levels in ((alpha, {}), (beta, {"p1": 0})):
         body = assessment(procurement_id=procurement["id"], answers=answers(**levels))
         created(f"/v1/vendors/{bidder['id']}/assessments", body)
@@ -688,7 +788,7 @@ def test_the_api_serves_a_valid_release_open_and_closed(client, validator):
     # Every bidder is assessed before closing.
     body = assessment(procurement_id=procurement["id"], answers=answers(p2=1))
     created(f"/v1/vendors/{gamma['id']}/assessments", body)
-    response = client.patch(url, json={"status": "closed"}, headers={"If-Match": '"v2"'})
+    response = client.patch(url, json={"status": "closed"}, headers={"If-Match": '"v3"'})
     assert response.status_code == 200, response.get_json()
     final = client.get(f"{url}/ocds").get_json()
     assert errors_of(validator, final) == []
@@ -696,3 +796,9 @@ def test_the_api_serves_a_valid_release_open_and_closed(client, validator):
     assert final["tender"]["status"] == "complete"
     assert final["date"] == client.get(f"{url}/ranking").get_json()["as_of"]
     assert "GB-COH-01234567" in {p["id"] for p in final["parties"]}
+    assert final["buyer"] == {"id": "GB-LAE-EXA", "name": "Example Borough Council"}
+    documents = final["tender"]["documents"]
+    assert documents[0]["url"] == f"http://localhost{url}/ranking"
+    assert [d["url"] for d in documents[1:]] == [
+        f"http://localhost{url}/bidders/{bidder['id']}/summary" for bidder in (alpha, beta, gamma)
+    ]

@@ -64,13 +64,18 @@ BEYOND_THE_DOCUMENT = (
     "The procurement is",  # lifecycle: e.g. assessments only while it is evaluating (409)
     "No vendor has the id",  # a bidder must be an existing vendor
     "This Idempotency-Key was already used",  # a retry must repeat the first request
-    "Name the assessor",  # required from admin keys only: it depends on the caller's role
+    "Name the ",  # the assessor, moderator or person: required from admin keys only
+    "components' weights add up to",  # with the ethics evaluation's share, to 100
     "has no indicator",  # a disputed indicator must be one of the named set
     "to dispute",  # a vendor disputes only a scorecard it has
     "is not a bidder",
 )
 # JSON Schema cannot compare two fields' dates or times.
-CROSS_FIELD_RULES = {"Must not be before effective_date.", "Must be after since."}
+CROSS_FIELD_RULES = {
+    "Must not be before effective_date.",
+    "Must be after since.",
+    "Each component has its own name.",  # names compared without regard to case
+}
 
 
 @schemathesis.hook

@@ -775,9 +775,27 @@ def test_report_rows_and_fragile_sentences():
     assert report["criteria_set"] == {"ref": "mini@1", "sha256": MINI.sha256}
     # 2/(2+1+1) = 1/2, 1/4, 1/4
     assert report["weights"] == [
-        {"criterion": "privacy", "weight": F(2), "effective_weight": F(1, 2)},
-        {"criterion": "oversight", "weight": F(1), "effective_weight": F(1, 4)},
-        {"criterion": "openness", "weight": F(1), "effective_weight": F(1, 4)},
+        {
+            "criterion": "privacy",
+            "name": "Privacy",
+            "weight": F(2),
+            "effective_weight": F(1, 2),
+            "award_weight": F(1, 2),
+        },
+        {
+            "criterion": "oversight",
+            "name": "Human oversight",
+            "weight": F(1),
+            "effective_weight": F(1, 4),
+            "award_weight": F(1, 4),
+        },
+        {
+            "criterion": "openness",
+            "name": "Openness",
+            "weight": F(1),
+            "effective_weight": F(1, 4),
+            "award_weight": F(1, 4),
+        },
     ]
     rows = report["ranking"]
     assert [(r["vendor_id"], r["rank"], r.get("total"), r.get("eligible")) for r in rows] == [

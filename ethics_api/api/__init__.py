@@ -6,9 +6,7 @@ from flask import Flask, send_from_directory
 from flask_smorest import Blueprint as SmorestBlueprint
 
 from ..errors import ProblemApi
-from ..schemas.assessments import AnswerSchema, EvidenceSchema
-from ..schemas.procurements import ProcurementUpdateSchema
-from ..schemas.vendors import VendorUpdateSchema
+from ..schemas.common import StrictSchema
 
 
 class Blueprint(SmorestBlueprint):
@@ -34,10 +32,15 @@ def register_blueprints(app: Flask, api: ProblemApi) -> None:
     )
 
     # Rules across fields that JSON Schema can state go into the document too, so clients
-    # (and the contract tests) know them before they send anything.
-    for schema in (VendorUpdateSchema, ProcurementUpdateSchema, EvidenceSchema, AnswerSchema):
+    # (and the contract tests) know them before they send anything. Registered before the
+    # views, which would otherwise register the schemas without them.
+    registered = api.spec.components.schemas
+    for schema in _with_rules_across_fields(StrictSchema):
         name = schema.__name__.removesuffix("Schema")
-        api.spec.components.schema(name, component=schema.JSON_SCHEMA_EXTRA, schema=schema)
+        if name in registered:  # already in, nested in one registered before it
+            registered[name].update(schema.JSON_SCHEMA_EXTRA)
+        else:
+            api.spec.components.schema(name, component=schema.JSON_SCHEMA_EXTRA, schema=schema)
 
     for module in (
         health,
@@ -60,3 +63,13 @@ def register_blueprints(app: Flask, api: ProblemApi) -> None:
     @app.get("/docs/assets/<path:filename>")
     def docs_assets(filename: str):
         return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
+
+
+def _with_rules_across_fields(base: type) -> list[type]:
+    """Every input schema (imported by now, with the views) that states a JSON_SCHEMA_EXTRA."""
+    found = []
+    for schema in base.__subclasses__():
+        if "JSON_SCHEMA_EXTRA" in vars(schema):
+            found.append(schema)
+        found.extend(_with_rules_across_fields(schema))
+    return sorted(found, key=lambda schema: schema.__name__)

@@ -3,8 +3,9 @@ documentation."""
 
 import re
 
-from flask import request
+from flask import current_app, request
 
+from ..documents.links import Links
 from ..per_request import context
 from ..services.pages import Page, Paged
 from ..services.revisions import Expected
@@ -21,6 +22,12 @@ IF_MATCH_PARAMETER = {
     "schema": {"type": "string", "minLength": 1},
 }
 _ETAG = re.compile(r"^v([1-9][0-9]{0,17})$")
+
+
+def links() -> Links:
+    """Where documents point their readers: the configured public address, else the one the
+    request came to."""
+    return Links(current_app.config["PUBLIC_URL"] or request.url_root)
 
 
 def page(pagination_parameters) -> Page:

@@ -3,11 +3,14 @@
 from flask import current_app, render_template, url_for
 
 from ..auth import READERS, allow
+from ..documents.markdown import readable_time, to_markdown, written_address
 from ..enums import Role
-from ..exports import ranking_csv
+from ..exports import levels_csv, ranking_csv
+from ..schemas.components import AwardComponentsSchema, ComponentSchema
 from ..schemas.procurements import (
     BidderCreateSchema,
     BidderSchema,
+    CsvQuerySchema,
     ProcurementCreateSchema,
     ProcurementQuerySchema,
     ProcurementSchema,
@@ -15,8 +18,7 @@ from ..schemas.procurements import (
     RankingSchema,
 )
 from ..schemas.summaries import BidderSummarySchema, SummaryQuerySchema
-from ..services import procurements, rankings
-from ..summaries import readable_time, to_markdown
+from ..services import components, documents, procurements, rankings
 from . import Blueprint
 from .common import (
     ETAG_HEADER,
@@ -26,6 +28,7 @@ from .common import (
     etag_of,
     expected,
     items,
+    links,
     page,
 )
 from .idempotency import idempotent
@@ -119,6 +122,29 @@ def list_bidders(procurement_id, pagination_parameters):
     return items(found, pagination_parameters)
 
 
+@blp.route("/<uuid:procurement_id>/bidders/<uuid:vendor_id>/components", methods=["POST"])
+@allow(Role.BUYER)
+@idempotent
+@blp.arguments(ComponentSchema(many=True))
+@blp.response(201, AwardComponentsSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(409, response="CONFLICT")
+def record_components(payload, procurement_id, vendor_id):
+    """Record the bidder's other award components (price, other quality), replacing any"""
+    return components.record_components(context(), procurement_id, vendor_id, payload), 201
+
+
+@blp.route("/<uuid:procurement_id>/components")
+@allow(*RANKING_READERS)
+@blp.response(200, AwardComponentsSchema(many=True))
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.paginate()
+def list_components(procurement_id, pagination_parameters):
+    """Every bidder's recorded award components"""
+    found = components.list_components(context(), procurement_id, page(pagination_parameters))
+    return items(found, pagination_parameters)
+
+
 @blp.route("/<uuid:procurement_id>/ranking")
 @allow(*RANKING_READERS)
 @blp.response(200, RankingSchema)
@@ -134,21 +160,45 @@ def get_ranking(procurement_id):
 
 @blp.route("/<uuid:procurement_id>/ranking.csv")
 @allow(*RANKING_READERS)
+@blp.arguments(CsvQuerySchema, location="query")
 @blp.doc(
     responses={
         200: {
-            "description": "One row per bidder: rank, total, knockouts, confidence, scores",
+            "description": "One row per bidder: rank, totals, red lines, confidence, scores",
             "content": {"text/csv": {"schema": {"type": "string"}}},
         }
     }
 )
 @blp.alt_response(404, response="NOT_FOUND")
-def get_ranking_csv(procurement_id):
+def get_ranking_csv(query, procurement_id):
     """The ranking as CSV"""
     procurement, written = rankings.written_ranking(context(), procurement_id)
-    filename = f"{procurement.ocid.replace('/', '_')}-ranking.csv"
+    return _csv(ranking_csv(written, query["header"]), procurement, "ranking")
+
+
+@blp.route("/<uuid:procurement_id>/levels.csv")
+@allow(*RANKING_READERS)
+@blp.arguments(CsvQuerySchema, location="query")
+@blp.doc(
+    responses={
+        200: {
+            "description": "One row per bidder and indicator: the agreed level, whether a "
+            "moderation settled it, the evaluators' levels",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        }
+    }
+)
+@blp.alt_response(404, response="NOT_FOUND")
+def get_levels_csv(query, procurement_id):
+    """Every bidder's agreed level per indicator, as CSV"""
+    procurement, rows = rankings.agreed_levels(context(), procurement_id)
+    return _csv(levels_csv(rows, query["header"]), procurement, "levels")
+
+
+def _csv(text: str, procurement, name: str):
+    filename = f"{procurement.ocid.replace('/', '_')}-{name}.csv"
     return current_app.response_class(
-        ranking_csv(written),
+        text,
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
@@ -172,8 +222,10 @@ def get_ranking_csv(procurement_id):
 @blp.alt_response(404, response="NOT_FOUND")
 @blp.alt_response(409, response="CONFLICT")
 def get_bidder_summary(query, procurement_id, vendor_id):
-    """A bidder's assessment summary (Procurement Act 2023 s.50), once closed"""
-    summary = rankings.summary(context(), procurement_id, vendor_id)
+    """A bidder's assessment summary (Procurement Act 2023 s.50(3), Regulations 2024 reg 31)"""
+    found = documents.summary(context(), procurement_id, vendor_id, links())
+    # Written out once; the three formats render the same written value.
+    summary = BidderSummarySchema().dump(found)
     if query["format"] == "md":
         return current_app.response_class(to_markdown(summary), mimetype="text/markdown")
     if query["format"] == "html":
@@ -182,12 +234,13 @@ def get_bidder_summary(query, procurement_id, vendor_id):
                 "summary.html",
                 summary=summary,
                 closed=readable_time(summary["procurement"]["closed_at"]),
+                address=written_address(summary["supplier"]["address"]),
             ),
             mimetype="text/html",
             # The page is read where it is sent: it needs its own styles and nothing else.
             headers={"Content-Security-Policy": SUMMARY_PAGE_POLICY},
         )
-    return current_app.json.response(BidderSummarySchema().dump(summary))
+    return current_app.json.response(summary)
 
 
 @blp.route("/<uuid:procurement_id>/ocds")
@@ -203,4 +256,5 @@ def get_bidder_summary(query, procurement_id, vendor_id):
 @blp.alt_response(404, response="NOT_FOUND")
 def get_ocds_release(procurement_id):
     """The process as an OCDS 1.1 release, for procurement systems"""
-    return current_app.json.response(rankings.ocds_release(context(), procurement_id))
+    release = documents.ocds_release(context(), procurement_id, links())
+    return current_app.json.response(release)

@@ -4,7 +4,7 @@ import marshmallow as ma
 from marshmallow import fields, validate, validates_schema
 
 from ..enums import ProcurementStatus
-from ..fields import Exact, FullMatch, Line, Rounded, StrictBoolean, Text
+from ..fields import Day, Exact, ExactNumber, FullMatch, Line, Rounded, StrictBoolean, Text
 from .common import (
     CriteriaRefSchema,
     IdentifierSchema,
@@ -47,6 +47,30 @@ def _min_evaluators() -> fields.Integer:
     )
 
 
+def _award_share() -> ExactNumber:
+    return ExactNumber(
+        validate=validate.Range(min=0, min_inclusive=False, max=100),
+        metadata={
+            "type": "number",
+            "exclusiveMinimum": 0,
+            "maximum": 100,
+            "description": "The ethics evaluation's share of the whole award, in percent (in "
+            "draft only): 20 when price and other criteria carry the other 80",
+            "doc_default": 100,
+        },
+    )
+
+
+def _award_notice_date() -> Day:
+    return Day(
+        allow_none=True,
+        metadata={
+            "description": "When the contract award notice is (to be) published: the standstill "
+            "period runs from it (Procurement Act 2023 s.51). May be set in any status"
+        },
+    )
+
+
 class ProcurementCreateSchema(StrictSchema):
     ocid = fields.String(
         required=True,
@@ -65,6 +89,8 @@ class ProcurementCreateSchema(StrictSchema):
         },
     )
     min_evaluators = _min_evaluators()
+    award_share = _award_share()
+    award_notice_date = _award_notice_date()
 
 
 class TieBreakSchema(StrictSchema):
@@ -81,8 +107,13 @@ class ProcurementUpdateSchema(StrictSchema):
     JSON_SCHEMA_EXTRA = {"minProperties": 1}
 
     title = Line(500)
+    buyer = fields.Nested(
+        BuyerSchema, metadata={"description": "The buyer and its identifier (until closing)"}
+    )
     min_evaluators = _min_evaluators()
     reuse_standalone = StrictBoolean(metadata={"description": "In draft only"})
+    award_share = _award_share()
+    award_notice_date = _award_notice_date()
     tie_break = fields.Nested(
         TieBreakSchema,
         metadata={
@@ -100,9 +131,20 @@ class ProcurementUpdateSchema(StrictSchema):
     def something_to_change(self, data, **kwargs):
         if not data:
             raise ma.ValidationError(
-                "Send at least one of title, status, weights, min_evaluators, reuse_standalone "
-                "or tie_break."
+                "Send at least one of title, buyer, status, weights, min_evaluators, "
+                "reuse_standalone, award_share, award_notice_date or tie_break."
             )
+
+
+class CsvQuerySchema(ma.Schema):
+    header = fields.String(
+        load_default="human",
+        validate=validate.OneOf(["human", "machine", "both"]),
+        metadata={
+            "description": "human: headings for people (criterion names); machine: stable "
+            "names (score_<criterion key>); both: a row of each, people's first"
+        },
+    )
 
 
 class ProcurementQuerySchema(ma.Schema):
@@ -111,8 +153,18 @@ class ProcurementQuerySchema(ma.Schema):
 
 class WeightSchema(ma.Schema):
     criterion = fields.String()
+    name = fields.String(metadata={"description": "The criterion's name"})
     weight = Exact()
-    effective_weight = Rounded(scale=100, metadata={"description": "Percentage"})
+    effective_weight = Rounded(
+        scale=100, metadata={"description": "Percent of the ethics evaluation"}
+    )
+    award_weight = Rounded(
+        scale=100,
+        metadata={
+            "description": "Percent of the whole award: the effective weight times the "
+            "ethics evaluation's share"
+        },
+    )
 
 
 class ProcurementSchema(ma.Schema):
@@ -127,6 +179,10 @@ class ProcurementSchema(ma.Schema):
     )
     reuse_standalone = fields.Boolean()
     min_evaluators = fields.Integer()
+    award_share = Exact(
+        attribute="share", metadata={"description": "The ethics evaluation's share of the award"}
+    )
+    award_notice_date = fields.Date(allow_none=True)
     status = fields.String(metadata={"description": "draft, evaluating or closed"})
     created_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()
@@ -250,6 +306,76 @@ class SensitivitySchema(ma.Schema):
     )
 
 
+class AwardPartSchema(ma.Schema):
+    name = fields.String()
+    kind = fields.String(metadata={"description": "price or quality"})
+    weight = Exact(metadata={"description": "Percent of the whole award"})
+
+
+class ScoredPartSchema(AwardPartSchema):
+    score = Exact(metadata={"description": "Out of 100, as the buyer scored it"})
+    points = Rounded(metadata={"description": "weight / 100 x score"})
+
+
+class OverallSchema(ma.Schema):
+    rank = fields.Integer()
+    vendor_id = fields.String()
+    vendor_name = fields.String()
+    ethics_total = Rounded()
+    ethics_points = Rounded(metadata={"description": "The ethics share / 100 x the total"})
+    components = fields.List(fields.Nested(ScoredPartSchema))
+    total = Rounded(metadata={"description": "The overall result: the sum of the points"})
+
+
+class OverallMarginSchema(ma.Schema):
+    first_vendor_id = fields.String()
+    second_vendor_id = fields.String()
+    points = Rounded(metadata={"description": "The first's overall result less the second's"})
+    largest_step = Rounded(
+        allow_none=True,
+        metadata={
+            "description": "The most one evaluator's one-level mark on the second's ethics "
+            "evaluation is worth overall"
+        },
+    )
+    one_mark_decides = fields.Boolean()
+    sentence = fields.String()
+
+
+class AwardSchema(ma.Schema):
+    ethics_share = Exact(metadata={"description": "The ethics evaluation's share, in percent"})
+    basis = fields.String(
+        metadata={
+            "description": "What the award is decided on here: ethics (the whole award), "
+            "overall (the ethics evaluation with the other components), incomplete (the "
+            "service does not hold the rest of the award)"
+        }
+    )
+    components = fields.List(
+        fields.Nested(AwardPartSchema), metadata={"description": "The award's other parts"}
+    )
+    overall = fields.List(
+        fields.Nested(OverallSchema),
+        metadata={"description": "The eligible bidders' overall results, when basis is overall"},
+    )
+    components_recorded_for = fields.List(
+        fields.String(), metadata={"description": "The bidders whose components are recorded"}
+    )
+    first_vendor_ids = fields.List(fields.String())
+    tie_for_first = fields.Boolean()
+    tie_break = fields.Nested(RecordedTieBreakSchema, allow_none=True)
+    winner_vendor_id = fields.String(
+        allow_none=True,
+        metadata={"description": "The most advantageous tender, when the service holds the award"},
+    )
+    margin = fields.Nested(
+        OverallMarginSchema,
+        allow_none=True,
+        metadata={"description": "Between the first two overall (basis overall only)"},
+    )
+    summary = fields.String()
+
+
 class RankingSchema(ma.Schema):
     procurement_id = fields.String()
     ocid = fields.String()
@@ -263,6 +389,7 @@ class RankingSchema(ma.Schema):
         allow_none=True,
         metadata={"description": "The sole first, or the tie-break's choice; null otherwise"},
     )
+    award = fields.Nested(AwardSchema)
     as_of = fields.AwareDateTime()
     criteria_set = fields.Nested(CriteriaRefSchema)
     weights = fields.List(fields.Nested(WeightSchema))

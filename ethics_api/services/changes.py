@@ -9,9 +9,11 @@ import datetime as dt
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from fractions import Fraction
 
 from .. import audit, webhooks
 from ..enums import Action, ObjectType, WebhookEvent
+from ..exact import as_json
 from .context import Context
 
 
@@ -57,4 +59,6 @@ def _plain(value):
         return str(value)
     if isinstance(value, dt.date):
         return value.isoformat()
+    if isinstance(value, Fraction):  # an exact number read from a JSON number
+        return as_json(value)
     return value

@@ -13,6 +13,7 @@ from ..models import Bidder, Procurement, Vendor
 from ..ranking_report import ranking_report
 from ..scoring import Scorecard
 from . import lookup
+from .components import components_of
 from .context import Context
 from .scope import Scope, assessments_in
 from .scorecards import open_disputes, scored, weights_of
@@ -29,6 +30,14 @@ def bidders_with_scorecards(
 
     Two queries whatever the number of bidders and assessments.
     """
+    vendors = bidder_vendors(context, procurement, vendor_id)
+    return scored_bidders(context, procurement, criteria_set, as_of, vendors)
+
+
+def bidder_vendors(
+    context: Context, procurement: Procurement, vendor_id: str | None = None
+) -> list[Vendor]:
+    """The vendor records of the procurement's bidders (or of the one named)."""
     statement = (
         select(Vendor)
         .join(Bidder, Bidder.vendor_id == Vendor.id)
@@ -36,7 +45,17 @@ def bidders_with_scorecards(
     )
     if vendor_id is not None:
         statement = statement.where(Vendor.id == vendor_id)
-    vendors = context.session.scalars(statement).all()
+    return list(context.session.scalars(statement))
+
+
+def scored_bidders(
+    context: Context,
+    procurement: Procurement,
+    criteria_set: CriteriaSet,
+    as_of: dt.datetime,
+    vendors: list[Vendor],
+) -> list[ranking.Bidder]:
+    """The vendors as bidders with their scorecards on `as_of`: one query."""
     scopes = [Scope.of_procurement(v.id, procurement, criteria_set) for v in vendors]
     weights = weights_of(procurement, criteria_set)
     bidders = []
@@ -52,6 +71,7 @@ class Evaluation:
 
     bidders: list[ranking.Bidder]
     report: dict
+    vendors: dict[str, Vendor]  # the bidders' vendor records, by id
 
     @property
     def scorecards(self) -> dict[str, Scorecard]:
@@ -65,7 +85,8 @@ def evaluation(
     """The procurement's evaluation on `as_of`, with exact values: one computation for every
     rendering."""
     criteria_set = lookup.set_of(context, procurement)
-    bidders = bidders_with_scorecards(context, procurement, criteria_set, as_of)
+    vendors = bidder_vendors(context, procurement)
+    bidders = scored_bidders(context, procurement, criteria_set, as_of, vendors)
     disputes = open_disputes(context, [b.vendor_id for b in bidders], criteria_set, procurement.id)
     disputed = {vendor: [d.indicator for d in found] for vendor, found in disputes.items()}
     weights = weights_of(procurement, criteria_set)
@@ -77,6 +98,8 @@ def evaluation(
         disputed,
         procurement.weights_fixed_at,
         procurement.tie_break,
+        procurement.share,
+        components_of(context, procurement),
     )
     return Evaluation(
         bidders,
@@ -87,4 +110,5 @@ def evaluation(
             "final": final,
             **report,
         },
+        {vendor.id: vendor for vendor in vendors},
     )

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from .. import audit
 from ..criteria import CriteriaSet
 from ..enums import Action, ObjectType, ProcurementStatus, WebhookEvent
+from ..exact import as_json
 from ..models import Bidder, Procurement, Vendor
 from . import changes, lookup
 from .changes import Message
@@ -80,6 +81,8 @@ def create_procurement(context: Context, data: dict) -> Procurement:
         weights=data.get("weights"),
         reuse_standalone=data.get("reuse_standalone", False),
         min_evaluators=data.get("min_evaluators", 2),
+        award_share=None if "award_share" not in data else as_json(data["award_share"]),
+        award_notice_date=data.get("award_notice_date"),
         status=ProcurementStatus.DRAFT,
     )
     session = context.session
@@ -120,12 +123,17 @@ def list_procurements(context: Context, page: Page, status: str | None = None) -
 
 
 # What is settled before any score is seen, and frozen when evaluation starts.
-FIXED_AT_EVALUATION = ("weights", "min_evaluators", "reuse_standalone")
+FIXED_AT_EVALUATION = ("weights", "min_evaluators", "reuse_standalone", "award_share")
+# Facts about the award's publication, not the evaluation: recorded whenever they are known.
+CHANGEABLE_WHEN_CLOSED = ("award_notice_date", "buyer")
 
 
 def _check_changeable(procurement: Procurement, data: dict) -> None:
-    if procurement.status == ProcurementStatus.CLOSED:
-        raise Conflict("The procurement is closed: it no longer changes.")
+    if procurement.status == ProcurementStatus.CLOSED and set(data) - set(CHANGEABLE_WHEN_CLOSED):
+        raise Conflict(
+            "The procurement is closed: it no longer changes, but for what its notices need "
+            "(award_notice_date, buyer)."
+        )
     fixed = [name for name in FIXED_AT_EVALUATION if name in data]
     if fixed and procurement.status != ProcurementStatus.DRAFT:
         raise Conflict(
@@ -159,6 +167,16 @@ def update_procurement(
     if "weights" in data:
         _check_weights(lookup.set_of(context, procurement), data["weights"])
     values = dict(data)
+    if "award_share" in data:
+        values["award_share"] = as_json(data["award_share"])
+    if "buyer" in data:
+        buyer = values.pop("buyer")
+        identifier = buyer.get("identifier") or {}
+        values.update(
+            buyer_name=buyer["name"],
+            buyer_identifier_scheme=identifier.get("scheme"),
+            buyer_identifier_id=identifier.get("id"),
+        )
     if "tie_break" in data:
         values["tie_break"] = _tie_break(context, procurement, data["tie_break"])
     messages = []
@@ -196,10 +214,11 @@ def update_procurement(
 def _tie_break(context: Context, procurement: Procurement, data: dict) -> dict:
     """The tie-break as recorded: the bidder the tender's tie-break method chose among those
     tied for first, the reason, when and by whom."""
-    ranked = live_ranking(context, procurement, context.now())
-    tied = [row["vendor_id"] for row in ranked["ranking"] if row["rank"] == 1]
-    if not ranked["tie_for_first"]:
-        raise Conflict("The ranking shows no tie for first: there is nothing to break.")
+    award = live_ranking(context, procurement, context.now())["award"]
+    tied = award["first_vendor_ids"]
+    if not award["tie_for_first"]:
+        ranking = "overall ranking" if award["basis"] == "overall" else "ranking"
+        raise Conflict(f"The {ranking} shows no tie for first: there is nothing to break.")
     vendor_id = str(data["vendor_id"])
     if vendor_id not in tied:
         raise Invalid.at(

@@ -1,24 +1,17 @@
-"""A procurement's ranking, and the documents rendered from it: CSV, summaries, OCDS.
+"""A procurement's ranking: computed while it is open, stored at closing.
 
 While a procurement is open its ranking is computed from the bidders' current assessments on
 every request; at closing it is stored as it was served, and every document of a closed
-procurement is rendered from that stored ranking, never recomputed.
+procurement (CSV, summaries, OCDS) is rendered from that stored ranking, never recomputed.
 """
 
 import datetime as dt
 
-from sqlalchemy import select
-
-from .. import ocds
-from ..enums import Role
-from ..models import Assessment, Procurement, Vendor
+from ..models import Procurement
 from ..schemas.procurements import RankingSchema
-from ..summaries import bidder_summary
 from . import lookup
-from .anonymity import scorecard_renaming
 from .context import Context
 from .declarations import all_of
-from .errors import Conflict, NotFound
 from .evaluation import bidders_with_scorecards, evaluation
 from .readiness import readiness_of
 from .scorecards import require_weights_fixed
@@ -59,59 +52,34 @@ def written_ranking(context: Context, procurement_id) -> tuple[Procurement, dict
     return procurement, found if final else served(found)
 
 
-def summary(context: Context, procurement_id, vendor_id) -> dict:
-    """A bidder's assessment summary, once the procurement is closed; a vendor key reads its
-    own only."""
+def agreed_levels(context: Context, procurement_id) -> tuple[Procurement, list[dict]]:
+    """Every assessed bidder's agreed level per indicator, with the evaluators' own levels
+    (unnamed) and whether a moderation settled it: on the closing instant once closed, now
+    while evaluating."""
     procurement = lookup.get(context, Procurement, procurement_id)
-    caller = context.caller
-    if caller.role == Role.VENDOR and str(vendor_id) != caller.vendor_id:
-        raise NotFound("A vendor key reads its own vendor's summary only.")
-    if procurement.final_ranking is None:
-        raise Conflict("Assessment summaries exist once the procurement is closed.")
+    require_weights_fixed(procurement)
     criteria_set = lookup.set_of(context, procurement)
-    rationales = _rationales(context, procurement, criteria_set, str(vendor_id))
-    found = bidder_summary(
-        procurement, criteria_set, procurement.final_ranking, str(vendor_id), rationales
-    )
-    if found is None:
-        raise NotFound(f"The vendor {vendor_id} was not a bidder in this procurement.")
-    return found
-
-
-def _rationales(context: Context, procurement, criteria_set, vendor_id) -> list[dict]:
-    """The evaluators' rationales in the assessments the closed ranking rests on, the
-    evaluators anonymous: the summary goes to the bidder."""
-    found = bidders_with_scorecards(
-        context, procurement, criteria_set, procurement.closed_at, vendor_id
-    )
-    if not found or found[0].scorecard is None:
-        return []
-    rename = scorecard_renaming(found[0].scorecard)
-    used = [a.id for a in found[0].scorecard.assessments]
-    records = context.session.scalars(select(Assessment).where(Assessment.id.in_(used))).all()
-    order = {i.key: n for n, i in enumerate(criteria_set.indicators)}
-    return sorted(
-        (
-            {
-                "assessor": rename(record.assessor),
-                "indicator": answer["indicator"],
-                "level": answer.get("level"),
-                "rationale": answer["rationale"],
-            }
-            for record in records
-            for answer in record.answers
-            if answer.get("rationale")
-        ),
-        key=lambda r: (order[r["indicator"]], r["assessor"]),
-    )
-
-
-def ocds_release(context: Context, procurement_id) -> dict:
-    """The process as an OCDS 1.1 release, from the ranking as written out."""
-    procurement, written = written_ranking(context, procurement_id)
-    ids = [row["vendor_id"] for row in written["ranking"]]
-    vendors = {
-        v.id: {"name": v.name, "identifier": v.identifier, "country": v.country}
-        for v in context.session.scalars(select(Vendor).where(Vendor.id.in_(ids)))
-    }
-    return ocds.release(procurement, lookup.set_of(context, procurement), written, vendors)
+    as_of = procurement.closed_at or context.now()
+    bidders = bidders_with_scorecards(context, procurement, criteria_set, as_of)
+    rows = []
+    for bidder in sorted(bidders, key=lambda b: (b.vendor_name, b.vendor_id)):
+        if bidder.scorecard is None:
+            continue
+        scored = {i.key: i for c in bidder.scorecard.criteria for i in c.indicators}
+        for criterion in criteria_set.criteria:
+            for indicator in criterion.indicators:
+                found = scored[indicator.key]
+                rows.append(
+                    {
+                        "vendor_id": bidder.vendor_id,
+                        "vendor_name": bidder.vendor_name,
+                        "criterion": criterion.key,
+                        "criterion_name": criterion.name,
+                        "indicator": indicator.key,
+                        "question": indicator.question,
+                        "level": found.level,
+                        "settled": found.settled_by is not None,
+                        "levels": [level for _, level in found.assessor_levels],
+                    }
+                )
+    return procurement, rows

@@ -109,22 +109,89 @@ def readiness_of(
             )
 
     blocking += _declarations(context, declared, scorecards)
-    if ranked["tie_for_first"] and ranked["tie_break"] is None:
-        tied = [names[r["vendor_id"]] for r in ranked["ranking"] if r["rank"] == 1]
+    award = ranked["award"]
+    if award["tie_for_first"] and award["tie_break"] is None:
+        tied = [names[vendor_id] for vendor_id in award["first_vendor_ids"]]
+        overall = " overall" if award["basis"] == "overall" else ""
         blocking.append(
             Item(
                 "tie_without_tie_break",
-                f"{' and '.join(tied)} are tied for first: record the tie-break the tender set "
-                "out before closing.",
+                f"{' and '.join(tied)} are tied for first{overall}: record the tie-break the "
+                "tender set out before closing.",
             )
         )
-    margin = ranked["sensitivity"]["margin"]
-    if margin and margin["points"] > 0 and margin["steps_to_overtake"] in (0, 1):
-        second = margin["second_vendor_id"]
-        warnings.append(Item("narrow_margin", margin["sentence"], vendor_id=second))
+    blocking += _missing_components(ranked)
+    warnings += _supplier_details_missing(evaluated, names)
+    warnings += _narrow_margin(ranked)
     warnings += _repeated_rationales(context, scorecards)
     warnings += _self_declared_only(scorecards, names)
     return Readiness(blocking, warnings)
+
+
+def _narrow_margin(ranked: dict) -> list[Item]:
+    """One evaluator's one mark could decide the award: on the overall result when the other
+    components decide it, on the ethics ranking otherwise."""
+    award = ranked["award"]
+    if award["basis"] == "overall":
+        overall = award["margin"]
+        if overall and overall["one_mark_decides"]:
+            second = overall["second_vendor_id"]
+            return [Item("narrow_margin", overall["sentence"], vendor_id=second)]
+        return []
+    margin = ranked["sensitivity"]["margin"]
+    if margin and margin["points"] > 0 and margin["steps_to_overtake"] in (0, 1):
+        second = margin["second_vendor_id"]
+        return [Item("narrow_margin", margin["sentence"], vendor_id=second)]
+    return []
+
+
+def _missing_components(ranked: dict) -> list[Item]:
+    """Once some bidders' other award components are recorded, every eligible bidder needs
+    them: an award stated for some bidders only could not be compared."""
+    award = ranked["award"]
+    if award["basis"] != "incomplete" or not award["components"]:
+        return []
+    with_components = set(award["components_recorded_for"])
+    return [
+        Item(
+            "missing_components",
+            f"{row['vendor_name']} has no award components recorded, while other bidders do: "
+            "record them (POST .../components) before closing.",
+            vendor_id=row["vendor_id"],
+        )
+        for row in ranked["ranking"]
+        if row.get("eligible") and row["vendor_id"] not in with_components
+    ]
+
+
+def _supplier_details_missing(evaluated: Evaluation, names: dict[str, str]) -> list[Item]:
+    """An assessment summary gives the supplier's postal address, email address and unique
+    identifier (Procurement Regulations 2024 reg 31(2)(a)-(c)): say which are not recorded."""
+    warnings = []
+    for vendor_id, vendor in evaluated.vendors.items():
+        missing = [
+            what
+            for what, value in (
+                ("postal address", vendor.address),
+                ("email address", vendor.email),
+                ("unique identifier (PPON)", vendor.ppon),
+            )
+            if not value
+        ]
+        if missing:
+            warnings.append(
+                Item(
+                    "supplier_details_missing",
+                    f"{names[vendor_id]}'s assessment summary needs its {_listed(missing)}: "
+                    "record them on the vendor.",
+                    vendor_id=vendor_id,
+                )
+            )
+    return warnings
+
+
+def _listed(things: list[str]) -> str:
+    return things[0] if len(things) == 1 else ", ".join(things[:-1]) + " and " + things[-1]
 
 
 def _count(n: int, noun: str) -> str:

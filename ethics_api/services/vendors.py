@@ -13,34 +13,49 @@ from .revisions import Expected, update_if_expected
 
 
 def create_vendor(context: Context, data: dict) -> Vendor:
-    """`data`: name, and optional identifier ({scheme, id}, unique in the organisation),
-    country and website."""
+    """`data`: name, and optional identifier ({scheme, id}) and PPON (each unique in the
+    organisation), country, website, address and email."""
     identifier = data.get("identifier") or {}
     vendor = Vendor(
         organisation_id=context.caller.organisation_id,
         name=data["name"],
         identifier_scheme=identifier.get("scheme"),
         identifier_id=identifier.get("id"),
+        ppon=data.get("ppon"),
         country=data.get("country"),
         website=data.get("website"),
+        address=data.get("address"),
+        email=data.get("email"),
     )
     session = context.session
     try:
         with session.begin_nested():
             session.add(vendor)
     except IntegrityError:
-        raise Conflict(
-            f"A vendor with identifier {identifier['scheme']}/{identifier['id']} exists."
-        ) from None
+        raise _taken(context, data) from None
     changes.record(context, Action.VENDOR_CREATED, ObjectType.VENDOR, vendor.id, data)
     return vendor
 
 
+def _taken(context: Context, data: dict) -> Conflict:
+    """Which of the vendor's unique identifiers another vendor of the organisation holds."""
+    identifier = data.get("identifier")
+    if identifier and find_by_identifier(context, identifier["scheme"], identifier["id"]):
+        return Conflict(
+            f"A vendor with identifier {identifier['scheme']}/{identifier['id']} exists."
+        )
+    return Conflict(f"A vendor with PPON {data.get('ppon')} exists.")
+
+
 def update_vendor(context: Context, vendor_id, data: dict, expected: Expected | None) -> Vendor:
-    """Change the name, country or website of the version last read; None clears country or
-    website."""
+    """Change the name, PPON, country, website, address or email of the version last read;
+    None clears any but the name."""
     vendor = lookup.get(context, Vendor, vendor_id)
-    update_if_expected(context, vendor, data, expected)
+    try:
+        with context.session.begin_nested():
+            update_if_expected(context, vendor, data, expected)
+    except IntegrityError:
+        raise _taken(context, data) from None
     changes.record(
         context,
         Action.VENDOR_UPDATED,
