@@ -802,3 +802,56 @@ def test_the_api_serves_a_valid_release_open_and_closed(client, validator):
     assert [d["url"] for d in documents[1:]] == [
         f"http://localhost{url}/bidders/{bidder['id']}/summary" for bidder in (alpha, beta, gamma)
     ]
+
+
+def test_the_api_states_the_award_with_its_components_and_validates(client, validator):
+    """Ethics 25% of the award beside Price 75%: the release's award criteria are the whole
+    award's (the set's weights 2:1:1 give 12.5, 6.25, 6.25), bids ranked overall."""
+
+    def created(url: str, body) -> dict:
+        response = client.post(url, json=body)
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()
+
+    alpha = created("/v1/vendors", vendor("Alpha Analytics", ppon="PALF-0001-ANLY"))
+    beta = created("/v1/vendors", vendor("Beta Bots"))
+    buyer = {"name": "Example Borough Council", "identifier": {"scheme": "GB-LAE", "id": "EXA"}}
+    procurement = created(
+        "/v1/procurements",
+        {
+            "ocid": "ocds-213czf-2026-0077",
+            "title": "Case triage",
+            "buyer": buyer,
+            "min_evaluators": 1,
+            "award_share": 25,
+        },
+    )
+    url = f"/v1/procurements/{procurement['id']}"
+    for bidder in (alpha, beta):
+        created(f"{url}/bidders", {"vendor_id": bidder["id"]})
+    created(f"{url}/declarations", {"conflict": False, "person": "alice"})
+    response = client.patch(url, json={"status": "evaluating"}, headers={"If-Match": '"v1"'})
+    assert response.status_code == 200, response.get_json()
+    # Alpha leads the ethics evaluation, 50 against Beta's 46.875 (o1 at 1: oversight 37.5);
+    # Beta leads the award: 0.25 x 46.875 + 0.75 x 90 = 79.22 against 0.25 x 50 + 0.75 x 40.
+    for bidder, levels, price in ((alpha, {}, 40), (beta, {"o1": 1}, 90)):
+        body = assessment(procurement_id=procurement["id"], answers=answers(**levels))
+        created(f"/v1/vendors/{bidder['id']}/assessments", body)
+        parts = [{"name": "Price", "kind": "price", "weight": 75, "score": price}]
+        created(f"{url}/bidders/{bidder['id']}/components", parts)
+    response = client.patch(url, json={"status": "closed"}, headers={"If-Match": '"v2"'})
+    assert response.status_code == 200, response.get_json()
+
+    release = client.get(f"{url}/ocds").get_json()
+    assert errors_of(validator, release) == []
+    assert weights_of(release) == {
+        "Privacy": 12.5,
+        "Human oversight": 6.25,
+        "Openness": 6.25,
+        "Price": 75,
+    }
+    ranks = {bid["id"]: bid["rank"] for bid in release["bids"]["details"]}
+    assert (ranks[beta["id"]], ranks[alpha["id"]]) == (1, 2)
+    (alpha_bid,) = [bid for bid in release["bids"]["details"] if bid["id"] == alpha["id"]]
+    alpha_party = party_of(release, alpha_bid["tenderers"][0])
+    assert alpha_party["identifier"] == {"scheme": "GB-PPON", "id": "PALF-0001-ANLY"}

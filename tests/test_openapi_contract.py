@@ -56,6 +56,7 @@ def filter_body(context, body):
 # detail. A schema-valid request refused for one of these reasons, and only these, is right.
 BEYOND_THE_DOCUMENT = (
     "The answers do not fit",  # every indicator of the named set answered exactly once
+    "The settlements do not fit",  # indicators of the named set, each settled once
     "No criteria set",  # the set must be one this deployment has loaded
     "No procurement has the id",  # the procurement must exist
     "The vendor changed since that ETag",  # If-Match must carry the ETag last read
