@@ -78,6 +78,12 @@ def evaluated_procurement(service: Service, bidders: int, assessors: int) -> str
             "title": f"Benchmark tender with {bidders} bidders",
             "buyer": {"name": "Benchmark City Council"},
             "weights": {c.key: 10 + 5 * index for index, c in enumerate(criteria)},
+            # A system that does everything the set asks about: every indicator applies.
+            **(
+                {"profile": {q.key: True for q in profile}}
+                if (profile := service.criteria_set.profile)
+                else {}
+            ),
         },
     )
     url = f"/v1/procurements/{created.json['id']}"

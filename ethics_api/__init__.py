@@ -24,7 +24,14 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import auth, errors, fingerprints, per_request, ratelimit
-from .config import Defaults, flag, from_environment, proxy_count
+from .config import (
+    Defaults,
+    criteria_folders,
+    default_criteria_set,
+    flag,
+    from_environment,
+    proxy_count,
+)
 from .criteria import load_catalog
 from .database import Database
 from .services.context import Settings
@@ -50,7 +57,7 @@ def create_app(config: Mapping | None = None) -> Flask:
         app.config["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'ethics.db'}"
     app.config["API_SPEC_OPTIONS"] = {"info": {"description": __doc__}}
 
-    catalog = load_catalog(Path(app.config["CRITERIA_DIR"]), app.config["DEFAULT_CRITERIA_SET"])
+    catalog = load_catalog(criteria_folders(app.config), default_criteria_set(app.config))
     database = Database(app.config["DATABASE_URL"])
     try:
         fingerprints.verify(database.engine, catalog)

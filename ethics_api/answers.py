@@ -1,21 +1,28 @@
 """Answers against a criteria set (scoring contract, section 2), and records -> scoring inputs.
 
 The request schema has already checked each answer's shape; what needs the criteria set is
-checked here: every indicator answered exactly once, N/A only where allowed, not all N/A.
+checked here: every indicator that applies answered exactly once, N/A only where allowed, not
+all N/A.
 """
 
 import datetime as dt
 from collections import Counter
 
-from .criteria import CriteriaSet
+from .criteria import Applicability, CriteriaSet
 from .messages import pointer
 from .scoring import Answer, Assessment, Evidence, Moderation, Settlement
 from .services.errors import FieldError
 
 
-def answer_errors(criteria_set: CriteriaSet, answers: list[dict]) -> list[FieldError]:
-    """One problem+json error entry per offending answer (and per unanswered indicator)."""
-    indicators = {i.key: i for i in criteria_set.indicators}
+def answer_errors(
+    criteria_set: CriteriaSet, answers: list[dict], applicability: Applicability | None = None
+) -> list[FieldError]:
+    """One problem+json error entry per offending answer (and per unanswered indicator).
+    `applicability`: a procurement's, whose assessments answer exactly what applies to the
+    system it buys; every indicator when not given."""
+    applicability = applicability or criteria_set.applicability(None)
+    known = {i.key for i in criteria_set.indicators}
+    indicators = {i.key: i for i in criteria_set.indicators if applicability.applies(i.key)}
     counts = Counter(a["indicator"] for a in answers)
     errors = []
 
@@ -26,7 +33,13 @@ def answer_errors(criteria_set: CriteriaSet, answers: list[dict]) -> list[FieldE
     for index, answer in enumerate(answers):
         key = answer["indicator"]
         indicator = indicators.get(key)
-        if indicator is None:
+        if key in known and indicator is None:
+            error(
+                ("answers", index, "indicator"),
+                f"Indicator {key!r} does not apply to the system this procurement buys "
+                "(its profile leaves it out): leave it unanswered.",
+            )
+        elif indicator is None:
             error(
                 ("answers", index, "indicator"), f"Unknown indicator {key!r} in {criteria_set.ref}."
             )

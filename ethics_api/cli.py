@@ -123,10 +123,11 @@ def criteria() -> None:
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 def criteria_check(paths: tuple[Path, ...]) -> None:
     """Validate criteria files (default: the configured criteria folder) without starting."""
-    from .config import Defaults, from_environment
+    from .config import Defaults, criteria_folders, from_environment
 
     if not paths:
-        paths = (Path(from_environment().get("CRITERIA_DIR", Defaults.CRITERIA_DIR)),)
+        configured = from_environment().get("CRITERIA_DIR", Defaults.CRITERIA_DIR)
+        paths = tuple(criteria_folders({"CRITERIA_DIR": configured}))
     try:
         sets = load_sets(list(paths))
     except CriteriaError as exc:

@@ -7,13 +7,17 @@ from pathlib import Path
 # The criteria sets the package carries: the repository's criteria/ folder, which the wheel
 # installs as ethics_api.default_criteria (and an editable install maps back to the folder).
 PROJECT_CRITERIA_DIR = Path(str(files("ethics_api.default_criteria")))
+# Of the sets the package carries, the one used when a request names none: the general set's
+# latest version (the policing set is chosen by naming it).
+SHIPPED_DEFAULT_SET = "ai-ethics"
 
 
 class Defaults:
     # Where the data lives. None means a SQLite file in the instance folder.
     DATABASE_URL: str | None = None
     CRITERIA_DIR: str = str(PROJECT_CRITERIA_DIR)
-    # None: the only criteria key's latest version (several keys must name one).
+    # key@version, or a key for its latest version. None: for the shipped folder, the general
+    # set; for another folder, its only key's latest version (several keys must name one).
     DEFAULT_CRITERIA_SET: str | None = None
     # Assessments with evidence for 50 indicators fit in well under 1 MiB.
     MAX_CONTENT_LENGTH: int = 1024 * 1024
@@ -118,6 +122,21 @@ ENVIRONMENT_SETTINGS = {
     "ETHICS_WEBHOOK_TIMEOUT_SECONDS": ("WEBHOOK_TIMEOUT_SECONDS", number),
     "ETHICS_WEBHOOK_BATCH_SIZE": ("WEBHOOK_BATCH_SIZE", whole_number),
 }
+
+
+def criteria_folders(config) -> list[Path]:
+    """The criteria folders: CRITERIA_DIR names one, or several joined by the path separator
+    (":" on Linux), so that a buyer's own sets can sit beside the shipped ones."""
+    return [Path(part) for part in str(config["CRITERIA_DIR"]).split(os.pathsep) if part]
+
+
+def default_criteria_set(config) -> str | None:
+    """The default set configured, or the shipped default when the shipped folder is used."""
+    if config["DEFAULT_CRITERIA_SET"]:
+        return config["DEFAULT_CRITERIA_SET"]
+    shipped = PROJECT_CRITERIA_DIR.resolve()
+    uses_shipped = any(f.resolve() == shipped for f in criteria_folders(config))
+    return SHIPPED_DEFAULT_SET if uses_shipped else None
 
 
 def from_environment(environ=os.environ) -> dict[str, object]:

@@ -8,7 +8,8 @@ rule, so a broken rubric can never reach a scorecard.
 import datetime as dt
 import hashlib
 import re
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
@@ -45,6 +46,41 @@ class Reference:
 
 
 @dataclass(frozen=True)
+class ProfileQuestion:
+    """A yes/no question about the system being bought; a "yes" adds its points."""
+
+    key: str
+    question: str
+    points: int
+
+
+@dataclass(frozen=True)
+class Tier:
+    label: str
+    min_points: int
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    """A duty of the buyer itself: shown with a procurement, never scored against bidders."""
+
+    key: str
+    duty: str
+    references: tuple[Reference, ...]
+    applies_if: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Gate:
+    """A pass/fail condition on a bidder (exclusion, say), checked by the buyer, never scored."""
+
+    key: str
+    question: str
+    references: tuple[Reference, ...]
+    applies_if: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Indicator:
     key: str
     question: str
@@ -54,12 +90,23 @@ class Indicator:
     allow_not_applicable: bool = False
     knockout: bool = False
     minimum_level: int | None = None
+    # Tier label -> minimum level in that tier, overriding `minimum_level` there.
+    minimum_level_by_tier: Mapping[str, int] = field(default_factory=dict, hash=False)
+    applies_if: tuple[str, ...] = ()
 
     @property
     def red_line(self) -> int | None:
-        """The lowest combined level that keeps a vendor eligible: 1 for a knockout, the
-        minimum level where one is set, None where there is no red line."""
-        return 1 if self.knockout else self.minimum_level
+        """The red line with no tier in play (a set without tiers): see `red_line_in`."""
+        return self.red_line_in(None)
+
+    def red_line_in(self, tier: str | None) -> int | None:
+        """The lowest combined level that keeps a vendor eligible in `tier`: 1 for a knockout,
+        else the tier's minimum level, else the indicator's own; None where there is none."""
+        if self.knockout:
+            return 1
+        return (
+            self.minimum_level_by_tier.get(tier, self.minimum_level) if tier else self.minimum_level
+        )
 
 
 @dataclass(frozen=True)
@@ -70,6 +117,7 @@ class Criterion:
     weight: Fraction
     minimum: Fraction | None
     indicators: tuple[Indicator, ...]
+    applies_if: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -88,12 +136,44 @@ class CriteriaSet:
     validity_days: int
     grades: tuple[Grade, ...]  # highest `min` first
     criteria: tuple[Criterion, ...]
+    profile: tuple[ProfileQuestion, ...] = ()
+    tiers: tuple[Tier, ...] = ()  # lowest first
+    buyer_checklist: tuple[ChecklistItem, ...] = ()
+    gates: tuple[Gate, ...] = ()
     sha256: str = ""
     path: str = ""
 
     @property
     def ref(self) -> str:
         return f"{self.key}@{self.version}"
+
+    def applicability(self, answers: Mapping[str, bool] | None) -> "Applicability":
+        """What applies to a system described by `answers` (section 12). None is a standalone
+        scope: every indicator applies, in the highest tier."""
+        if answers is None:
+            return Applicability(
+                None,
+                self.tiers[-1].label if self.tiers else None,
+                frozenset(i.key for i in self.indicators),
+            )
+        yes = {key for key, answer in answers.items() if answer}
+        points = sum(q.points for q in self.profile if q.key in yes)
+        tier = next((t.label for t in reversed(self.tiers) if points >= t.min_points), None)
+        applying = frozenset(
+            i.key
+            for c in self.criteria
+            if yes.issuperset(c.applies_if)
+            for i in c.indicators
+            if yes.issuperset(i.applies_if)
+        )
+        return Applicability(dict(answers), tier, applying, points)
+
+    def in_procurement(self, answers: Mapping[str, bool] | None) -> "Applicability":
+        """What applies in a procurement that gave these answers: by its profile where the set
+        has one, else everything (a set without a profile behaves as before profiles)."""
+        if not self.profile:
+            return self.applicability(None)
+        return self.applicability(answers or {})
 
     @property
     def indicators(self) -> tuple[Indicator, ...]:
@@ -105,6 +185,33 @@ class CriteriaSet:
             if any(i.key == indicator_key for i in criterion.indicators):
                 return criterion
         raise KeyError(indicator_key)
+
+
+@dataclass(frozen=True)
+class Applicability:
+    """The indicators that apply in one scope, and its impact tier; `profile` None means a
+    standalone scope."""
+
+    profile: Mapping[str, bool] | None = field(hash=False)
+    tier: str | None
+    indicators: frozenset[str]
+    points: int | None = None
+
+    def applies(self, indicator_key: str) -> bool:
+        return indicator_key in self.indicators
+
+    def allows(self, applies_if: tuple[str, ...]) -> bool:
+        """Whether a part with this `applies_if` (a buyer duty, a gate) concerns the scope."""
+        if self.profile is None:
+            return True
+        return all(self.profile.get(key) for key in applies_if)
+
+    def covers(self, criterion: Criterion) -> bool:
+        """Whether any of the criterion's indicators applies (else it is never scored)."""
+        return any(i.key in self.indicators for i in criterion.indicators)
+
+    def red_line(self, indicator: Indicator) -> int | None:
+        return indicator.red_line_in(self.tier)
 
 
 def parse_ref(ref: str) -> tuple[str, int] | None:
@@ -151,29 +258,100 @@ class ReferenceSchema(_Strict):
         return Reference(**data)
 
 
+def _applies_if() -> fields.List:
+    return fields.List(
+        _KeyText(),
+        load_default=(),
+        validate=validate.Length(min=1, error="List at least one profile key, or leave it out."),
+    )
+
+
+class ProfileQuestionSchema(_Strict):
+    key = _KeyText()
+    question = _text(required=True)
+    points = fields.Integer(strict=True, required=True, validate=validate.Range(min=0))
+
+    @post_load
+    def make(self, data, **kwargs):
+        return ProfileQuestion(**data)
+
+
+class TierSchema(_Strict):
+    label = _text(required=True)
+    min_points = fields.Integer(strict=True, required=True, validate=validate.Range(min=0))
+
+    @post_load
+    def make(self, data, **kwargs):
+        return Tier(**data)
+
+
+def _references() -> fields.List:
+    return fields.List(
+        fields.Nested(ReferenceSchema),
+        required=True,
+        validate=validate.Length(min=1, error="At least one reference is required."),
+    )
+
+
+class ChecklistItemSchema(_Strict):
+    key = _KeyText()
+    duty = _text(required=True)
+    references = _references()
+    applies_if = _applies_if()
+
+    @post_load
+    def make(self, data, **kwargs):
+        return ChecklistItem(
+            references=tuple(data.pop("references")),
+            applies_if=tuple(data.pop("applies_if")),
+            **data,
+        )
+
+
+class GateSchema(_Strict):
+    key = _KeyText()
+    question = _text(required=True)
+    references = _references()
+    applies_if = _applies_if()
+
+    @post_load
+    def make(self, data, **kwargs):
+        return Gate(
+            references=tuple(data.pop("references")),
+            applies_if=tuple(data.pop("applies_if")),
+            **data,
+        )
+
+
 class IndicatorSchema(_Strict):
     key = _KeyText()
     question = _text(required=True)
     weight = ExactNumber(required=True, validate=_positive)
     levels = fields.Dict(keys=fields.Integer(strict=True), values=_text(), required=True)
-    references = fields.List(
-        fields.Nested(ReferenceSchema),
-        required=True,
-        validate=validate.Length(min=1, error="At least one reference is required."),
-    )
+    references = _references()
     allow_not_applicable = StrictBoolean(load_default=False)
     knockout = StrictBoolean(load_default=False)
     minimum_level = fields.Integer(
         strict=True, load_default=None, validate=validate.Range(min=1, max=MAX_LEVEL)
     )
+    minimum_level_by_tier = fields.Dict(
+        keys=_text(),
+        values=fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_LEVEL)),
+        load_default=dict,
+    )
+    applies_if = _applies_if()
 
     @validates_schema
     def one_red_line(self, data, **kwargs):
-        if data.get("knockout") and data.get("minimum_level") is not None:
-            raise ValidationError(
-                "Give knockout: true or a minimum_level, not both (a knockout is minimum_level 1).",
-                field_name="minimum_level",
-            )
+        if not data.get("knockout"):
+            return
+        for name in ("minimum_level", "minimum_level_by_tier"):
+            if data.get(name):
+                raise ValidationError(
+                    f"Give knockout: true or {name}, not both (a knockout is minimum level 1 "
+                    "in every tier).",
+                    field_name=name,
+                )
 
     @validates_schema
     def exactly_five_levels(self, data, **kwargs):
@@ -189,6 +367,7 @@ class IndicatorSchema(_Strict):
         return Indicator(
             levels=tuple(levels[level] for level in LEVELS),
             references=tuple(data.pop("references")),
+            applies_if=tuple(data.pop("applies_if")),
             **data,
         )
 
@@ -204,10 +383,15 @@ class CriterionSchema(_Strict):
         required=True,
         validate=validate.Length(min=1, error="At least one indicator is required."),
     )
+    applies_if = _applies_if()
 
     @post_load
     def make(self, data, **kwargs):
-        return Criterion(indicators=tuple(data.pop("indicators")), **data)
+        return Criterion(
+            indicators=tuple(data.pop("indicators")),
+            applies_if=tuple(data.pop("applies_if")),
+            **data,
+        )
 
 
 class GradeSchema(_Strict):
@@ -236,6 +420,10 @@ class CriteriaSetSchema(_Strict):
         required=True,
         validate=validate.Length(min=1, error="At least one criterion is required."),
     )
+    profile = fields.List(fields.Nested(ProfileQuestionSchema), load_default=())
+    tiers = fields.List(fields.Nested(TierSchema), load_default=())
+    buyer_checklist = fields.List(fields.Nested(ChecklistItemSchema), load_default=())
+    gates = fields.List(fields.Nested(GateSchema), load_default=())
 
     def _deserialize(self, data, **kwargs):
         # YAML reads an unquoted date as a date object; marshmallow's Date wants text.
@@ -262,7 +450,7 @@ class CriteriaSetSchema(_Strict):
             )
 
     @validates_schema
-    def keys_unique(self, data, **kwargs):
+    def keys_unique(self, data, **kwargs) -> None:
         criteria = data.get("criteria") or []
         seen_criteria: set[str] = set()
         seen_indicators: set[str] = set()
@@ -282,11 +470,106 @@ class CriteriaSetSchema(_Strict):
         if errors:
             raise ValidationError(errors, field_name="criteria")
 
+    @validates_schema
+    def tiers_ascend_from_zero(self, data, **kwargs):
+        tiers = data.get("tiers") or []
+        if tiers and not data.get("profile"):
+            raise ValidationError(
+                "Tiers need a profile: the tier is worked out from the profile's answers.",
+                field_name="tiers",
+            )
+        if tiers and tiers[0].min_points != 0:
+            raise ValidationError(
+                {0: {"min_points": ["The lowest tier, listed first, must have min_points 0."]}},
+                field_name="tiers",
+            )
+        for i in range(1, len(tiers)):
+            if tiers[i].min_points <= tiers[i - 1].min_points:
+                raise ValidationError(
+                    {
+                        i: {
+                            "min_points": [
+                                "Tiers must be listed with strictly ascending min_points."
+                            ]
+                        }
+                    },
+                    field_name="tiers",
+                )
+        _unique(data.get("profile"), "key", "profile")
+        _unique(tiers, "label", "tiers")
+        _unique(data.get("buyer_checklist"), "key", "buyer_checklist")
+        _unique(data.get("gates"), "key", "gates")
+
+    @validates_schema
+    def references_between_parts(self, data, **kwargs) -> None:
+        """applies_if names profile keys, minimum_level_by_tier names tiers, and no buyer duty
+        or gate shares a key with a scored indicator."""
+        profile_keys = {q.key for q in data.get("profile") or ()}
+        tier_labels = {t.label for t in data.get("tiers") or ()}
+        indicator_keys = {i.key for c in data.get("criteria") or () for i in c.indicators}
+        errors: dict = {}
+
+        def unknown_profile_keys(item) -> list[str]:
+            unknown = [k for k in item.applies_if if k not in profile_keys]
+            return [
+                f"Unknown profile key {k!r}: applies_if names the set's profile questions."
+                for k in unknown
+            ]
+
+        for c_index, criterion in enumerate(data.get("criteria") or ()):
+            if problems := unknown_profile_keys(criterion):
+                errors.setdefault("criteria", {}).setdefault(c_index, {})["applies_if"] = problems
+            for i_index, indicator in enumerate(criterion.indicators):
+                where = {}
+                if problems := unknown_profile_keys(indicator):
+                    where["applies_if"] = problems
+                if strange := sorted(set(indicator.minimum_level_by_tier) - tier_labels):
+                    where["minimum_level_by_tier"] = [
+                        f"Unknown tier {label!r}: the set's tiers are "
+                        f"{', '.join(sorted(tier_labels)) or 'none'}."
+                        for label in strange
+                    ]
+                if where:
+                    errors.setdefault("criteria", {}).setdefault(c_index, {}).setdefault(
+                        "indicators", {}
+                    )[i_index] = where
+        for part in ("buyer_checklist", "gates"):
+            for index, item in enumerate(data.get(part) or ()):
+                where = {}
+                if problems := unknown_profile_keys(item):
+                    where["applies_if"] = problems
+                if item.key in indicator_keys:
+                    where["key"] = [
+                        f"{item.key!r} is also a scored indicator: a buyer duty or a gate is "
+                        "never scored against bidders."
+                    ]
+                if where:
+                    errors.setdefault(part, {})[index] = where
+        if errors:
+            raise ValidationError(errors)
+
     @post_load
     def make(self, data, **kwargs):
         return CriteriaSet(
-            grades=tuple(data.pop("grades")), criteria=tuple(data.pop("criteria")), **data
+            grades=tuple(data.pop("grades")),
+            criteria=tuple(data.pop("criteria")),
+            profile=tuple(data.pop("profile")),
+            tiers=tuple(data.pop("tiers")),
+            buyer_checklist=tuple(data.pop("buyer_checklist")),
+            gates=tuple(data.pop("gates")),
+            **data,
         )
+
+
+def _unique(items, attribute: str, part: str) -> None:
+    seen: set[str] = set()
+    for index, item in enumerate(items or ()):
+        value = getattr(item, attribute)
+        if value in seen:
+            raise ValidationError(
+                {index: {attribute: [f"Duplicate {attribute} {value!r}."]}}, field_name=part
+            )
+        seen.add(value)
 
 
 _schema = CriteriaSetSchema()
@@ -378,24 +661,29 @@ def load_sets(paths: list[Path]) -> list[CriteriaSet]:
     return loaded
 
 
-def load_catalog(folder: Path, default_ref: str | None = None) -> Catalog:
-    """Load a criteria folder and settle the default set.
+def load_catalog(folders: Path | list[Path], default_ref: str | None = None) -> Catalog:
+    """Load a criteria folder (or several) and settle the default set.
 
-    With no default configured, a folder holding a single key defaults to its latest version;
-    with several keys the default must be named, rather than guessed.
+    `default_ref` is key@version, or a key for its latest version. With no default given, a
+    folder holding a single key defaults to its latest version; with several keys the default
+    must be named, rather than guessed.
     """
-    sets = load_sets([folder])
+    folders = folders if isinstance(folders, list) else [folders]
+    folder = ", ".join(map(str, folders))
+    sets = load_sets(folders)
     if not sets:
         raise CriteriaError(f"{folder}: no criteria files (*.yaml) found.")
     by_ref = {s.ref: s for s in sets}
+    keys = {s.key for s in sets}
     if default_ref is None:
-        keys = {s.key for s in sets}
         if len(keys) > 1:
             raise CriteriaError(
                 f"{folder}: several criteria sets ({', '.join(sorted(keys))}); "
                 "set ETHICS_DEFAULT_CRITERIA_SET to the one used by default."
             )
-        default_ref = max(sets, key=lambda s: s.version).ref
+        [default_ref] = keys
+    if default_ref in keys:
+        default_ref = max((s for s in sets if s.key == default_ref), key=lambda s: s.version).ref
     if default_ref not in by_ref:
         raise CriteriaError(
             f"{folder}: the default criteria set {default_ref} is not among the files "

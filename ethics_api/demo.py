@@ -1,14 +1,16 @@
 """Demo data: three fictional analytics vendors, each assessed by two evaluators.
 
-One vendor is strong, one crosses a knockout red line, and on one the evaluators disagree, so a
-new user sees every part of a scorecard at once. The answers are generated for whatever default
-criteria set is loaded. Everything is written through the same use cases as the API, so the
-demo's records, events and webhook messages are those the API would have made.
+One vendor is strong, one crosses a red line, and on one the evaluators disagree, so a new user
+sees every part of a scorecard at once. The answers are generated for whatever default criteria
+set is loaded. Where the UK policing set is loaded too, a second procurement evaluates the same
+vendors on it, with a profile that switches modules on and off and an indicator minimum that
+decides who stays eligible. Everything is written through the same use cases as the API, so
+the demo's records, events and webhook messages are those the API would have made.
 """
 
 from flask import Flask, url_for
 
-from .criteria import CriteriaSet
+from .criteria import Applicability, CriteriaSet
 from .enums import ProcurementStatus
 from .models import Procurement, Vendor
 from .schemas.assessments import AssessmentCreateSchema
@@ -60,6 +62,11 @@ def _level(profile: str, evaluator: int, index: int, knockout_index: int) -> int
     return 2 + (index % 4 == 0)
 
 
+def _at_least_red_line(level: int, red_line: int | None) -> int:
+    """Only the vendor meant to cross a red line crosses one."""
+    return level if red_line is None else max(level, red_line)
+
+
 def _evidence(profile: str, indicator_key: str, level: int) -> list[dict]:
     if level == 0:
         return []
@@ -76,10 +83,21 @@ def _evidence(profile: str, indicator_key: str, level: int) -> list[dict]:
     ]
 
 
-def answers_for(criteria_set: CriteriaSet, profile: str, evaluator: int) -> list[dict]:
-    knockout_index = next(i for i, ind in enumerate(criteria_set.indicators) if ind.knockout)
+def answers_for(
+    criteria_set: CriteriaSet,
+    profile: str,
+    evaluator: int,
+    applicability: Applicability | None = None,
+    crossed: str | None = None,
+) -> list[dict]:
+    """One evaluator's answers to every indicator that applies (all of them, standalone). The
+    "knockout" vendor is at level 0 on `crossed` (by default the first indicator with a red
+    line); the others stay at or above every red line."""
+    applicability = applicability or criteria_set.applicability(None)
+    applying = [i for i in criteria_set.indicators if applicability.applies(i.key)]
+    crossed = crossed or next(i.key for i in applying if applicability.red_line(i) is not None)
     answers = []
-    for index, indicator in enumerate(criteria_set.indicators):
+    for index, indicator in enumerate(applying):
         if indicator.allow_not_applicable and profile != "disputed":
             answers.append(
                 {
@@ -89,7 +107,11 @@ def answers_for(criteria_set: CriteriaSet, profile: str, evaluator: int) -> list
                 }
             )
             continue
-        level = _level(profile, evaluator, index, knockout_index)
+        line = applicability.red_line(indicator)
+        if indicator.key == crossed and profile == "knockout":
+            level = 0 if line == 1 else line - 1
+        else:
+            level = _at_least_red_line(_level(profile, evaluator, index, -1), line)
         answers.append(
             {
                 "indicator": indicator.key,
@@ -103,6 +125,21 @@ def answers_for(criteria_set: CriteriaSet, profile: str, evaluator: int) -> list
 
 DEMO_OCID = "ocds-demo00-analytics-2026"
 DEMO_ACTOR = "command line (demo)"
+# The policing procurement: a force data platform with a model trained on force data and hosted
+# by the vendor, identifying nobody from biometrics: the biometric, live-use and risk-scoring
+# modules are off, and its 3 points put it in the high tier, where a vendor's exposure to
+# foreign law must be at level 2 or better.
+POLICING_SET = "uk-policing@1"
+POLICING_OCID = "ocds-demo00-policing-2026"
+POLICING_PROFILE = {
+    "has-model": True,
+    "vendor-access": True,
+    "model-training-on-force-data": True,
+    "public-space-live": False,
+    "individual-risk-scoring": False,
+    "biometric-identification": False,
+}
+POLICING_RED_LINE = "foreign-law-exposure"
 
 
 def load_demo(app: Flask) -> list[str]:
@@ -130,6 +167,12 @@ def load_demo(app: Flask) -> list[str]:
         with app.test_request_context():
             url = url_for("procurements.get_ranking", procurement_id=procurement.id)
         lines.append(f"{status:15} {'Procurement ' + DEMO_OCID:36} ranking: {url}")
+        policing = catalog.get(POLICING_SET)
+        if policing is not None:
+            procurement, status = _policing_procurement(context, policing, vendors)
+            with app.test_request_context():
+                url = url_for("procurements.get_ranking", procurement_id=procurement.id)
+            lines.append(f"{status:15} {'Procurement ' + POLICING_OCID:36} ranking: {url}")
     return lines
 
 
@@ -159,23 +202,30 @@ def _vendor_assessed(context: Context, criteria_set: CriteriaSet, spec: dict) ->
 
 
 def _procurement(context: Context, criteria_set: CriteriaSet, vendors) -> tuple[Procurement, str]:
-    """A tender with the three vendors as bidders, its evaluators' declarations of interest
-    (none), moved from draft to evaluating as a buyer would, ranking them on their standalone
-    assessments (reuse_standalone), so the ranking has something to show."""
+    """A tender ranking the three vendors on their standalone assessments (reuse_standalone),
+    so the ranking has something to show. Where the set asks a profile, the system does
+    everything it asks about: everything applies, in the highest tier, as on the standalone
+    scorecards."""
     existing = procurement_service.find_by_ocid(context, DEMO_OCID)
     if existing is not None:
         return existing, "already loaded"
+    body = {
+        "ocid": DEMO_OCID,
+        "title": "City analytics platform (demo)",
+        "buyer": {"name": "Demo City Police (demo)"},
+        "criteria_set": criteria_set.ref,
+        "reuse_standalone": True,
+    }
+    if criteria_set.profile:
+        body["profile"] = {q.key: True for q in criteria_set.profile}
+    return _evaluating(context, body, vendors), "created"
+
+
+def _evaluating(context: Context, body: dict, vendors) -> Procurement:
+    """A procurement made as a buyer makes one: opened in draft, the vendors added as bidders,
+    the evaluators' declarations of interest (none) made, then moved to evaluating."""
     procurement = procurement_service.create_procurement(
-        context,
-        ProcurementCreateSchema().load(
-            {
-                "ocid": DEMO_OCID,
-                "title": "City analytics platform (demo)",
-                "buyer": {"name": "Demo City Police (demo)"},
-                "criteria_set": criteria_set.ref,
-                "reuse_standalone": True,
-            }
-        ),
+        context, ProcurementCreateSchema().load(body)
     )
     for vendor in vendors:
         procurement_service.add_bidder(context, procurement.id, vendor.id)
@@ -187,4 +237,36 @@ def _procurement(context: Context, criteria_set: CriteriaSet, vendors) -> tuple[
         {"status": ProcurementStatus.EVALUATING.value},
         Expected(frozenset({procurement.revision})),
     )
+    return procurement
+
+
+def _policing_procurement(
+    context: Context, criteria_set: CriteriaSet, vendors
+) -> tuple[Procurement, str]:
+    """The same vendors bidding for a force data platform on the UK policing set, assessed in
+    the procurement by both evaluators on what its profile leaves in. The vendor meant to
+    cross a red line is one level under the high tier's minimum for foreign-law exposure."""
+    existing = procurement_service.find_by_ocid(context, POLICING_OCID)
+    if existing is not None:
+        return existing, "already loaded"
+    body = {
+        "ocid": POLICING_OCID,
+        "title": "Force data platform (demo)",
+        "buyer": {"name": "Demo City Police (demo)"},
+        "criteria_set": criteria_set.ref,
+        "profile": POLICING_PROFILE,
+    }
+    procurement = _evaluating(context, body, vendors)
+    applicability = criteria_set.in_procurement(POLICING_PROFILE)
+    for vendor, spec in zip(vendors, VENDORS, strict=True):
+        for evaluator, assessor in enumerate(EVALUATORS):
+            payload = {
+                "procurement_id": procurement.id,
+                "assessor": assessor,
+                "summary": f"Demo assessment of a {spec['profile']} bid for the force.",
+                "answers": answers_for(
+                    criteria_set, spec["profile"], evaluator, applicability, POLICING_RED_LINE
+                ),
+            }
+            submit_assessment(context, vendor.id, AssessmentCreateSchema().load(payload))
     return procurement, "created"

@@ -58,6 +58,7 @@ class Action(StrEnum):
     PROCUREMENT_UPDATED = "procurement.updated"
     BIDDER_ADDED = "bidder.added"
     COMPONENTS_RECORDED = "award_components.recorded"
+    GATES_RECORDED = "gates.recorded"
     DISPUTE_OPENED = "dispute.opened"
     DISPUTE_RESOLVED = "dispute.resolved"
     MODERATION_RECORDED = "moderation.recorded"

@@ -118,6 +118,8 @@ def _flag(value: bool | None) -> str:
 
 
 def _knockout(knockout: dict) -> str:
+    if knockout["kind"] == "gate":
+        return f"gate {knockout['key']} not passed"
     if knockout["kind"] == "indicator":
         return f"{knockout['key']} at level 0"
     if knockout["kind"] == "indicator_minimum":

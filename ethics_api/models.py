@@ -170,6 +170,9 @@ class Procurement(Base):
     criteria_sha256: Mapped[str] = mapped_column(String(64))
     # {criterion key: weight} exactly as sent; None means the set's own weights.
     weights: Mapped[dict | None] = mapped_column(Document)
+    # {profile question key: true/false}: what the system bought does (scoring contract,
+    # section 12); None while unanswered, and for a set with no profile.
+    profile: Mapped[dict | None] = mapped_column(Document)
     reuse_standalone: Mapped[bool] = mapped_column(default=False)
     status: Mapped[str] = mapped_column(String(20), default=ProcurementStatus.DRAFT)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -217,6 +220,9 @@ class Bidder(Base):
         ForeignKey("vendors.id", ondelete="RESTRICT"), primary_key=True
     )
     added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The criteria set's pass/fail gates as the buyer checked them for this bidder:
+    # {gate key: {passed, reason, recorded_at, recorded_by, person_id}}; None: none checked.
+    gates: Mapped[dict | None] = mapped_column(Document)
 
     vendor: Mapped[Vendor] = relationship(lazy="joined")
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property, partial
 
-from .criteria import CriteriaSet, Criterion, Indicator
+from .criteria import Applicability, CriteriaSet, Criterion, Indicator
 
 MAX_LEVEL = 4
 
@@ -130,8 +130,9 @@ class IndicatorScore:
     assessor_levels: tuple[tuple[str, int | None], ...]
     evidence_factor: Fraction | None  # None when not applicable
     knockout: bool
-    minimum_level: int | None = None  # the red line: 1 for a knockout, else any minimum level
+    minimum_level: int | None = None  # the red line in the scope's tier: 1 for a knockout
     settled_by: str | None = None  # the moderator whose agreed level replaced the combined one
+    applies: bool = True  # False: the procurement's profile leaves it out (section 12)
 
     @property
     def not_applicable(self) -> bool:
@@ -239,6 +240,9 @@ class Scorecard:
     moderated: bool = False  # some indicator's level was agreed by moderation
     assessors: tuple[str, ...] = field(default=())
     moderations: tuple[ModerationUsed, ...] = field(default=())
+    # Section 12: the procurement's profile answers (None when standalone) and impact tier.
+    profile: Mapping[str, bool] | None = field(default=None, compare=False)
+    tier: str | None = None
 
     @cached_property
     def improvement_plan(self) -> tuple[Step, ...]:
@@ -342,16 +346,31 @@ def _settlements(moderations: Sequence[Moderation]) -> dict[str, tuple[Settlemen
     return latest
 
 
+_LEFT_OUT = _Combined(level=None, assessor_levels=(), evidence=())
+
+
 def _combine(
-    criteria_set: CriteriaSet, used: Sequence[Assessment], moderations: Sequence[Moderation]
+    criteria_set: CriteriaSet,
+    used: Sequence[Assessment],
+    moderations: Sequence[Moderation],
+    applicability: Applicability,
 ) -> dict[str, _Combined]:
     """Per indicator: the assessors' levels combined by the lower median, ignoring N/A, unless
-    a moderation settled it; the evidence of every assessor, and of the settling moderation."""
+    a moderation settled it; the evidence of every assessor, and of the settling moderation.
+    An indicator that does not apply is left out as N/A is, whatever was answered to it (a
+    reused standalone assessment answers every indicator)."""
     answers = [(a.assessor, {ans.indicator: ans for ans in a.answers}) for a in used]
     settlements = _settlements(moderations)
     combined: dict[str, _Combined] = {}
     for indicator in criteria_set.indicators:
-        given = [(assessor, by_key[indicator.key]) for assessor, by_key in answers]
+        if not applicability.applies(indicator.key):
+            combined[indicator.key] = _LEFT_OUT
+            continue
+        given = [
+            (assessor, by_key[indicator.key])
+            for assessor, by_key in answers
+            if indicator.key in by_key
+        ]
         levels = [ans.level for _, ans in given if ans.level is not None]
         entry = _Combined(
             level=lower_median(levels) if levels else None,
@@ -378,7 +397,7 @@ def _combine(
 
 
 def disagreements_of(
-    criteria_set: CriteriaSet, combined: Mapping[str, _Combined]
+    criteria_set: CriteriaSet, combined: Mapping[str, _Combined], red_lines: Mapping[str, int]
 ) -> tuple[Disagreement, ...]:
     """Indicators whose assessors' levels lie 2 or more apart, or fall on both sides of the
     indicator's red line (a red line must never rest on one evaluator's mark); each with its
@@ -390,7 +409,7 @@ def disagreements_of(
         if not given:
             continue
         spread = max(given) - min(given)
-        line = indicator.red_line
+        line = red_lines.get(indicator.key)
         splits = line is not None and min(given) < line <= max(given)
         if spread >= 2 or splits:
             found.append(
@@ -471,6 +490,7 @@ def improvement_plan(
     criteria_set: CriteriaSet,
     levels: Mapping[str, int],
     effective: Mapping[str, Fraction],
+    red_lines: Mapping[str, int],
 ) -> tuple[Step, ...]:
     """The corrective-action list: the steps that clear knockouts first (each indicator up to
     its red line, then each criterion up to its minimum), then one step each by gain."""
@@ -494,7 +514,7 @@ def improvement_plan(
 
     for criterion in criteria_set.criteria:
         for indicator in criterion.indicators:
-            line = indicator.red_line
+            line = red_lines.get(indicator.key)
             while line is not None and indicator.key in raised and raised[indicator.key] < line:
                 step(criterion, indicator, clears=True)
 
@@ -530,13 +550,14 @@ def knockouts_of(
     criteria_set: CriteriaSet,
     combined: Mapping[str, _Combined],
     scores: Mapping[str, Fraction],
+    red_lines: Mapping[str, int],
 ) -> tuple[Knockout, ...]:
     """Every red line crossed, each naming whose levels put it there: indicators under their
-    red line, then scored criteria under their minimum, each in the set's order. `scores`:
-    the scored criteria's."""
+    red line (in the scope's tier), then scored criteria under their minimum, each in the set's
+    order. `scores`: the scored criteria's."""
     found = []
     for indicator in criteria_set.indicators:
-        entry, line = combined[indicator.key], indicator.red_line
+        entry, line = combined[indicator.key], red_lines.get(indicator.key)
         if line is None or entry.level is None or entry.level >= line:
             continue
         if entry.settled is not None:
@@ -629,13 +650,16 @@ def _criterion_results(
     scores: Mapping[str, Fraction],
     weights: Mapping[str, Fraction],
     effective: Mapping[str, Fraction],
+    applicability: Applicability,
 ) -> tuple[CriterionScore, ...]:
     """Each criterion's score, weights and contribution, with its indicators' levels."""
     results = []
     for criterion in criteria_set.criteria:
         e_c, s_c = effective.get(criterion.key), scores.get(criterion.key)
         indicators = tuple(
-            _indicator_result(indicator, combined[indicator.key], factors.get(indicator.key))
+            _indicator_result(
+                indicator, combined[indicator.key], factors.get(indicator.key), applicability
+            )
             for indicator in criterion.indicators
         )
         results.append(
@@ -653,7 +677,9 @@ def _criterion_results(
     return tuple(results)
 
 
-def _indicator_result(indicator: Indicator, entry: _Combined, factor) -> IndicatorScore:
+def _indicator_result(
+    indicator: Indicator, entry: _Combined, factor, applicability: Applicability
+) -> IndicatorScore:
     return IndicatorScore(
         key=indicator.key,
         weight=indicator.weight,
@@ -661,8 +687,9 @@ def _indicator_result(indicator: Indicator, entry: _Combined, factor) -> Indicat
         assessor_levels=entry.assessor_levels,
         evidence_factor=factor,
         knockout=indicator.knockout,
-        minimum_level=indicator.red_line,
+        minimum_level=applicability.red_line(indicator),
         settled_by=entry.settled.moderator if entry.settled else None,
+        applies=applicability.applies(indicator.key),
     )
 
 
@@ -672,15 +699,27 @@ def score(
     as_of: dt.datetime,
     weights: Mapping[str, Fraction] | None = None,
     moderations: Iterable[Moderation] = (),
+    applicability: Applicability | None = None,
 ) -> Scorecard:
-    """Build the scorecard on `as_of`; NoCurrentAssessment when nothing current to score."""
+    """Build the scorecard on `as_of`; NoCurrentAssessment when nothing current to score.
+    `applicability`: what applies in the scope (section 12); every indicator, in the highest
+    tier, when not given."""
+    if applicability is None:
+        applicability = criteria_set.applicability(None)
     assessments = list(assessments)
     used = current_assessments(assessments, criteria_set, as_of)
     settling = current_moderations(assessments, moderations, criteria_set, as_of)
-    whole = [m for m in settling if len(m.settlements) == len(criteria_set.indicators)]
+    whole = [
+        m for m in settling if applicability.indicators <= {s.indicator for s in m.settlements}
+    ]
     if not used and not whole:
         raise NoCurrentAssessment(explain_missing(assessments, criteria_set, as_of))
-    combined = _combine(criteria_set, used, settling)
+    combined = _combine(criteria_set, used, settling, applicability)
+    red_lines = {
+        i.key: line
+        for i in criteria_set.indicators
+        if applicability.applies(i.key) and (line := applicability.red_line(i)) is not None
+    }
     levels = {key: c.level for key, c in combined.items() if c.level is not None}
     day = as_of.date()
 
@@ -692,10 +731,10 @@ def score(
     given_weights = set_weights(criteria_set, weights)
     effective = effective_weights(given_weights, scores)
     total = sum((effective[k] * scores[k] for k in effective), Fraction(0))
-    knockouts = knockouts_of(criteria_set, combined, scores)
+    knockouts = knockouts_of(criteria_set, combined, scores, red_lines)
     factors = {key: evidence_factor(combined[key], day) for key in levels}
     confidence = confidence_of(criteria_set, factors, effective)
-    disagreements = disagreements_of(criteria_set, combined)
+    disagreements = disagreements_of(criteria_set, combined, red_lines)
     applied = _applied(settling, combined)
 
     return Scorecard(
@@ -707,7 +746,7 @@ def score(
         eligible=not knockouts,
         knockouts=knockouts,
         criteria=_criterion_results(
-            criteria_set, combined, factors, scores, given_weights, effective
+            criteria_set, combined, factors, scores, given_weights, effective, applicability
         ),
         confidence=Confidence(
             confidence, confidence_band(confidence), stale_evidence(combined, day)
@@ -721,7 +760,7 @@ def score(
         assessors=tuple(a.assessor for a in used),
         needs_moderation=any(d.settled is None for d in disagreements),
         disagreements=disagreements,
-        plan=partial(improvement_plan, criteria_set, levels, effective),
+        plan=partial(improvement_plan, criteria_set, levels, effective, red_lines),
         valid_until=min(r.expires_at(criteria_set) for r in (*used, *applied)),
         moderated=bool(applied),
         moderations=tuple(
@@ -736,6 +775,8 @@ def score(
             )
             for m in applied
         ),
+        profile=applicability.profile,
+        tier=applicability.tier,
     )
 
 

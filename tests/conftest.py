@@ -25,6 +25,7 @@ from ethics_api.services.people import create_person, named
 TESTS = Path(__file__).parent
 TEST_CRITERIA = TESTS / "criteria"
 PROJECT_CRITERIA = TESTS.parent / "criteria"
+PROFILED_CRITERIA = TESTS / "criteria-profiled"  # a set with a profile, tiers and a gate
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 

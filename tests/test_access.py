@@ -17,6 +17,7 @@ lists. Without a valid key every route but the probes and the API documents is 4
 
 import datetime as dt
 import json
+import os
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ from ethics_api.auth import PUBLIC_ENDPOINTS, ROLES, WWW_AUTHENTICATE
 from ethics_api.models import ApiKey, utcnow
 from ethics_api.services.keys import digest
 
-from conftest import client_with_key, make_key, make_organisation
+from conftest import PROFILED_CRITERIA, TEST_CRITERIA, client_with_key, make_key, make_organisation
 from payloads import answers, vendor
 from responses import assert_problem, created, ok
 
@@ -48,10 +49,12 @@ ROLE_MATRIX = """
 | POST /v1/procurements                                                           | yes   | yes   | no       | no        | no     | no      |
 | GET /v1/procurements                                                            | yes   | yes   | yes      | yes       | no     | yes     |
 | GET /v1/procurements/{procurement_id}                                           | yes   | yes   | yes      | yes       | no     | yes     |
+| GET /v1/procurements/{procurement_id}/profile                                   | yes   | yes   | yes      | yes       | no     | yes     |
 | PATCH /v1/procurements/{procurement_id}                                         | yes   | yes   | no       | no        | no     | no      |
 | POST /v1/procurements/{procurement_id}/bidders                                  | yes   | yes   | no       | no        | no     | no      |
 | GET /v1/procurements/{procurement_id}/bidders                                   | yes   | yes   | yes      | yes       | no     | yes     |
 | POST /v1/procurements/{procurement_id}/bidders/{vendor_id}/components           | yes   | yes   | no       | no        | no     | no      |
+| POST /v1/procurements/{procurement_id}/bidders/{vendor_id}/gates                | yes   | yes   | no       | no        | no     | no      |
 | GET /v1/procurements/{procurement_id}/components                                | yes   | yes   | no       | yes       | no     | yes     |
 | GET /v1/procurements/{procurement_id}/ranking                                   | yes   | yes   | no       | yes       | no     | yes     |
 | GET /v1/procurements/{procurement_id}/ranking.csv                               | yes   | yes   | no       | yes       | no     | yes     |
@@ -177,6 +180,7 @@ class World:
     spare_key_id: str  # that person's key
     evaluating_id: str  # evaluating, the vendor its bidder; ethics is 20% of its award
     conflict_id: str  # a declared conflict in it, not yet mitigated
+    gated_id: str  # in draft on a set with a pass/fail gate, the vendor its bidder
     moderation_id: str  # of the vendor's standalone scorecard
     keys: dict[str, str] = field(default_factory=dict)
 
@@ -216,6 +220,11 @@ def build_world(app) -> World:
     settled = {"moderator": "Moderator", "settlements": [SETTLEMENT]}
     moderation_id = created(admin.post(f"/v1/vendors/{vendor_id}/moderations", json=settled))["id"]
     draft_id = created(admin.post("/v1/procurements", json=procurement_body("ocds-abc123-2")))["id"]
+    gated = procurement_body(
+        "ocds-abc123-5", criteria_set="profiled@1", profile={"model": True, "biometric": False}
+    )
+    gated_id = created(admin.post("/v1/procurements", json=gated))["id"]
+    created(admin.post(f"/v1/procurements/{gated_id}/bidders", json={"vendor_id": vendor_id}))
     hook = {"url": "https://buyer.example/hooks", "events": ["dispute.opened"]}
     webhook_id = created(admin.post("/v1/webhooks", json=hook))["id"]
     person_id = created(admin.post("/v1/people", json={"name": "Spare Person"}))["id"]
@@ -244,9 +253,17 @@ def build_world(app) -> World:
         spare_key_id=spare_key["id"],
         evaluating_id=evaluating_id,
         conflict_id=conflict_id,
+        gated_id=gated_id,
         moderation_id=moderation_id,
         keys=keys,
     )
+
+
+@pytest.fixture
+def app(make_app):
+    """The mini set for everything, beside a set with a gate for the operation that needs one."""
+    folders = os.pathsep.join(str(f) for f in (TEST_CRITERIA, PROFILED_CRITERIA))
+    return make_app(CRITERIA_DIR=folders, DEFAULT_CRITERIA_SET="mini@1")
 
 
 @pytest.fixture
@@ -331,6 +348,16 @@ REQUESTS = {
         "POST",
         f"/v1/procurements/{w.evaluating_id}/bidders/{w.vendor_id}/components",
         {"json": [{"name": "Price", "kind": "price", "weight": 80, "score": 70}]},
+    ),
+    "GET /v1/procurements/{procurement_id}/profile": lambda w, r: (
+        "GET",
+        f"/v1/procurements/{w.evaluating_id}/profile",
+        {},
+    ),
+    "POST /v1/procurements/{procurement_id}/bidders/{vendor_id}/gates": lambda w, r: (
+        "POST",
+        f"/v1/procurements/{w.gated_id}/bidders/{w.vendor_id}/gates",
+        {"json": [{"gate": "not-excluded", "passed": True, "reason": "Checked."}]},
     ),
     "GET /v1/procurements/{procurement_id}/components": lambda w, r: (
         "GET",
@@ -575,7 +602,7 @@ def test_other_organisations_objects_are_absent_from_lists(world, stranger):
     admin = world.admin
     assert sorted(ids(admin.get("/v1/vendors"))) == sorted([world.vendor_id, world.spare_vendor_id])
     assert sorted(ids(admin.get("/v1/procurements"))) == sorted(
-        [world.closed_id, world.draft_id, world.evaluating_id]
+        [world.closed_id, world.draft_id, world.evaluating_id, world.gated_id]
     )
     assert theirs not in ids(admin.get("/v1/vendors?q=acme"))
     assert all(

@@ -154,6 +154,9 @@ def test_criteria_sets_are_listed_with_their_fingerprints(client, app):
                 "knockouts": 1,
                 "indicator_minimums": 0,
                 "minimums": 2,
+                "profile_questions": 0,
+                "buyer_duties": 0,
+                "gates": 0,
             },
         }
     ]
@@ -177,8 +180,13 @@ def test_default_set_serves_the_real_rubric(make_app):
 
     client = make_app(CRITERIA_DIR=PROJECT_CRITERIA).test_client()
     listed = client.get("/v1/criteria-sets").json
-    assert [s["ref"] for s in listed] == ["ai-ethics@1"]
-    assert listed[0]["counts"]["criteria"] == 5
+    assert [(s["ref"], s["default"]) for s in listed] == [
+        ("ai-ethics@1", False),
+        ("ai-ethics@2", True),
+        ("uk-policing@1", False),
+    ]
+    assert [s["counts"]["criteria"] for s in listed] == [5, 5, 7]
+    assert listed[2]["counts"]["profile_questions"] > 0 and listed[2]["counts"]["gates"] > 0
     url = client.post("/v1/vendors", json=vendor()).headers["Location"]
     assert_problem(client.post(f"{url}/assessments", json=assessment()), 422)
 

@@ -30,7 +30,7 @@ import ethics_api
 from ethics_api import create_app, migrate
 from ethics_api.auth import ROLES, WWW_AUTHENTICATE
 from ethics_api.cli import main
-from ethics_api.criteria import CriteriaError, load_catalog, load_file
+from ethics_api.criteria import CriteriaError, load_file
 from ethics_api.database import make_engine
 from ethics_api.demo import VENDORS, answers_for
 from ethics_api.models import ApiKey, Assessment, Base, Organisation
@@ -262,7 +262,7 @@ def test_criteria_check_takes_several_paths():
     result = invoke("criteria", "check", str(PROJECT_CRITERIA), str(MINI))
     assert result.exit_code == 0, result.output
     refs = [line.split()[1] for line in result.stdout.splitlines()]
-    assert refs == ["ai-ethics@1", "mini@1"]
+    assert refs == ["ai-ethics@1", "ai-ethics@2", "uk-policing@1", "mini@1"]
 
 
 BREAKAGES = {
@@ -459,16 +459,23 @@ def test_demo_loads_three_vendors_once(fresh_db, criteria_dir):
     first = invoke("demo", database_url=fresh_db, criteria_dir=criteria_dir)
     assert first.exit_code == 0, first.output
     key, lines = first_start(first.stdout)
-    # Then a line per vendor, and one for the procurement they bid in.
-    assert len(lines) == len(VENDORS) + 1, lines
+    # Then a line per vendor, and one for each procurement they bid in: with the shipped sets,
+    # a second one on the UK policing set, whose assessments are made in it.
+    procurements = 2 if criteria_dir == PROJECT_CRITERIA else 1
+    assert len(lines) == len(VENDORS) + procurements, lines
     assert all(line.startswith("created ") for line in lines), lines
     vendor_lines = [line for line in lines if "scorecard: /v1/vendors/" in line]
     assert vendor_lines == lines[:3]
-    assert "ranking: /v1/procurements/" in lines[3]
-    assert lines[3].split("  ")[-1].strip().startswith("Procurement ")
+    for line in lines[3:]:
+        assert "ranking: /v1/procurements/" in line
+        assert line.split("  ")[-1].strip().startswith("Procurement ")
     loaded = counts(fresh_db)
-    assert (loaded["vendors"], loaded["assessments"], loaded["criteria_versions"]) == (3, 6, 1)
-    assert (loaded["procurements"], loaded["bidders"]) == (1, 3)
+    assert (loaded["vendors"], loaded["assessments"], loaded["criteria_versions"]) == (
+        3,
+        6 * procurements,
+        procurements,
+    )
+    assert (loaded["procurements"], loaded["bidders"]) == (procurements, 3 * procurements)
 
     engine = make_engine(fresh_db)
     try:
@@ -478,7 +485,7 @@ def test_demo_loads_three_vendors_once(fresh_db, criteria_dir):
             ).all()
     finally:
         engine.dispose()
-    assert sorted(n for _, n in per_vendor) == [2, 2, 2]
+    assert sorted(n for _, n in per_vendor) == [2 * procurements] * 3
 
     second = invoke("demo", database_url=fresh_db, criteria_dir=criteria_dir)
     assert second.exit_code == 0, second.output
@@ -490,7 +497,8 @@ def test_demo_loads_three_vendors_once(fresh_db, criteria_dir):
     assert counts(fresh_db) == loaded
 
     cards = scorecards(fresh_db, criteria_dir, key)
-    default_set = load_catalog(criteria_dir).default
+    with api(fresh_db, criteria_dir) as app:
+        default_set = app.extensions["catalog"].default
     assert set(cards) == {"strong", "knockout", "disputed"}
 
     strong = cards["strong"]
@@ -500,7 +508,10 @@ def test_demo_loads_three_vendors_once(fresh_db, criteria_dir):
 
     knockout = cards["knockout"]
     assert knockout["eligible"] is False
-    assert any(k["kind"] == "indicator" and k["value"] == 0 for k in knockout["knockouts"])
+    assert any(
+        k["kind"] in ("indicator", "indicator_minimum") and k["value"] < k["threshold"]
+        for k in knockout["knockouts"]
+    )
 
     disputed = cards["disputed"]
     assert disputed["needs_moderation"] is True

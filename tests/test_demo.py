@@ -7,10 +7,19 @@ import re
 
 from sqlalchemy import select
 
-from ethics_api.demo import DEMO_OCID, EVALUATORS, VENDORS, answers_for, load_demo
+from ethics_api.demo import (
+    DEMO_OCID,
+    EVALUATORS,
+    POLICING_OCID,
+    POLICING_PROFILE,
+    POLICING_RED_LINE,
+    VENDORS,
+    answers_for,
+    load_demo,
+)
 from ethics_api.models import Event
 
-from conftest import client_with_key, make_key, make_organisation
+from conftest import PROJECT_CRITERIA, client_with_key, make_key, make_organisation
 from responses import created, ok
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -91,3 +100,36 @@ def test_the_demo_logs_the_events_the_api_would(app):
     assert demo[-1][:2] == ("procurement.updated", "procurement")
     assert demo[-1][3] == {"status": "evaluating", "revision": 2}
     assert demo == api
+
+
+def test_the_policing_demo_is_profiled_and_an_indicator_minimum_decides_eligibility(make_app):
+    """On the shipped sets the demo adds a procurement on uk-policing@1: its profile leaves the
+    biometric module out (nobody is asked about watchlists) and puts it in the high tier, where
+    Blue Lantern's foreign-law exposure at level 1 is under the minimum of 2."""
+    app = make_app(CRITERIA_DIR=PROJECT_CRITERIA)
+    load_demo(app)
+    client = app.test_client()
+    [procurement] = [p for p in ok(client.get("/v1/procurements")) if p["ocid"] == POLICING_OCID]
+    assert procurement["profile"] == POLICING_PROFILE
+    found = ok(client.get(f"/v1/procurements/{procurement['id']}/ranking"))
+    assert (found["criteria_set"]["ref"], found["tier"]) == ("uk-policing@1", "high")
+    outcome = {
+        row["vendor_name"]: (row["eligible"], [(k["kind"], k["key"]) for k in row["knockouts"]])
+        for row in found["ranking"]
+    }
+    assert outcome == {
+        "Northwind Analytics Ltd (demo)": (True, []),
+        "Civic Insight Systems BV (demo)": (True, []),
+        "Blue Lantern Vision Ltd (demo)": (False, [("indicator_minimum", POLICING_RED_LINE)]),
+    }
+    blue = next(r for r in found["ranking"] if r["vendor_name"].startswith("Blue Lantern"))
+    card = ok(
+        client.get(f"/v1/vendors/{blue['vendor_id']}/scorecard?procurement_id={procurement['id']}")
+    )
+    indicators = {i["key"]: i for c in card["criteria"] for i in c["indicators"]}
+    assert indicators["watchlist-controls"]["applies"] is False
+    assert indicators["watchlist-controls"]["assessor_levels"] == []
+    assert (
+        indicators[POLICING_RED_LINE]["level"],
+        indicators[POLICING_RED_LINE]["minimum_level"],
+    ) == (1, 2)

@@ -62,6 +62,11 @@ BEYOND_THE_DOCUMENT = (
     "The vendor changed since that ETag",  # If-Match must carry the ETag last read
     "The procurement changed since that ETag",
     "The weights do not fit",  # a weight for every criterion of the named set, and no other
+    "The profile does not fit",  # an answer to every profile question of the named set
+    "does not apply to the system",  # an indicator the procurement's profile leaves out
+    "Answer the profile first",  # a set with profile questions needs answers to evaluate
+    "The gate results do not fit",  # gates of the procurement's set, each named once
+    "Give at least one gate",
     "The procurement is",  # lifecycle: e.g. assessments only while it is evaluating (409)
     "No vendor has the id",  # a bidder must be an existing vendor
     "This Idempotency-Key was already used",  # a retry must repeat the first request

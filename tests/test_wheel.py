@@ -86,5 +86,5 @@ def test_the_installed_package_serves_scorecards(installed, tmp_path):
         assessment = json.loads((ROOT / "examples" / "assessment.json").read_text())
         call("POST", f"/v1/vendors/{vendor['id']}/assessments", assessment)
         scorecard = call("GET", f"/v1/vendors/{vendor['id']}/scorecard")
-    # The README's worked example: 0.25 x 50 + 0.75 x 75.
-    assert (scorecard["criteria_set"]["ref"], scorecard["total"]) == ("ai-ethics@1", 68.75)
+    # The README's worked example: 0.15 x 50 + 0.85 x 75.
+    assert (scorecard["criteria_set"]["ref"], scorecard["total"]) == ("ai-ethics@2", 71.25)

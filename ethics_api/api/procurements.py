@@ -7,6 +7,7 @@ from ..documents.markdown import readable_time, to_markdown, written_address
 from ..enums import Role
 from ..exports import levels_csv, ranking_csv
 from ..schemas.components import AwardComponentsSchema, ComponentSchema
+from ..schemas.gates import GateResultSchema
 from ..schemas.procurements import (
     BidderCreateSchema,
     BidderSchema,
@@ -17,8 +18,9 @@ from ..schemas.procurements import (
     ProcurementUpdateSchema,
     RankingSchema,
 )
+from ..schemas.profiles import ProfileSchema
 from ..schemas.summaries import BidderSummarySchema, SummaryQuerySchema
-from ..services import components, documents, procurements, rankings
+from ..services import components, documents, gates, procurements, profiles, rankings
 from . import Blueprint
 from .common import (
     ETAG_HEADER,
@@ -97,6 +99,16 @@ def update_procurement(changes, procurement_id):
     return procurement, 200, {"ETag": etag_of(procurement)}
 
 
+@blp.route("/<uuid:procurement_id>/profile")
+@allow(*READERS)
+@blp.response(200, ProfileSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+def get_profile(procurement_id):
+    """What the system bought does, and what that decides: the indicators that apply, the
+    impact tier and its minimum levels, the buyer's own duties and the pass/fail gates"""
+    return profiles.procurement_profile(context(), procurement_id)
+
+
 @blp.route("/<uuid:procurement_id>/bidders", methods=["POST"])
 @allow(Role.BUYER)
 @idempotent
@@ -132,6 +144,19 @@ def list_bidders(procurement_id, pagination_parameters):
 def record_components(payload, procurement_id, vendor_id):
     """Record the bidder's other award components (price, other quality), replacing any"""
     return components.record_components(context(), procurement_id, vendor_id, payload), 201
+
+
+@blp.route("/<uuid:procurement_id>/bidders/<uuid:vendor_id>/gates", methods=["POST"])
+@allow(Role.BUYER)
+@idempotent
+@blp.arguments(GateResultSchema(many=True))
+@blp.response(201, BidderSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(409, response="CONFLICT")
+def record_gates(payload, procurement_id, vendor_id):
+    """Record whether the bidder passes the criteria set's gates (exclusion, say), replacing
+    earlier results for the gates named; a failed gate makes it ineligible"""
+    return gates.record_gates(context(), procurement_id, vendor_id, payload), 201
 
 
 @blp.route("/<uuid:procurement_id>/components")

@@ -38,7 +38,9 @@ def explained(criteria_set: CriteriaSet, tender: Tender) -> dict[str, dict]:
 
 def _criterion(criterion: Criterion, scored: CriterionScore, tender: Tender) -> dict:
     levels = {i.key: i for i in scored.indicators}
-    indicators = [_indicator(i, levels[i.key], tender) for i in criterion.indicators]
+    indicators = [
+        _indicator(i, levels[i.key], tender) for i in criterion.indicators if levels[i.key].applies
+    ]
     if scored.score is None:
         sentence = (
             f"{criterion.name} was not scored: none of its indicators applied to this tender."

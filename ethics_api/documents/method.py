@@ -5,15 +5,22 @@ it was assessed by reference to scores and what scores were available, and where
 method can be read. Built from the criteria set and the ranking stored at closing.
 """
 
-from ..criteria import CriteriaSet
+from ..criteria import Applicability, CriteriaSet
 from ..scoring import MAX_LEVEL
 from .numbers import number, percent
 
 
+def applicability_in(criteria_set: CriteriaSet, ranking: dict) -> Applicability:
+    """What applied in the ranked procurement: by the profile the ranking records."""
+    return criteria_set.in_procurement(ranking.get("profile"))
+
+
 def award_criteria(criteria_set: CriteriaSet, ranking: dict) -> list[dict]:
-    """Each criterion with its weight within the ethics evaluation and within the whole award
-    (both in percent, as the ranking states them), its minimum and its indicators."""
+    """Each criterion that applied with its weight within the ethics evaluation and within the
+    whole award (both in percent, as the ranking states them), its minimum and the indicators
+    that applied, each with its red line in the procurement's impact tier."""
     weights = {w["criterion"]: w for w in ranking["weights"]}
+    applicability = applicability_in(criteria_set, ranking)
     return [
         {
             "criterion": c.key,
@@ -26,13 +33,15 @@ def award_criteria(criteria_set: CriteriaSet, ranking: dict) -> list[dict]:
                 {
                     "indicator": i.key,
                     "question": i.question,
-                    "red_line": i.red_line,
+                    "red_line": applicability.red_line(i),
                     "levels": list(i.levels),
                 }
                 for i in c.indicators
+                if applicability.applies(i.key)
             ],
         }
         for c in criteria_set.criteria
+        if c.key in weights
     ]
 
 
@@ -58,7 +67,10 @@ def method_sentences(
         "levels were two or more apart, or fell on both sides of a red line, a moderator who "
         "had not marked the tender settled the level and recorded the reason.",
     ]
-    red_lines = _red_lines(criteria_set)
+    applicability = applicability_in(criteria_set, ranking)
+    if applicability.profile is not None:
+        sentences.append(_profile_sentence(criteria_set, applicability))
+    red_lines = _red_lines(criteria_set, applicability)
     if red_lines:
         sentences.append(
             "A tender is disqualified, whatever its total, when "
@@ -77,18 +89,42 @@ def _evaluators(count: int) -> str:
     return "one evaluator" if count == 1 else f"{count} evaluators"
 
 
-def _red_lines(criteria_set: CriteriaSet) -> list[str]:
-    indicators = [i for c in criteria_set.criteria for i in c.indicators]
+def _profile_sentence(criteria_set: CriteriaSet, applicability: Applicability) -> str:
+    """What the buyer said of the system, and what that decided."""
+    profile = applicability.profile or {}
+    said = [
+        f"{'yes' if profile.get(q.key) else 'no'} to \u201c{' '.join(q.question.split())}\u201d"
+        for q in criteria_set.profile
+    ]
+    left_out = len(criteria_set.indicators) - len(applicability.indicators)
+    sentence = (
+        "Before evaluation began, the buyer described the system being bought by answering the "
+        "criteria set's profile questions: " + "; ".join(said) + "."
+    )
+    if applicability.tier is not None:
+        sentence += f" That placed it in the impact tier \u201c{applicability.tier}\u201d."
+    if left_out:
+        sentence += (
+            f" {left_out} indicator{'s' if left_out != 1 else ''} that do not apply to such a "
+            "system were neither asked nor scored."
+        )
+    return sentence
+
+
+def _red_lines(criteria_set: CriteriaSet, applicability: Applicability) -> list[str]:
+    indicators = [
+        i for c in criteria_set.criteria for i in c.indicators if applicability.applies(i.key)
+    ]
     knockouts = [f"\u201c{i.question}\u201d" for i in indicators if i.knockout]
     minimums = [
-        f"\u201c{i.question}\u201d (at least level {i.minimum_level})"
+        f"\u201c{i.question}\u201d (at least level {line})"
         for i in indicators
-        if i.minimum_level is not None
+        if not i.knockout and (line := applicability.red_line(i)) is not None
     ]
     criteria = [
         f"{c.name} (at least {number(c.minimum)})"
         for c in criteria_set.criteria
-        if c.minimum is not None
+        if c.minimum is not None and applicability.covers(c)
     ]
     found = []
     if knockouts:

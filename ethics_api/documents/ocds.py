@@ -23,10 +23,11 @@ import math
 from decimal import Decimal
 from fractions import Fraction
 
-from ..criteria import CriteriaSet, Criterion
+from ..criteria import Applicability, CriteriaSet, Criterion
 from ..enums import ProcurementStatus
 from ..exact import exact
 from .links import Links
+from .method import applicability_in
 from .numbers import number
 
 LOT_ID = "1"
@@ -201,8 +202,11 @@ def _lot(procurement, criteria_set: CriteriaSet, ranking: dict) -> dict:
     if share < 100 and not award["components"]:
         parts["rest"] = 100 - share
     shares = percentages(parts)
+    applicability = applicability_in(criteria_set, ranking)
     criteria = [
-        _ethics_criterion(c, shares[f"ethics:{c.key}"], share) for c in criteria_set.criteria
+        _ethics_criterion(c, shares[f"ethics:{c.key}"], share, applicability)
+        for c in criteria_set.criteria
+        if c.key in weights
     ]
     criteria += [
         _component(component, shares[f"component:{index}"])
@@ -218,7 +222,9 @@ def _lot(procurement, criteria_set: CriteriaSet, ranking: dict) -> dict:
     }
 
 
-def _ethics_criterion(criterion: Criterion, weight: Decimal, share: Fraction) -> dict:
+def _ethics_criterion(
+    criterion: Criterion, weight: Decimal, share: Fraction, applicability: Applicability
+) -> dict:
     numbers = [{"number": _number(weight), "weight": "percentageExact"}]
     if criterion.minimum is not None:
         numbers.append({"number": _number(criterion.minimum), "threshold": "minimumScore"})
@@ -227,7 +233,7 @@ def _ethics_criterion(criterion: Criterion, weight: Decimal, share: Fraction) ->
         + ("" if share == 100 else f" ({number(share)}% of the award)")
         + ", scored 0 to 100 from its indicators' agreed levels (0 to 4)."
     )
-    red_lines = _red_lines(criterion)
+    red_lines = _red_lines(criterion, applicability)
     if red_lines:
         description += " Minimums: a bid is disqualified when " + "; or when ".join(red_lines) + "."
     return {
@@ -238,13 +244,14 @@ def _ethics_criterion(criterion: Criterion, weight: Decimal, share: Fraction) ->
     }
 
 
-def _red_lines(criterion: Criterion) -> list[str]:
-    """The indicators' red lines as minimums in words (the breakdown has no field for an
-    indicator's minimum level), and the criterion's own minimum score."""
+def _red_lines(criterion: Criterion, applicability: Applicability) -> list[str]:
+    """The red lines of the indicators that apply, in the procurement's impact tier, as
+    minimums in words (the breakdown has no field for an indicator's minimum level), and the
+    criterion's own minimum score."""
     found = [
-        f"\u201c{i.question}\u201d is below level {i.red_line}"
+        f"\u201c{i.question}\u201d is below level {line}"
         for i in criterion.indicators
-        if i.red_line is not None
+        if applicability.applies(i.key) and (line := applicability.red_line(i)) is not None
     ]
     if criterion.minimum is not None:
         found.append(f"the criterion scores below {number(criterion.minimum)}")
@@ -273,10 +280,14 @@ def _rest_of_award(weight: Decimal) -> dict:
 
 def _weights_in_force(criteria_set: CriteriaSet, ranking: dict) -> dict[str, Fraction]:
     """The weights the ranking used (the procurement's own or the set's), exactly, in the set's
-    order. The ranking gives them as JSON numbers; the set's weight fills any gap."""
+    order, for the criteria its profile left in. The ranking gives them as JSON numbers; the
+    set's weight fills any gap."""
     given = {w["criterion"]: w["weight"] for w in ranking.get("weights", [])}
+    applicability = applicability_in(criteria_set, ranking)
     return {
-        c.key: exact(given[c.key]) if c.key in given else c.weight for c in criteria_set.criteria
+        c.key: exact(given[c.key]) if c.key in given else c.weight
+        for c in criteria_set.criteria
+        if applicability.covers(c)
     }
 
 
@@ -353,6 +364,8 @@ def _bid_description(row: dict, award: dict) -> str:
 
 
 def _knockout(knockout: dict) -> str:
+    if knockout["kind"] == "gate":
+        return f"gate {knockout['key']} not passed"
     if knockout["kind"] == "indicator":
         return f"indicator {knockout['key']} at level {_text(knockout['value'])}, a red line"
     if knockout["kind"] == "indicator_minimum":

@@ -136,6 +136,11 @@ def _who_instead(result: dict) -> list[str]:
 def _knockout(criteria_set: CriteriaSet, knockout: dict) -> str:
     questions = {i.key: i.question for c in criteria_set.criteria for i in c.indicators}
     names = {c.key: c.name for c in criteria_set.criteria}
+    if knockout["kind"] == "gate":
+        gate = next(g for g in criteria_set.gates if g.key == knockout["key"])
+        return (
+            f"the tender did not pass the condition \u201c{' '.join(gate.question.split())}\u201d"
+        )
     if knockout["kind"] == "indicator":
         return f"\u201c{questions[knockout['key']]}\u201d was at level 0, a red line"
     if knockout["kind"] == "indicator_minimum":

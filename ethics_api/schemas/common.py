@@ -53,7 +53,10 @@ class IdentifierSchema(StrictSchema):
 
 class KnockoutSchema(ma.Schema):
     kind = fields.String(
-        metadata={"description": "indicator, indicator_minimum or criterion_minimum"}
+        metadata={
+            "description": "indicator, indicator_minimum, criterion_minimum, or gate (a "
+            "pass/fail condition the buyer recorded as failed)"
+        }
     )
     key = fields.String()
     value = Rounded(metadata={"description": "The level, or the criterion score"})

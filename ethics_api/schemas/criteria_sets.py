@@ -13,6 +13,43 @@ class ReferenceSchema(ma.Schema):
     url = fields.String(allow_none=True)
 
 
+def _applies_if() -> fields.List:
+    return fields.List(
+        fields.String(),
+        metadata={
+            "description": "Profile questions that must all be answered yes for it to apply; "
+            "empty: it always applies"
+        },
+    )
+
+
+class ProfileQuestionSchema(ma.Schema):
+    key = fields.String()
+    question = fields.String()
+    points = fields.Integer(metadata={"description": "Added to the profile's points by a yes"})
+
+
+class TierSchema(ma.Schema):
+    label = fields.String()
+    min_points = fields.Integer()
+
+
+class ChecklistItemSchema(ma.Schema):
+    key = fields.String()
+    duty = fields.String(metadata={"description": "The buyer's own duty: never scored"})
+    references = fields.List(fields.Nested(ReferenceSchema))
+    applies_if = _applies_if()
+
+
+class GateSchema(ma.Schema):
+    key = fields.String()
+    question = fields.String(
+        metadata={"description": "A pass/fail condition the buyer checks of each bidder"}
+    )
+    references = fields.List(fields.Nested(ReferenceSchema))
+    applies_if = _applies_if()
+
+
 class IndicatorSchema(ma.Schema):
     key = fields.String()
     question = fields.String()
@@ -22,6 +59,12 @@ class IndicatorSchema(ma.Schema):
         allow_none=True,
         metadata={"description": "A combined level below it makes a vendor ineligible"},
     )
+    minimum_level_by_tier = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        metadata={"description": "The minimum level in an impact tier, overriding minimum_level"},
+    )
+    applies_if = _applies_if()
     allow_not_applicable = fields.Boolean()
     levels = fields.Function(
         lambda i: [{"level": n, "descriptor": text} for n, text in enumerate(i.levels)]
@@ -35,6 +78,7 @@ class CriterionSchema(ma.Schema):
     description = fields.String()
     weight = Exact()
     minimum = Exact(allow_none=True)
+    applies_if = _applies_if()
     indicators = fields.List(fields.Nested(IndicatorSchema))
 
 
@@ -60,7 +104,12 @@ class CriteriaSetSummarySchema(ma.Schema):
             "criteria": len(s.criteria),
             "indicators": len(s.indicators),
             "knockouts": sum(i.knockout for i in s.indicators),
-            "indicator_minimums": sum(i.minimum_level is not None for i in s.indicators),
+            "indicator_minimums": sum(
+                i.minimum_level is not None or bool(i.minimum_level_by_tier) for i in s.indicators
+            ),
+            "profile_questions": len(s.profile),
+            "buyer_duties": len(s.buyer_checklist),
+            "gates": len(s.gates),
             "minimums": sum(c.minimum is not None for c in s.criteria),
         }
     )
@@ -69,4 +118,11 @@ class CriteriaSetSummarySchema(ma.Schema):
 class CriteriaSetSchema(CriteriaSetSummarySchema):
     description = fields.String()
     grades = fields.List(fields.Nested(GradeSchema))
+    profile = fields.List(
+        fields.Nested(ProfileQuestionSchema),
+        metadata={"description": "Yes/no questions about the system, answered by a procurement"},
+    )
+    tiers = fields.List(fields.Nested(TierSchema), metadata={"description": "Lowest first"})
+    buyer_checklist = fields.List(fields.Nested(ChecklistItemSchema))
+    gates = fields.List(fields.Nested(GateSchema))
     criteria = fields.List(fields.Nested(CriterionSchema))

@@ -54,6 +54,7 @@ class ReadinessItemSchema(ma.Schema):
     vendor_id = fields.String(metadata={"description": "The bidder it concerns, if one"})
     indicator = fields.String(metadata={"description": "The indicator it concerns, if one"})
     person_id = fields.String(metadata={"description": "The person it concerns, if one"})
+    gate = fields.String(metadata={"description": "The gate it concerns, if one"})
 
     @ma.post_dump
     def only_what_it_concerns(self, data, **kwargs):

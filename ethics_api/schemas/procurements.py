@@ -13,6 +13,7 @@ from .common import (
     criteria_ref,
 )
 from .declarations import DeclarationSchema, ReadinessSchema
+from .gates import RecordedGateSchema
 
 STATUSES = [status.value for status in ProcurementStatus]
 OCID = r"ocds-[a-z0-9]{6}-[A-Za-z0-9][A-Za-z0-9._/-]{0,180}"
@@ -32,6 +33,20 @@ def _weights(**kwargs) -> fields.Dict:
             "criterion of the set, by key"
         },
         **kwargs,
+    )
+
+
+def _profile() -> fields.Dict:
+    # Values are checked against the set's questions (services.procurements.profile_errors),
+    # so that an error points at the question, /profile/<key>.
+    return fields.Dict(
+        keys=fields.String(),
+        values=fields.Raw(metadata={"type": "boolean"}),
+        metadata={
+            "description": "An answer, true or false, to every profile question of the set, by "
+            "key (in draft only): what the system does decides which indicators apply and the "
+            "impact tier"
+        },
     )
 
 
@@ -81,6 +96,7 @@ class ProcurementCreateSchema(StrictSchema):
     buyer = fields.Nested(BuyerSchema, required=True)
     criteria_set = criteria_ref(allow_none=True)
     weights = _weights(allow_none=True)
+    profile = _profile()
     reuse_standalone = StrictBoolean(
         metadata={
             "description": "Let bidders with no assessment in this procurement be ranked on "
@@ -126,12 +142,13 @@ class ProcurementUpdateSchema(StrictSchema):
         metadata={"description": "Forward one step only: draft -> evaluating -> closed (else 409)"},
     )
     weights = _weights(allow_none=True)
+    profile = _profile()
 
     @validates_schema
     def something_to_change(self, data, **kwargs):
         if not data:
             raise ma.ValidationError(
-                "Send at least one of title, buyer, status, weights, min_evaluators, "
+                "Send at least one of title, buyer, status, weights, profile, min_evaluators, "
                 "reuse_standalone, award_share, award_notice_date or tie_break."
             )
 
@@ -177,6 +194,13 @@ class ProcurementSchema(ma.Schema):
     weights = fields.Dict(
         allow_none=True, metadata={"description": "Overriding weights as sent; null: the set's"}
     )
+    profile = fields.Dict(
+        allow_none=True,
+        metadata={
+            "description": "The answers to the set's profile questions; null: not answered (or "
+            "the set has none). The tier and what applies: GET .../profile"
+        },
+    )
     reuse_standalone = fields.Boolean()
     min_evaluators = fields.Integer()
     award_share = Exact(
@@ -208,6 +232,12 @@ class BidderSchema(ma.Schema):
     vendor_id = fields.String()
     vendor_name = fields.String(attribute="vendor.name")
     added_at = fields.AwareDateTime()
+    gates = fields.Dict(
+        keys=fields.String(),
+        values=fields.Nested(RecordedGateSchema),
+        allow_none=True,
+        metadata={"description": "The set's gates checked so far, by key; null: none yet"},
+    )
 
 
 class CriterionResultSchema(ma.Schema):
@@ -392,6 +422,14 @@ class RankingSchema(ma.Schema):
     award = fields.Nested(AwardSchema)
     as_of = fields.AwareDateTime()
     criteria_set = fields.Nested(CriteriaRefSchema)
+    profile = fields.Dict(
+        allow_none=True,
+        metadata={"description": "The answers to the set's profile questions; null: none asked"},
+    )
+    tier = fields.String(
+        allow_none=True,
+        metadata={"description": "The impact tier whose minimum levels hold; null: no tiers"},
+    )
     weights = fields.List(fields.Nested(WeightSchema))
     ranking = fields.List(fields.Nested(RankedBidderSchema))
     sensitivity = fields.Nested(SensitivitySchema)

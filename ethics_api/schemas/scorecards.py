@@ -36,11 +36,20 @@ class IndicatorScoreSchema(ma.Schema):
     key = fields.String()
     weight = Exact()
     level = fields.Integer(allow_none=True, metadata={"description": "Combined level"})
+    applies = fields.Boolean(
+        metadata={
+            "description": "false: the procurement's profile leaves the indicator out; it is "
+            "not asked and not scored"
+        }
+    )
     not_applicable = fields.Boolean()
     knockout = fields.Boolean()
     minimum_level = fields.Integer(
         allow_none=True,
-        metadata={"description": "The red line: a combined level below it is a knockout"},
+        metadata={
+            "description": "The red line in the scope's impact tier: a combined level below it "
+            "is a knockout"
+        },
     )
     assessor_levels = _assessor_levels()
     settled_by = fields.String(
@@ -130,6 +139,20 @@ class ScorecardSchema(ma.Schema):
     vendor = fields.Nested(VendorRefSchema)
     criteria_set = fields.Nested(CriteriaRefSchema)
     as_of = fields.AwareDateTime()
+    profile = fields.Dict(
+        allow_none=True,
+        metadata={
+            "description": "The procurement's answers to the set's profile questions; null "
+            "standalone, where every indicator applies"
+        },
+    )
+    tier = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "The impact tier whose minimum levels hold (standalone: the highest); "
+            "null when the set has no tiers"
+        },
+    )
     total = Rounded(metadata={"description": "T in 0..100, 2 places, half away from zero"})
     grade = fields.String()
     eligible = fields.Boolean()

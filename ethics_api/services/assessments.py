@@ -42,14 +42,14 @@ def submit_assessment(context: Context, vendor_id, data: dict) -> Assessment:
         require_cleared(context, procurement, assessor)
     else:
         criteria_set = lookup.criteria_set(context, data.get("criteria_set"))
-    errors = answer_errors(criteria_set, data["answers"])
-    if errors:
-        raise Invalid(f"The answers do not fit {criteria_set.ref}.", errors)
     scope = (
         Scope.of_procurement(vendor.id, procurement, criteria_set)
         if procurement
         else Scope(vendor.id, criteria_set)
     )
+    errors = answer_errors(criteria_set, data["answers"], scope.applicability)
+    if errors:
+        raise Invalid(f"The answers do not fit {criteria_set.ref}.", errors)
     corrected = _corrected(context, data.get("supersedes"), scope, data["answers"])
     record = Assessment(
         organisation_id=vendor.organisation_id,

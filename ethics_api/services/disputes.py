@@ -46,7 +46,7 @@ def open_dispute(context: Context, vendor_id, data: dict) -> Dispute:
             raise Invalid.at(
                 "The vendor is not a bidder in this procurement.", "/procurement_id", "Not bid."
             )
-        scope = Scope(vendor.id, criteria_set, procurement.id)
+        scope = Scope.of_procurement(vendor.id, procurement, criteria_set)
     else:
         criteria_set = lookup.criteria_set(context, data.get("criteria_set"))
         scope = Scope(vendor.id, criteria_set)
@@ -66,6 +66,13 @@ def open_dispute(context: Context, vendor_id, data: dict) -> Dispute:
     if indicator not in {i.key for i in criteria_set.indicators}:
         raise Invalid.at(
             f"{criteria_set.ref} has no indicator {indicator!r}.", "/indicator", "Unknown."
+        )
+    if not scope.applicability.applies(indicator):
+        raise Invalid.at(
+            f"Indicator {indicator!r} does not apply to the system this procurement buys: "
+            "nothing was scored on it.",
+            "/indicator",
+            "Does not apply.",
         )
     pending = session.scalar(
         select(Dispute.id).where(

@@ -15,6 +15,7 @@ from ..scoring import Scorecard
 from . import lookup
 from .components import components_of
 from .context import Context
+from .gates import gates_of, with_gates
 from .scope import Scope, assessments_in
 from .scorecards import open_disputes, scored, weights_of
 
@@ -55,12 +56,19 @@ def scored_bidders(
     as_of: dt.datetime,
     vendors: list[Vendor],
 ) -> list[ranking.Bidder]:
-    """The vendors as bidders with their scorecards on `as_of`: one query."""
+    """The vendors as bidders with their scorecards on `as_of`, a failed gate a knockout: two
+    queries."""
     scopes = [Scope.of_procurement(v.id, procurement, criteria_set) for v in vendors]
     weights = weights_of(procurement, criteria_set)
+    applicability = criteria_set.in_procurement(procurement.profile)
+    recorded = gates_of(context, procurement) if criteria_set.gates else {}
     bidders = []
     for vendor, found in zip(vendors, assessments_in(context.session, scopes), strict=True):
         scorecard, reused = scored(found, as_of, weights)
+        if scorecard is not None:
+            scorecard = with_gates(
+                scorecard, criteria_set, applicability, recorded.get(vendor.id, {})
+            )
         bidders.append(ranking.Bidder(vendor.id, vendor.name, scorecard, reused))
     return bidders
 
@@ -89,7 +97,15 @@ def evaluation(
     bidders = scored_bidders(context, procurement, criteria_set, as_of, vendors)
     disputes = open_disputes(context, [b.vendor_id for b in bidders], criteria_set, procurement.id)
     disputed = {vendor: [d.indicator for d in found] for vendor, found in disputes.items()}
-    weights = weights_of(procurement, criteria_set)
+    applicability = criteria_set.in_procurement(procurement.profile)
+    # A criterion the profile leaves out is scored for no bidder: it takes no share of the weight.
+    weights = {
+        c.key: weight
+        for c, weight in zip(
+            criteria_set.criteria, weights_of(procurement, criteria_set).values(), strict=True
+        )
+        if applicability.covers(c)
+    }
     report = ranking_report(
         criteria_set,
         weights,
@@ -108,6 +124,8 @@ def evaluation(
             "ocid": procurement.ocid,
             "status": ProcurementStatus.CLOSED if final else procurement.status,
             "final": final,
+            "profile": procurement.profile,
+            "tier": applicability.tier,
             **report,
         },
         {vendor.id: vendor for vendor in vendors},

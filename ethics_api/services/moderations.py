@@ -23,9 +23,10 @@ from .people import acting_person
 from .scope import Scope
 
 
-def settlement_errors(criteria_set, settlements: list[dict]) -> list[FieldError]:
-    """One error per settlement that does not fit the set: unknown indicators, an indicator
-    settled twice, N/A where the indicator allows none."""
+def settlement_errors(criteria_set, settlements: list[dict], applicability) -> list[FieldError]:
+    """One error per settlement that does not fit the set: unknown indicators, indicators the
+    procurement's profile leaves out, an indicator settled twice, N/A where the indicator
+    allows none."""
     indicators = {i.key: i for i in criteria_set.indicators}
     counts = Counter(s["indicator"] for s in settlements)
     errors = []
@@ -34,6 +35,16 @@ def settlement_errors(criteria_set, settlements: list[dict]) -> list[FieldError]
         where = pointer(("settlements", index, "indicator"))
         if key not in indicators:
             errors.append(FieldError(where, (f"Unknown indicator {key!r} in {criteria_set.ref}.",)))
+        elif not applicability.applies(key):
+            errors.append(
+                FieldError(
+                    where,
+                    (
+                        f"Indicator {key!r} does not apply to the system this procurement buys "
+                        "(its profile leaves it out).",
+                    ),
+                )
+            )
         elif counts[key] > 1:
             errors.append(
                 FieldError(where, (f"Indicator {key!r} is settled {counts[key]} times.",))
@@ -72,7 +83,7 @@ def record_moderation(context: Context, vendor_id, data: dict) -> Moderation:
     else:
         criteria_set = lookup.criteria_set(context, data.get("criteria_set"))
         scope = Scope(vendor.id, criteria_set)
-    errors = settlement_errors(criteria_set, data["settlements"])
+    errors = settlement_errors(criteria_set, data["settlements"], scope.applicability)
     if errors:
         raise Invalid(f"The settlements do not fit {criteria_set.ref}.", errors)
     # Whose marks there are to moderate (a moderated assessment is a moderation, not a mark).

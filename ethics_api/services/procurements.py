@@ -61,11 +61,51 @@ def _check_weights(criteria_set: CriteriaSet, weights: dict | None) -> None:
         raise Invalid(f"The weights do not fit {criteria_set.ref}.", errors)
 
 
+def profile_errors(criteria_set: CriteriaSet, profile: dict) -> list[FieldError]:
+    """One error per question: every question of the set's profile answered, no others; and
+    at least one indicator left to ask."""
+    questions = [q.key for q in criteria_set.profile]
+    if not questions:
+        return [
+            FieldError(
+                "/profile", (f"{criteria_set.ref} has no profile questions: leave profile out.",)
+            )
+        ]
+    errors = [
+        FieldError(f"/profile/{key}", (f"{criteria_set.ref} has no profile question {key!r}.",))
+        if key not in questions
+        else FieldError(f"/profile/{key}", ("Must be true or false.",))
+        for key, answer in profile.items()
+        if key not in questions or not isinstance(answer, bool)
+    ]
+    errors += [
+        FieldError(f"/profile/{key}", ("Missing: answer every profile question, true or false.",))
+        for key in questions
+        if key not in profile
+    ]
+    if not errors and not criteria_set.applicability(profile).indicators:
+        errors.append(
+            FieldError("/profile", ("No indicator applies to a system with this profile.",))
+        )
+    return errors
+
+
+def _check_profile(criteria_set: CriteriaSet, profile: dict | None) -> None:
+    if profile is None:
+        return
+    errors = profile_errors(criteria_set, profile)
+    if errors:
+        raise Invalid(f"The profile does not fit {criteria_set.ref}.", errors)
+
+
 def create_procurement(context: Context, data: dict) -> Procurement:
     """Open a procurement in draft. `data`: ocid (unique in the organisation), title, buyer
-    ({name, identifier}), and optional criteria_set, weights (as sent) and reuse_standalone."""
+    ({name, identifier}), and optional criteria_set, weights (as sent), profile (answers to
+    the set's profile questions), reuse_standalone, min_evaluators, award_share and
+    award_notice_date."""
     criteria_set = lookup.criteria_set(context, data.get("criteria_set"))
     _check_weights(criteria_set, data.get("weights"))
+    _check_profile(criteria_set, data.get("profile"))
     buyer = data["buyer"]
     identifier = buyer.get("identifier") or {}
     procurement = Procurement(
@@ -79,6 +119,7 @@ def create_procurement(context: Context, data: dict) -> Procurement:
         criteria_version=criteria_set.version,
         criteria_sha256=criteria_set.sha256,
         weights=data.get("weights"),
+        profile=data.get("profile"),
         reuse_standalone=data.get("reuse_standalone", False),
         min_evaluators=data.get("min_evaluators", 2),
         award_share=None if "award_share" not in data else as_json(data["award_share"]),
@@ -123,7 +164,13 @@ def list_procurements(context: Context, page: Page, status: str | None = None) -
 
 
 # What is settled before any score is seen, and frozen when evaluation starts.
-FIXED_AT_EVALUATION = ("weights", "min_evaluators", "reuse_standalone", "award_share")
+FIXED_AT_EVALUATION = (
+    "weights",
+    "profile",
+    "min_evaluators",
+    "reuse_standalone",
+    "award_share",
+)
 # Facts about the award's publication, not the evaluation: recorded whenever they are known.
 CHANGEABLE_WHEN_CLOSED = ("award_notice_date", "buyer")
 
@@ -164,8 +211,11 @@ def update_procurement(
     procurement = lookup.get(context, Procurement, procurement_id, lock=True)
     check(procurement, expected)  # a stale version is refused whatever else the change meets
     _check_changeable(procurement, data)
+    criteria_set = lookup.set_of(context, procurement)
     if "weights" in data:
-        _check_weights(lookup.set_of(context, procurement), data["weights"])
+        _check_weights(criteria_set, data["weights"])
+    if "profile" in data:
+        _check_profile(criteria_set, data["profile"])
     values = dict(data)
     if "award_share" in data:
         values["award_share"] = as_json(data["award_share"])
@@ -181,6 +231,12 @@ def update_procurement(
         values["tie_break"] = _tie_break(context, procurement, data["tie_break"])
     messages = []
     if data.get("status") == ProcurementStatus.EVALUATING:
+        if criteria_set.profile and data.get("profile", procurement.profile) is None:
+            raise Conflict(
+                f"Answer the profile first: {criteria_set.ref} asks what the system does "
+                "(profile), which decides the questions and the minimum levels; it is fixed "
+                "when evaluation starts."
+            )
         values["weights_fixed_at"] = context.now()
     if data.get("status") == ProcurementStatus.CLOSED:
         check_can_close(context, procurement)

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from ..enums import ProcurementStatus
 from ..models import Assessment, Declaration, Moderation, Person, Procurement
 from ..scoring import EVIDENCE_FACTORS, Scorecard
-from . import lookup
+from . import gates, lookup
 from .context import Context
 from .declarations import all_of
 from .errors import Conflict
@@ -38,6 +38,7 @@ class Item:
     vendor_id: str | None = None
     indicator: str | None = None
     person_id: str | None = None
+    gate: str | None = None
 
     def as_dict(self) -> dict:
         return {key: value for key, value in vars(self).items() if value is not None}
@@ -121,6 +122,7 @@ def readiness_of(
             )
         )
     blocking += _missing_components(ranked)
+    blocking += _unchecked_gates(context, procurement, names)
     warnings += _supplier_details_missing(evaluated, names)
     warnings += _narrow_margin(ranked)
     warnings += _repeated_rationales(context, scorecards)
@@ -143,6 +145,27 @@ def _narrow_margin(ranked: dict) -> list[Item]:
         second = margin["second_vendor_id"]
         return [Item("narrow_margin", margin["sentence"], vendor_id=second)]
     return []
+
+
+def _unchecked_gates(context: Context, procurement: Procurement, names: dict) -> list[Item]:
+    """Every gate of the set that applies, checked for every bidder: a tender from an excluded
+    supplier is disregarded, so the check comes before the award."""
+    criteria_set = lookup.set_of(context, procurement)
+    if not criteria_set.gates:
+        return []
+    applicability = criteria_set.in_procurement(procurement.profile)
+    recorded = gates.gates_of(context, procurement)
+    return [
+        Item(
+            "gate_not_checked",
+            f"{names[vendor_id]}: the gate {key} is not checked; record whether it passes "
+            "(POST .../gates) before closing.",
+            vendor_id=vendor_id,
+            gate=key,
+        )
+        for vendor_id in names
+        for key in gates.unchecked(criteria_set, applicability, recorded.get(vendor_id, {}))
+    ]
 
 
 def _missing_components(ranked: dict) -> list[Item]:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from .. import scoring
 from ..answers import moderation_to_scoring, to_scoring
-from ..criteria import CriteriaSet
+from ..criteria import Applicability, CriteriaSet
 from ..models import Assessment, Moderation
 
 
@@ -25,10 +25,22 @@ class Scope:
     criteria_set: CriteriaSet
     procurement_id: str | None = None  # None: standalone
     reuse_standalone: bool = False  # a procurement's bidders may be scored on standalone work
+    # What applies, from the procurement's profile; None: standalone, where everything does.
+    profile: Applicability | None = field(default=None, compare=False)
 
     @classmethod
     def of_procurement(cls, vendor_id: str, procurement, criteria_set: CriteriaSet) -> "Scope":
-        return cls(vendor_id, criteria_set, procurement.id, procurement.reuse_standalone)
+        return cls(
+            vendor_id,
+            criteria_set,
+            procurement.id,
+            procurement.reuse_standalone,
+            applicability_of(procurement, criteria_set),
+        )
+
+    @property
+    def applicability(self) -> Applicability:
+        return self.profile or self.criteria_set.applicability(None)
 
     def rows(self, model) -> tuple:
         """WHERE conditions for the rows (assessments, disputes) made in this very scope."""
@@ -45,6 +57,11 @@ class Scope:
     def family(self) -> tuple:
         """What scopes share but for the vendor: they are searched together."""
         return (self.criteria_set.ref, self.procurement_id, self.reuse_standalone)
+
+
+def applicability_of(procurement, criteria_set: CriteriaSet) -> Applicability:
+    """What applies in a procurement, by its profile."""
+    return criteria_set.in_procurement(procurement.profile)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ from . import blind, lookup
 from .anonymity import anonymous_scorecard, pseudonyms
 from .context import Context
 from .errors import Conflict, NotFound
-from .scope import InScope, Scope, Work, assessments_in
+from .gates import with_gates
+from .scope import InScope, Scope, Work, applicability_of, assessments_in
 
 
 def weights_of(procurement: Procurement | None, criteria_set: CriteriaSet) -> dict[str, Fraction]:
@@ -36,7 +37,12 @@ def scored(
     for work, reused in found.candidates():
         try:
             card = scoring.score(
-                found.scope.criteria_set, work.assessments, as_of, weights, work.moderations
+                found.scope.criteria_set,
+                work.assessments,
+                as_of,
+                weights,
+                work.moderations,
+                found.scope.applicability,
             )
         except scoring.NoCurrentAssessment:
             continue
@@ -151,8 +157,11 @@ def vendor_scorecard(
     scope, procurement = _procurement_scope(
         context, vendor, criteria_ref, procurement_id, "the combined scorecard"
     )
-    if procurement is not None and context.session.get(Bidder, (procurement.id, vendor.id)) is None:
-        raise NotFound("No scorecard: the vendor is not a bidder in this procurement.")
+    bidder = None
+    if procurement is not None:
+        bidder = context.session.get(Bidder, (procurement.id, vendor.id))
+        if bidder is None:
+            raise NotFound("No scorecard: the vendor is not a bidder in this procurement.")
     [found] = assessments_in(context.session, [scope])
     scorecard: scoring.Scorecard | None
     if procurement is None:
@@ -168,6 +177,10 @@ def vendor_scorecard(
             raise NotFound(
                 "No scorecard: the bidder has no current assessment in this procurement."
             )
+        assert bidder is not None
+        scorecard = with_gates(
+            scorecard, scope.criteria_set, scope.applicability, bidder.gates or {}
+        )
     disputes = open_disputes(context, [vendor.id], scope.criteria_set, scope.procurement_id)
     if context.caller.role == Role.VENDOR:
         scorecard = anonymous_scorecard(scorecard)
@@ -194,6 +207,7 @@ def vendor_history(
             work,
             weights,
             _history_names(work) if context.caller.role == Role.VENDOR else None,
+            scope.applicability,
         ),
     }
 
@@ -210,7 +224,9 @@ def _history_names(work: Work):
     )
 
 
-def history(criteria_set: CriteriaSet, work: Work, weights=None, rename=None) -> list[dict]:
+def history(
+    criteria_set: CriteriaSet, work: Work, weights=None, rename=None, applicability=None
+) -> list[dict]:
     """After each assessment and moderation, in order of submission, the scorecard's total,
     grade and eligibility, kept where they moved, with the record that moved them (its author
     renamed by `rename`, for readers who may not see names)."""
@@ -225,7 +241,12 @@ def history(criteria_set: CriteriaSet, work: Work, weights=None, rename=None) ->
     for record in records:
         try:
             card = scoring.score(
-                criteria_set, work.assessments, record.submitted_at, weights, work.moderations
+                criteria_set,
+                work.assessments,
+                record.submitted_at,
+                weights,
+                work.moderations,
+                applicability,
             )
         except scoring.NoCurrentAssessment:
             continue
@@ -265,6 +286,12 @@ def _why(record: scoring.Assessment | scoring.Moderation, rename) -> str:
 
 
 def own_score(context: Context, record: Assessment) -> scoring.Scorecard:
-    """An assessment scored alone, as of its submission."""
+    """An assessment scored alone, as of its submission, by what applies where it was made."""
     criteria_set = context.criteria.sets[record.criteria_set]
-    return scoring.score(criteria_set, [to_scoring(record)], record.submitted_at)
+    procurement = (
+        context.session.get(Procurement, record.procurement_id) if record.procurement_id else None
+    )
+    applicability = applicability_of(procurement, criteria_set) if procurement is not None else None
+    return scoring.score(
+        criteria_set, [to_scoring(record)], record.submitted_at, applicability=applicability
+    )
