@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from ethics_api.answers import answer_errors
 from ethics_api.config import SHIPPED_DEFAULT_SET
 from ethics_api.criteria import CriteriaSet, Indicator, load_catalog, load_file
 from ethics_api.scoring import Answer, Assessment, score
@@ -166,6 +167,15 @@ def test_a_profile_without_biometrics_asks_no_biometric_question(loaded):
     assert biometric <= with_faces.indicators
     checklist = {item.key: without.allows(item.applies_if) for item in shipped.buyer_checklist}
     assert checklist["watchlist-authorisation"] is False
+    # An evaluator in such a procurement who answers a biometric question is refused, naming it.
+    answered = [{"indicator": i.key, "level": 2} for i in shipped.indicators]
+    refused = {e.pointer: e.messages[0] for e in answer_errors(shipped, answered, without)}
+    asked = [answered[int(p.split("/")[2])]["indicator"] for p in refused]
+    assert sorted(asked) == sorted(
+        i.key for i in shipped.indicators if i.key not in without.indicators
+    )
+    assert biometric <= set(asked)
+    assert all("does not apply" in message for message in refused.values())
 
 
 def test_a_platform_with_no_model_is_not_asked_about_models(loaded):
