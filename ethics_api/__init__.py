@@ -23,7 +23,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import auth, errors, fingerprints, per_request, ratelimit
+from . import auth, errors, fingerprints, pages, per_request, ratelimit
 from .config import (
     Defaults,
     criteria_folders,
@@ -78,6 +78,7 @@ def create_app(config: Mapping | None = None) -> Flask:
         ratelimit.install(app, api)  # per key, after the caller is known
         errors.register(app, api)
         register_blueprints(app, api)
+        pages.install(app)
     except Exception:
         database.dispose()  # a service that does not start leaves no connection open
         raise

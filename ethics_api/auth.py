@@ -33,6 +33,7 @@ PUBLIC_ENDPOINTS = frozenset(
     }
 )
 WWW_AUTHENTICATE = 'Bearer realm="ethics-api"'
+PAGES = "pages"  # the blueprint of the pages for people
 
 log = logging.getLogger(__name__)
 
@@ -105,8 +106,8 @@ def install(app) -> None:
     def identify_caller():
         if request.routing_exception is not None or request.method == "OPTIONS":
             return  # routing answers 404 / 405 itself; preflights carry no credentials
-        if request.endpoint in PUBLIC_ENDPOINTS:
-            return
+        if request.endpoint in PUBLIC_ENDPOINTS or request.blueprint == PAGES:
+            return  # pages identify people by their session (ethics_api.pages.session)
         authenticate()
         view = app.view_functions.get(request.endpoint)
         if getattr(view, "allowed_roles", None) is None:

@@ -215,6 +215,33 @@ def people_list(organisation) -> None:
             click.echo(f"{person.id}  {person.name}  {person.email or '-'}")
 
 
+@people.command("invite")
+@click.option("--person", required=True, help="The person (id or name) invited to sign in.")
+@click.option("--role", required=True, type=click.Choice([role.value for role in Role]))
+@click.option("--vendor-id", help="For the vendor role: the vendor the person acts for.")
+@click.option("--organisation", help="Organisation id (default: the first organisation).")
+def people_invite(person, role, vendor_id, organisation) -> None:
+    """Invite a person with an email address to sign in with ROLE: print a one-time link, good
+    for 7 days, where they choose their password (a new invitation replaces an earlier one)."""
+    from .config import LOCAL_ROOT
+    from .documents.links import Links
+    from .services.errors import DomainError
+    from .services.people import find
+    from .services.signin import invite
+
+    with _app() as app, _migrated(app), app.extensions["database"].transaction() as session:
+        org = _organisation(session, organisation)
+        context = _system_context(app, session, org.id)
+        try:
+            holder = find(context, person)
+            invited, token = invite(context, holder.id, role, vendor_id)
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from None
+        link = Links(app.config.get("PUBLIC_URL") or LOCAL_ROOT).invitation(token)
+        click.echo(f"invited {invited.name} <{invited.email}> to sign in as {role}")
+        click.echo(f"link (shown once, valid 7 days): {link}")
+
+
 def _loaded(schema, data: dict) -> dict:
     """Options checked by the API's own schema, so the command line accepts what it accepts."""
     from marshmallow import ValidationError

@@ -10,6 +10,9 @@ PROJECT_CRITERIA_DIR = Path(str(files("ethics_api.default_criteria")))
 # Of the sets the package carries, the one used when a request names none: the general set's
 # latest version (the policing set is chosen by naming it).
 SHIPPED_DEFAULT_SET = "ai-ethics"
+# Where `ethics-api serve` answers by default: the links the command line prints, unless
+# ETHICS_PUBLIC_URL says where the service is published.
+LOCAL_ROOT = "http://127.0.0.1:8000/"
 
 
 class Defaults:
@@ -19,6 +22,9 @@ class Defaults:
     # key@version, or a key for its latest version. None: for the shipped folder, the general
     # set; for another folder, its only key's latest version (several keys must name one).
     DEFAULT_CRITERIA_SET: str | None = None
+    # Signing the session cookies of people signed in; None: one kept in the instance folder.
+    SECRET_KEY: str | None = None
+    SIGN_IN_LIFETIME_SECONDS: int = 8 * 60 * 60  # a working day, then sign in again
     # Assessments with evidence for 50 indicators fit in well under 1 MiB.
     MAX_CONTENT_LENGTH: int = 1024 * 1024
     MAX_JSON_DEPTH: int = 32
@@ -116,6 +122,8 @@ ENVIRONMENT_SETTINGS = {
     "ETHICS_WEBHOOK_ALLOW_PRIVATE_TARGETS": ("WEBHOOK_ALLOW_PRIVATE_TARGETS", flag),
     "ETHICS_TRUSTED_PROXIES": ("TRUSTED_PROXIES", text),
     "ETHICS_PUBLIC_URL": ("PUBLIC_URL", web_address),
+    "ETHICS_SECRET_KEY": ("SECRET_KEY", text),
+    "ETHICS_SIGN_IN_LIFETIME_SECONDS": ("SIGN_IN_LIFETIME_SECONDS", whole_number),
     "ETHICS_WEBHOOK_BACKOFF_SECONDS": ("WEBHOOK_BACKOFF_SECONDS", number),
     "ETHICS_WEBHOOK_BACKOFF_CAP_SECONDS": ("WEBHOOK_BACKOFF_CAP_SECONDS", number),
     "ETHICS_WEBHOOK_MAX_ATTEMPTS": ("WEBHOOK_MAX_ATTEMPTS", whole_number),

@@ -10,10 +10,13 @@ the demo's records, events and webhook messages are those the API would have mad
 
 from flask import Flask, url_for
 
+from .config import LOCAL_ROOT
 from .criteria import Applicability, CriteriaSet
-from .enums import ProcurementStatus
-from .models import Procurement, Vendor
+from .documents.links import Links
+from .enums import ProcurementStatus, Role
+from .models import Person, Procurement, Vendor
 from .schemas.assessments import AssessmentCreateSchema
+from .schemas.people import PersonCreateSchema
 from .schemas.procurements import ProcurementCreateSchema
 from .schemas.vendors import VendorCreateSchema
 from .services import procurements as procurement_service
@@ -22,9 +25,18 @@ from .services.assessments import submit_assessment
 from .services.context import Caller, Context
 from .services.declarations import declare
 from .services.keys import first_organisation
+from .services.people import create_person, named
 from .services.revisions import Expected
+from .services.signin import invite
 
 EVALUATORS = ("Evaluator A (R. Patel)", "Evaluator B (J. Okafor)")
+# The demo's people, each invited to sign in to the pages with a role: (name, email, role).
+PEOPLE = (
+    ("Buyer (B. Adeyemi)", "b.adeyemi@demo.example", Role.BUYER),
+    (EVALUATORS[0], "r.patel@demo.example", Role.ASSESSOR),
+    (EVALUATORS[1], "j.okafor@demo.example", Role.ASSESSOR),
+    ("Moderator (M. Novak)", "m.novak@demo.example", Role.MODERATOR),
+)
 
 VENDORS = [
     {
@@ -152,6 +164,7 @@ def load_demo(app: Flask) -> list[str]:
     with app.extensions["database"].transaction() as session:
         organisation = first_organisation(session)
         context = Context(session, Caller.system(organisation.id, DEMO_ACTOR), catalog)
+        created = _people(context)
         for spec in VENDORS:
             scheme, local_id = spec["identifier"]
             vendor = vendor_service.find_by_identifier(context, scheme, local_id)
@@ -173,7 +186,26 @@ def load_demo(app: Flask) -> list[str]:
             with app.test_request_context():
                 url = url_for("procurements.get_ranking", procurement_id=procurement.id)
             lines.append(f"{status:15} {'Procurement ' + POLICING_OCID:36} ranking: {url}")
+        root = Links(app.config.get("PUBLIC_URL") or LOCAL_ROOT)
+        for person, role in created:
+            _, token = invite(context, person.id, role)
+            lines.append(
+                f"{'invited':15} {person.name:36} sign in as {role}: {root.invitation(token)}"
+            )
     return lines
+
+
+def _people(context: Context) -> list[tuple[Person, Role]]:
+    """The demo's people, created once with their email addresses (before anything names
+    them); those just created, to be invited once everything else is loaded."""
+    created = []
+    for name, email, role in PEOPLE:
+        if named(context, name) is None:
+            person = create_person(
+                context, PersonCreateSchema().load({"name": name, "email": email})
+            )
+            created.append((person, role))
+    return created
 
 
 def _vendor_assessed(context: Context, criteria_set: CriteriaSet, spec: dict) -> Vendor:

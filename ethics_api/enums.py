@@ -49,6 +49,8 @@ class Action(StrEnum):
 
     ORGANISATION_CREATED = "organisation.created"
     PERSON_CREATED = "person.created"
+    PERSON_INVITED = "person.invited"
+    PASSWORD_SET = "person.password_set"
     API_KEY_CREATED = "api_key.created"
     API_KEY_REVOKED = "api_key.revoked"
     VENDOR_CREATED = "vendor.created"

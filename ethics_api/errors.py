@@ -211,6 +211,8 @@ def check_request_body() -> None:
     """
     if request.method not in BODY_METHODS or request.routing_exception is not None:
         return  # no body to check, or routing will answer 404 / 405 anyway
+    if request.blueprint == "pages":
+        return  # the pages' forms post form data, checked by their forms
     if not request.is_json:
         abort(415, message="Send the request body as application/json.")
     if request.content_encoding not in (None, "", "identity"):

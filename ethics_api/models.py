@@ -80,6 +80,7 @@ class Person(Base):
     __tablename__ = "people"
     __table_args__ = (
         UniqueConstraint("organisation_id", "name", name="uq_people_organisation_name"),
+        Index("uq_people_invitation_digest", "invitation_digest", unique=True),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
@@ -87,6 +88,15 @@ class Person(Base):
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(320))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Signing in (services.signin): the role an invitation gave, the vendor a vendor's person
+    # acts for, the password's argon2id hash and the open invitation's SHA-256.
+    sign_in_role: Mapped[str | None] = mapped_column(String(20))
+    # A vendor of the organisation, checked when invited (no constraint: on SQLite one would
+    # mean rebuilding the people table, which every record refers to).
+    vendor_id: Mapped[str | None] = mapped_column(String(36))
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    invitation_digest: Mapped[str | None] = mapped_column(String(64))
+    invitation_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class ApiKey(Base):

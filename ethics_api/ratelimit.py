@@ -31,14 +31,14 @@ import math
 import time
 
 from apispec import BasePlugin
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_smorest.utils import prepare_response
 from limits import RateLimitItem, parse_many
 from limits.errors import StorageError
 from werkzeug.exceptions import TooManyRequests
 
-from .auth import PUBLIC_ENDPOINTS
+from .auth import PAGES, PUBLIC_ENDPOINTS
 from .errors import PROBLEM_JSON, ProblemApi
 
 OFF = frozenset({"", "off"})
@@ -78,6 +78,7 @@ def _authenticates() -> bool:
         request.routing_exception is None
         and request.method != "OPTIONS"
         and request.endpoint not in PUBLIC_ENDPOINTS
+        and request.blueprint != PAGES
     )
 
 
@@ -113,6 +114,7 @@ def install(app: Flask, api: ProblemApi) -> None:
     if not limiter.enabled:  # RATELIMIT_ENABLED=False, Flask-Limiter's own switch
         return
     app.extensions["ratelimit"] = limiter
+    app.extensions["failed_auth_limits"] = failed_auth
 
     @app.errorhandler(RateLimitExceeded)
     def key_over_its_limit(error: RateLimitExceeded):
@@ -144,28 +146,59 @@ def install(app: Flask, api: ProblemApi) -> None:
     _document(api)
 
 
+def _identifiers() -> tuple[str, str, str]:
+    return KEY_PREFIX, request.remote_addr or "", FAILED_AUTH_SCOPE
+
+
+def _spent_limits(limiter: Limiter, items: list[RateLimitItem]) -> tuple[str, int] | None:
+    """The address's used-up limits of failed authentications and the seconds until they
+    renew; None if none is."""
+    try:
+        spent = [item for item in items if not limiter.limiter.test(item, *_identifiers())]
+        if not spent:
+            return None
+        retry_after = max(
+            _seconds_until(limiter.limiter.get_window_stats(item, *_identifiers()).reset_time)
+            for item in spent
+        )
+    except StorageError:
+        log.exception("the rate limit store cannot be reached: failed authentications not checked")
+        return None
+    return "; ".join(str(item) for item in spent), retry_after
+
+
+def _count_failure(limiter: Limiter, items: list[RateLimitItem]) -> None:
+    try:
+        for item in items:
+            limiter.limiter.hit(item, *_identifiers())
+    except StorageError:
+        log.exception("the rate limit store cannot be reached: a failed authentication not counted")
+
+
+def sign_ins_refused_for() -> int | None:
+    """Seconds before the request's address may try to sign in again, when its failed
+    authentications (keys and passwords alike) have used up their limits; None otherwise."""
+    limiter = current_app.extensions.get("ratelimit")
+    items = current_app.extensions.get("failed_auth_limits")
+    if limiter is None or not items or not request.remote_addr:
+        return None
+    spent = _spent_limits(limiter, items)
+    return None if spent is None else spent[1]
+
+
+def count_failed_sign_in() -> None:
+    """A wrong email or password counts against the address, as a wrong key does."""
+    limiter = current_app.extensions.get("ratelimit")
+    items = current_app.extensions.get("failed_auth_limits")
+    if limiter is not None and items and request.remote_addr:
+        _count_failure(limiter, items)
+
+
 def _limit_failed_authentications(
     app: Flask, api: ProblemApi, limiter: Limiter, items: list[RateLimitItem]
 ) -> None:
-    def identifiers() -> tuple[str, str, str]:
-        return KEY_PREFIX, request.remote_addr, FAILED_AUTH_SCOPE
-
     def spent_limits() -> tuple[str, int] | None:
-        """The address's used-up limits and the seconds until they renew; None if none is."""
-        try:
-            spent = [item for item in items if not limiter.limiter.test(item, *identifiers())]
-            if not spent:
-                return None
-            retry_after = max(
-                _seconds_until(limiter.limiter.get_window_stats(item, *identifiers()).reset_time)
-                for item in spent
-            )
-        except StorageError:
-            log.exception(
-                "the rate limit store cannot be reached: failed authentications not checked"
-            )
-            return None
-        return "; ".join(str(item) for item in spent), retry_after
+        return _spent_limits(limiter, items)
 
     def count_or_refuse_failed_authentication(response):
         """A 401 counts against the address; once its limits are spent, it becomes a 429.
@@ -179,13 +212,7 @@ def _limit_failed_authentications(
             return response
         spent = spent_limits()
         if spent is None:
-            try:
-                for item in items:
-                    limiter.limiter.hit(item, *identifiers())
-            except StorageError:
-                log.exception(
-                    "the rate limit store cannot be reached: a failed authentication not counted"
-                )
+            _count_failure(limiter, items)
             return response
         limit, retry_after = spent
         # No credentials are logged: the address and the route only.

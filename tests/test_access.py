@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import pytest
 from sqlalchemy import update
 
-from ethics_api.auth import PUBLIC_ENDPOINTS, ROLES, WWW_AUTHENTICATE
+from ethics_api.auth import PAGES, PUBLIC_ENDPOINTS, ROLES, WWW_AUTHENTICATE
 from ethics_api.models import ApiKey, utcnow
 from ethics_api.services.keys import digest
 
@@ -80,6 +80,7 @@ ROLE_MATRIX = """
 | GET /v1/people                                                                  | yes   | yes   | yes      | yes       | no     | yes     |
 | GET /v1/people/{person_id}                                                      | yes   | yes   | yes      | yes       | no     | yes     |
 | POST /v1/people/{person_id}/keys                                                | yes   | no    | no       | no        | no     | no      |
+| POST /v1/people/{person_id}/invitation                                          | yes   | no    | no       | no        | no     | no      |
 | GET /v1/people/{person_id}/keys                                                 | yes   | no    | no       | no        | no     | no      |
 | DELETE /v1/keys/{key_id}                                                        | yes   | no    | no       | no        | no     | no      |
 | POST /v1/vendors/{vendor_id}/moderations                                        | yes   | no    | no       | yes       | no     | no      |
@@ -227,7 +228,8 @@ def build_world(app) -> World:
     created(admin.post(f"/v1/procurements/{gated_id}/bidders", json={"vendor_id": vendor_id}))
     hook = {"url": "https://buyer.example/hooks", "events": ["dispute.opened"]}
     webhook_id = created(admin.post("/v1/webhooks", json=hook))["id"]
-    person_id = created(admin.post("/v1/people", json={"name": "Spare Person"}))["id"]
+    spare = {"name": "Spare Person", "email": "spare@council.example"}
+    person_id = created(admin.post("/v1/people", json=spare))["id"]
     spare_key = created(admin.post(f"/v1/people/{person_id}/keys", json={"role": "auditor"}))
     keys = {"admin": app.config["ADMIN_KEY"]}
     for role in ROLES:
@@ -443,6 +445,11 @@ REQUESTS = {
     "POST /v1/people": lambda w, r: ("POST", "/v1/people", {"json": {"name": f"New {r}"}}),
     "GET /v1/people": lambda w, r: ("GET", "/v1/people", {}),
     "GET /v1/people/{person_id}": lambda w, r: ("GET", f"/v1/people/{w.person_id}", {}),
+    "POST /v1/people/{person_id}/invitation": lambda w, r: (
+        "POST",
+        f"/v1/people/{w.person_id}/invitation",
+        {"json": {"role": "auditor"}},
+    ),
     "POST /v1/people/{person_id}/keys": lambda w, r: (
         "POST",
         f"/v1/people/{w.person_id}/keys",
@@ -497,10 +504,11 @@ def call(world: World, operation: str, role: str, client=None):
 
 
 def operations_of(app) -> dict[str, tuple[str, ...]]:
-    """Every routed operation as `METHOD /path/{param}`, with the roles its view allows."""
+    """Every routed API operation as `METHOD /path/{param}`, with the roles its view allows
+    (the pages for people sign them in instead: tests/test_pages_*.py)."""
     found = {}
     for rule in app.url_map.iter_rules():
-        if rule.endpoint in PUBLIC_ENDPOINTS:
+        if rule.endpoint in PUBLIC_ENDPOINTS or rule.endpoint.startswith(f"{PAGES}."):
             continue
         path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule.rule)
         view = app.view_functions[rule.endpoint]

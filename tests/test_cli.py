@@ -32,8 +32,8 @@ from ethics_api.auth import ROLES, WWW_AUTHENTICATE
 from ethics_api.cli import main
 from ethics_api.criteria import CriteriaError, load_file
 from ethics_api.database import make_engine
-from ethics_api.demo import VENDORS, answers_for
-from ethics_api.models import ApiKey, Assessment, Base, Organisation
+from ethics_api.demo import PEOPLE, VENDORS, answers_for
+from ethics_api.models import ApiKey, Assessment, Base, Organisation, Person
 
 from conftest import PROJECT_CRITERIA, TEST_CRITERIA, client_with_key, postgres_url, split_key
 
@@ -396,10 +396,14 @@ def command_lines_are_right(command: str, lines: list[str], status: str) -> None
         assert len(lines) == 1, lines
         assert lines[0].startswith("Database ") and lines[0].endswith(" is current."), lines
     else:
-        assert len(lines) == len(VENDORS) + 1, lines
-        assert all(line.startswith(f"{status} ") for line in lines), lines
-        assert all("scorecard: /v1/vendors/" in line for line in lines[:-1]), lines
-        assert "ranking: /v1/procurements/" in lines[-1], lines
+        # The first load invites the demo's people to sign in; a later one has no one new.
+        invited = [line for line in lines if line.startswith("invited ")]
+        assert len(invited) == (len(PEOPLE) if status == "created" else 0), lines
+        loaded = lines[: len(lines) - len(invited)]
+        assert len(loaded) == len(VENDORS) + 1, lines
+        assert all(line.startswith(f"{status} ") for line in loaded), lines
+        assert all("scorecard: /v1/vendors/" in line for line in loaded[:-1]), lines
+        assert "ranking: /v1/procurements/" in loaded[-1], lines
 
 
 @pytest.mark.parametrize(
@@ -461,14 +465,19 @@ def test_demo_loads_three_vendors_once(fresh_db, criteria_dir):
     key, lines = first_start(first.stdout)
     # Then a line per vendor, and one for each procurement they bid in: with the shipped sets,
     # a second one on the UK policing set, whose assessments are made in it.
+    # Last, an invitation to sign in for each of the demo's people.
     procurements = 2 if criteria_dir == PROJECT_CRITERIA else 1
-    assert len(lines) == len(VENDORS) + procurements, lines
-    assert all(line.startswith("created ") for line in lines), lines
+    loaded_lines = len(VENDORS) + procurements
+    assert len(lines) == loaded_lines + len(PEOPLE), lines
+    assert all(line.startswith("created ") for line in lines[:loaded_lines]), lines
     vendor_lines = [line for line in lines if "scorecard: /v1/vendors/" in line]
     assert vendor_lines == lines[:3]
-    for line in lines[3:]:
+    for line in lines[3:loaded_lines]:
         assert "ranking: /v1/procurements/" in line
         assert line.split("  ")[-1].strip().startswith("Procurement ")
+    for line, (name, _, role) in zip(lines[loaded_lines:], PEOPLE, strict=True):
+        assert line.startswith("invited ") and name in line
+        assert re.search(rf"sign in as {role}: http://127\.0\.0\.1:8000/invitations/\S+$", line)
     loaded = counts(fresh_db)
     assert (loaded["vendors"], loaded["assessments"], loaded["criteria_versions"]) == (
         3,
@@ -491,9 +500,11 @@ def test_demo_loads_three_vendors_once(fresh_db, criteria_dir):
     assert second.exit_code == 0, second.output
     assert_no_first_start(second.stdout, second.stderr)
     again = second.stdout.splitlines()
-    assert [line.split("  ")[0] for line in again] == ["already loaded"] * len(lines)
-    # The same links, and not one row more in any table.
-    assert [line.split()[-1] for line in again] == [line.split()[-1] for line in lines]
+    assert [line.split("  ")[0] for line in again] == ["already loaded"] * loaded_lines
+    # The same links, no second invitation, and not one row more in any table.
+    assert [line.split()[-1] for line in again] == [
+        line.split()[-1] for line in lines[:loaded_lines]
+    ]
     assert counts(fresh_db) == loaded
 
     cards = scorecards(fresh_db, criteria_dir, key)
@@ -1068,3 +1079,45 @@ def test_people_are_created_and_listed_on_the_command_line(started):
     assert listed.exit_code == 0
     assert "Bo Chen  bo@x.example" in listed.stdout
     assert "first admin" in listed.stdout
+
+
+def test_people_are_invited_to_sign_in_on_the_command_line(started):
+    """The link is printed once: only its digest is kept, and a second invitation replaces
+    the first."""
+    database_url, _ = started
+    invoke(
+        "people",
+        "create",
+        "--name",
+        "Mo Ahmed",
+        "--email",
+        "mo@x.example",
+        database_url=database_url,
+    )
+    invoke("people", "create", "--name", "No Mail", database_url=database_url)
+    first = invoke(
+        "people", "invite", "--person", "Mo Ahmed", "--role", "moderator", database_url=database_url
+    )
+    assert first.exit_code == 0, first.output
+    assert "invited Mo Ahmed <mo@x.example> to sign in as moderator" in first.stdout
+    token = re.search(r"http://127\.0\.0\.1:8000/invitations/(\S+)", first.stdout)[1]
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            stored = connection.execute(
+                select(Person.invitation_digest, Person.sign_in_role).where(
+                    Person.name == "Mo Ahmed"
+                )
+            ).one()
+    finally:
+        engine.dispose()
+    assert stored.sign_in_role == "moderator"
+    assert token not in str(stored) and len(stored.invitation_digest) == 64
+    nameless = invoke(
+        "people", "invite", "--person", "No Mail", "--role", "assessor", database_url=database_url
+    )
+    assert nameless.exit_code == 1 and "no email address" in nameless.stderr
+    vendorless = invoke(
+        "people", "invite", "--person", "Mo Ahmed", "--role", "vendor", database_url=database_url
+    )
+    assert vendorless.exit_code == 1 and "exactly one vendor" in vendorless.stderr

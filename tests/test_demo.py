@@ -10,6 +10,7 @@ from sqlalchemy import select
 from ethics_api.demo import (
     DEMO_OCID,
     EVALUATORS,
+    PEOPLE,
     POLICING_OCID,
     POLICING_PROFILE,
     POLICING_RED_LINE,
@@ -52,6 +53,11 @@ def test_the_demo_logs_the_events_the_api_would(app):
     # The same work through the API, by an admin of another organisation.
     other = make_organisation(app, "Elsewhere")
     client = client_with_key(app, make_key(app, "admin", "Admin", organisation_id=other))
+    person_ids = []
+    for name, email, _ in PEOPLE:
+        # An email address signs one person in, whatever their organisation: another one here.
+        body = {"name": name, "email": f"api.{email}"}
+        person_ids.append(created(client.post("/v1/people", json=body))["id"])
     vendor_ids = []
     for spec in VENDORS:
         scheme, local_id = spec["identifier"]
@@ -94,11 +100,14 @@ def test_the_demo_logs_the_events_the_api_would(app):
         url, json={"status": "evaluating"}, headers={"If-Match": response.headers["ETag"]}
     )
     assert ok(moved)["status"] == "evaluating"
+    for person_id, (_, _, role) in zip(person_ids, PEOPLE, strict=True):
+        created(client.post(f"/v1/people/{person_id}/invitation", json={"role": role}))
 
     demo, api = events_of(app, first), events_of(app, other)
     assert [e[0] for e in demo].count("assessment.submitted") == 2 * len(VENDORS)
-    assert demo[-1][:2] == ("procurement.updated", "procurement")
-    assert demo[-1][3] == {"status": "evaluating", "revision": 2}
+    moved_on = [e for e in demo if e[0] == "procurement.updated"]
+    assert moved_on[-1][3] == {"status": "evaluating", "revision": 2}
+    assert [e[0] for e in demo[-len(PEOPLE) :]] == ["person.invited"] * len(PEOPLE)
     assert demo == api
 
 

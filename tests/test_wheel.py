@@ -86,5 +86,9 @@ def test_the_installed_package_serves_scorecards(installed, tmp_path):
         assessment = json.loads((ROOT / "examples" / "assessment.json").read_text())
         call("POST", f"/v1/vendors/{vendor['id']}/assessments", assessment)
         scorecard = call("GET", f"/v1/vendors/{vendor['id']}/scorecard")
+        # The pages and the compiled GOV.UK Frontend they use come with the package.
+        for path in ("/sign-in", "/static/govuk-frontend/govuk-frontend.min.css", "/static/app.js"):
+            with urllib.request.urlopen(f"http://127.0.0.1:{server.port}{path}") as response:
+                assert response.status == 200 and response.read(), path
     # The README's worked example: 0.15 x 50 + 0.85 x 75.
     assert (scorecard["criteria_set"]["ref"], scorecard["total"]) == ("ai-ethics@2", 71.25)

@@ -4,15 +4,17 @@ from flask import url_for
 
 from ..auth import READERS, allow
 from ..schemas.people import (
+    InvitationCreateSchema,
+    InvitationSchema,
     KeyCreatedSchema,
     KeyCreateSchema,
     KeySchema,
     PersonCreateSchema,
     PersonSchema,
 )
-from ..services import keys, people
+from ..services import keys, people, signin
 from . import Blueprint
-from .common import LOCATION_HEADER, context, items, page
+from .common import LOCATION_HEADER, context, items, links, page
 from .idempotency import idempotent
 
 blp = Blueprint("people", __name__, url_prefix="/v1", description="People and their API keys")
@@ -46,6 +48,20 @@ def list_people(pagination_parameters):
 def get_person(person_id):
     """One person"""
     return people.get_person(context(), person_id)
+
+
+@blp.route("/people/<uuid:person_id>/invitation", methods=["POST"])
+@allow()
+@blp.arguments(InvitationCreateSchema)
+@blp.response(201, InvitationSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(409, response="CONFLICT")
+def invite(payload, person_id):
+    """Invite a person with an email address to sign in to the pages with a role; the link
+    where they choose their password is in this response only (it replaces any earlier one)"""
+    vendor_id = str(payload["vendor_id"]) if payload.get("vendor_id") else None
+    person, token = signin.invite(context(), person_id, payload["role"], vendor_id)
+    return {"person": person, "link": links().invitation(token)}, 201
 
 
 @blp.route("/people/<uuid:person_id>/keys", methods=["POST"])

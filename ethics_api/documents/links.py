@@ -16,6 +16,10 @@ class Links:
         """The published method: the criteria set in full."""
         return self._url(f"/v1/criteria-sets/{key}/{version}")
 
+    def invitation(self, token: str) -> str:
+        """Where an invited person chooses their password."""
+        return self._url(f"/invitations/{token}")
+
     def ranking(self, procurement_id: str) -> str:
         return self._url(f"/v1/procurements/{procurement_id}/ranking")
 

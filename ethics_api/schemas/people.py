@@ -45,6 +45,31 @@ class KeySchema(ma.Schema):
     revoked_at = fields.AwareDateTime(allow_none=True)
 
 
+class InvitationCreateSchema(StrictSchema):
+    role = fields.String(
+        required=True,
+        validate=validate.OneOf([role.value for role in Role]),
+        metadata={"description": "The role the person signs in with (README: roles)"},
+    )
+    vendor_id = fields.UUID(
+        metadata={"description": "For the vendor role: the vendor the person acts for"}
+    )
+
+
+class InvitationSchema(ma.Schema):
+    person_id = fields.String(attribute="person.id")
+    name = fields.String(attribute="person.name")
+    email = fields.String(attribute="person.email")
+    role = fields.String(attribute="person.sign_in_role")
+    expires_at = fields.AwareDateTime(attribute="person.invitation_expires_at")
+    link = fields.String(
+        metadata={
+            "description": "Where the person chooses a password: in this response only; "
+            "send it to them"
+        }
+    )
+
+
 class KeyCreatedSchema(KeySchema):
     secret = fields.String(
         metadata={"description": "The key itself: shown in this response only; keep it"}
