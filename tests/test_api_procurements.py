@@ -1193,7 +1193,7 @@ def test_bidder_summaries_after_closing_in_three_formats_of_one_value(client):
     assert winner["outcome"]["won"] is True
     assert winner["procurement"]["ocid"] == "ocds-213czf-close-race"
     assert winner["procurement"]["closed_at"] == closed_at
-    assert winner["method"]["url"] == "http://localhost/v1/criteria-sets/mini/1"
+    assert winner["method"]["url"] == "http://localhost/criteria/mini/1"
     # Falcon's own rationale (on p2, level 4) explains its score; no evaluator is named.
     p2 = winner["criteria"][0]["assessed"][1]
     assert p2["reasons"] == ["Purpose limits audited by the DPO."]

@@ -329,8 +329,8 @@ def test_every_item_of_regulation_31_is_in_a_losing_bidders_summary(acting, cloc
     assert re.fullmatch(r"[A-Z]{4}-[0-9]{4}-[A-Z]{4}", found["supplier"]["ppon"])
     # (2)(d): the criteria, their importance, how scored, where the full method is.
     method = " ".join(found["method"]["sentences"])
-    assert found["method"]["url"] == "https://ethics.example/v1/criteria-sets/mini/1"
-    assert "https://ethics.example/v1/criteria-sets/mini/1" in method
+    assert found["method"]["url"] == "https://ethics.example/criteria/mini/1"
+    assert "https://ethics.example/criteria/mini/1" in method
     assert "ladder of levels 0 to 4" in method
     assert "lower median" in method and "moderator" in method
     assert "one of these indicators is at level 0: \u201cWas a DPIA completed" in method

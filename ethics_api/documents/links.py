@@ -13,8 +13,9 @@ class Links:
         return self.root.rstrip("/") + path
 
     def criteria_set(self, key: str, version: int) -> str:
-        """The published method: the criteria set in full."""
-        return self._url(f"/v1/criteria-sets/{key}/{version}")
+        """The published method: the criteria set in full, on a page anyone can read (the
+        API's document of it needs a key)."""
+        return self._url(f"/criteria/{key}/{version}")
 
     def invitation(self, token: str) -> str:
         """Where an invited person chooses their password."""
