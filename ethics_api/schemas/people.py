@@ -22,15 +22,21 @@ class PersonSchema(ma.Schema):
     created_at = fields.AwareDateTime()
 
 
-class KeyCreateSchema(StrictSchema):
+class RoleSchema(StrictSchema):
+    """A role, and for the vendor role the vendor it acts for: a key's, or a person's when
+    signed in."""
+
     role = fields.String(
         required=True,
         validate=validate.OneOf([role.value for role in Role]),
-        metadata={"description": "What the key may do (README: roles)"},
+        metadata={"description": "What its holder may do (README: roles)"},
     )
     vendor_id = fields.UUID(
-        metadata={"description": "The vendor a vendor key speaks for: required for vendor keys"}
+        metadata={"description": "The vendor it speaks for: required for the vendor role"}
     )
+
+
+class KeyCreateSchema(RoleSchema):
     expires_at = Instant(metadata={"description": "When the key stops working; never if absent"})
 
 
@@ -45,15 +51,8 @@ class KeySchema(ma.Schema):
     revoked_at = fields.AwareDateTime(allow_none=True)
 
 
-class InvitationCreateSchema(StrictSchema):
-    role = fields.String(
-        required=True,
-        validate=validate.OneOf([role.value for role in Role]),
-        metadata={"description": "The role the person signs in with (README: roles)"},
-    )
-    vendor_id = fields.UUID(
-        metadata={"description": "For the vendor role: the vendor the person acts for"}
-    )
+class InvitationCreateSchema(RoleSchema):
+    """The role the person signs in with."""
 
 
 class InvitationSchema(ma.Schema):
