@@ -94,11 +94,6 @@ class Indicator:
     minimum_level_by_tier: Mapping[str, int] = field(default_factory=dict, hash=False)
     applies_if: tuple[str, ...] = ()
 
-    @property
-    def red_line(self) -> int | None:
-        """The red line with no tier in play (a set without tiers): see `red_line_in`."""
-        return self.red_line_in(None)
-
     def red_line_in(self, tier: str | None) -> int | None:
         """The lowest combined level that keeps a vendor eligible in `tier`: 1 for a knockout,
         else the tier's minimum level, else the indicator's own; None where there is none."""

@@ -84,7 +84,9 @@ def test_each_set_is_well_formed(loaded, name):
         assert criterion.name.strip() and criterion.description.strip(), criterion.key
         assert criterion.weight > 0
     assert [g.label for g in shipped.grades] == ["A", "B", "C", "D", "E"]
-    assert any(i.red_line is not None for i in shipped.indicators), "buyers need red lines"
+    lines = [i.red_line_in(t.label) for i in shipped.indicators for t in shipped.tiers]
+    lines += [i.red_line_in(None) for i in shipped.indicators]
+    assert any(line is not None for line in lines), "buyers need red lines"
 
 
 @pytest.mark.parametrize("name", [p.name for p in SHIPPED_FILES])
@@ -137,7 +139,7 @@ def test_indicator_is_well_formed(indicator):
     assert len(distinct) == 5, "two levels have the same descriptor"
 
     red_line = "red line" in indicator.levels[0].casefold()
-    if indicator.red_line == 1:
+    if indicator.red_line_in(None) == 1:
         assert red_line, f"level 0 of a knockout must describe the red line: {indicator.levels[0]}"
 
 

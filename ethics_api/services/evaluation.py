@@ -99,13 +99,8 @@ def evaluation(
     disputed = {vendor: [d.indicator for d in found] for vendor, found in disputes.items()}
     applicability = criteria_set.in_procurement(procurement.profile)
     # A criterion the profile leaves out is scored for no bidder: it takes no share of the weight.
-    weights = {
-        c.key: weight
-        for c, weight in zip(
-            criteria_set.criteria, weights_of(procurement, criteria_set).values(), strict=True
-        )
-        if applicability.covers(c)
-    }
+    covered = {c.key for c in criteria_set.criteria if applicability.covers(c)}
+    weights = {k: w for k, w in weights_of(procurement, criteria_set).items() if k in covered}
     report = ranking_report(
         criteria_set,
         weights,
