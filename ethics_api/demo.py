@@ -152,6 +152,10 @@ POLICING_PROFILE = {
     "biometric-identification": False,
 }
 POLICING_RED_LINE = "foreign-law-exposure"
+# Left for a person to do in the pages: the second evaluator has not yet assessed the bid on
+# which the evaluators will disagree, so signing in as them there is an assessment to complete
+# through the form, then a disagreement for the moderator to settle.
+LEFT_TO_ASSESS = ("disputed", EVALUATORS[1])
 
 
 def load_demo(app: Flask) -> list[str]:
@@ -276,8 +280,9 @@ def _policing_procurement(
     context: Context, criteria_set: CriteriaSet, vendors
 ) -> tuple[Procurement, str]:
     """The same vendors bidding for a force data platform on the UK policing set, assessed in
-    the procurement by both evaluators on what its profile leaves in. The vendor meant to
-    cross a red line is one level under the high tier's minimum for foreign-law exposure."""
+    the procurement by both evaluators on what its profile leaves in (but for the assessment
+    left to do in the pages). The vendor meant to cross a red line is one level under the high
+    tier's minimum for foreign-law exposure."""
     existing = procurement_service.find_by_ocid(context, POLICING_OCID)
     if existing is not None:
         return existing, "already loaded"
@@ -292,6 +297,8 @@ def _policing_procurement(
     applicability = criteria_set.in_procurement(POLICING_PROFILE)
     for vendor, spec in zip(vendors, VENDORS, strict=True):
         for evaluator, assessor in enumerate(EVALUATORS):
+            if (spec["profile"], assessor) == LEFT_TO_ASSESS:
+                continue
             payload = {
                 "procurement_id": procurement.id,
                 "assessor": assessor,

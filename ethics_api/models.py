@@ -292,6 +292,36 @@ class Assessment(Base):
         return f"{self.criteria_key}@{self.criteria_version}"
 
 
+class Draft(Base):
+    """An evaluator's assessment in progress, saved from the form as they go: private to them,
+    never scored, never logged, and gone once they submit it. One per evaluator, vendor and
+    scope (a procurement, or standalone in a criteria set)."""
+
+    __tablename__ = "drafts"
+    __table_args__ = (
+        UniqueConstraint(
+            "person_id", "vendor_id", "scope_key", name="uq_drafts_person_vendor_scope"
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"))
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
+    vendor_id: Mapped[str] = mapped_column(ForeignKey("vendors.id", ondelete="CASCADE"))
+    # The procurement's id, or "criteria-key@version" for a standalone assessment: one column,
+    # so that the unique constraint holds where a nullable procurement id would not.
+    scope_key: Mapped[str] = mapped_column(String(120))
+    procurement_id: Mapped[str | None] = mapped_column(
+        ForeignKey("procurements.id", ondelete="CASCADE")
+    )
+    criteria_key: Mapped[str] = mapped_column(String(100))
+    criteria_version: Mapped[int] = mapped_column(Integer)
+    summary: Mapped[str | None] = mapped_column(Text)
+    # The answers as the form last held them: possibly incomplete, possibly invalid.
+    answers: Mapped[list] = mapped_column(Document)
+    saved_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class Moderation(Base):
     """A moderator's settlement of indicators of one vendor in one scope: for each, the agreed
     level (or N/A) and the reason, the minute of the moderation meeting. A record, never

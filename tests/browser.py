@@ -1,11 +1,25 @@
-"""A real browser for the tests of pages: Debian's headless chromium, DOM dumped after load."""
+"""A real browser for the tests of pages: Debian's headless chromium, driven by Playwright (or
+asked for its DOM), against a served instance; axe-core to check each page; and a site served
+with the demo loaded, whose people have chosen their passwords, for the journeys."""
 
+import http.cookiejar
 import os
+import re
 import shutil
 import subprocess
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
+from processes import ethics_api_command, serving
+
+AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+AXE_SERIOUS = ("serious", "critical")
+PASSWORD = "correct horse battery staple"
+CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
 def chromium() -> str:
@@ -42,3 +56,125 @@ def rendered_dom(url: str, profile: Path, wait_ms: int = 15000) -> str:
         check=True,
     )
     return result.stdout
+
+
+def _base_env() -> dict:
+    return {k: v for k, v in os.environ.items() if not k.startswith(("ETHICS_", "GUNICORN_"))}
+
+
+def cli(folder: Path, database_url: str, *args: str, criteria: Path | None = None) -> str:
+    """`ethics-api ARGS` on the database, with the test criteria given or the shipped sets."""
+    env = {"ETHICS_DATABASE_URL": database_url}
+    if criteria is not None:
+        env["ETHICS_CRITERIA_DIR"] = str(criteria)
+    result = subprocess.run(
+        [ethics_api_command(), *args],
+        cwd=folder,
+        env={**_base_env(), **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def browser_session():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium(), args=["--no-sandbox", "--disable-dev-shm-usage"]
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser_session):
+    """A fresh browser context (no cookies) and its page; `page.csp_violations` collects what
+    the Content-Security-Policy blocked."""
+    context = browser_session.new_context()
+    blocked: list[str] = []
+    page = context.new_page()
+    page.on("console", lambda m: blocked.append(m.text) if "Content Security" in m.text else None)
+    page.csp_violations = blocked
+    yield page
+    context.close()
+
+
+def axe_violations(page) -> list[dict]:
+    """axe-core's serious and critical findings on the page as it stands (run through the
+    devtools protocol, which the page's CSP does not govern)."""
+    page.evaluate(AXE.read_text(encoding="utf-8"))
+    found = page.evaluate("async () => (await axe.run(document)).violations")
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["html"] for n in v["nodes"]][:3]}
+        for v in found
+        if v["impact"] in AXE_SERIOUS
+    ]
+
+
+# --- the demo, served ---------------------------------------------------------------------------
+
+INVITED = re.compile(r"^invited\s+(?P<name>.+?)\s+sign in as (?P<role>\w+): (?P<url>\S+)$")
+
+
+@dataclass
+class DemoSite:
+    """The demo on the shipped criteria sets, served by gunicorn; its people (by role, and the
+    assessors in order) have chosen PASSWORD."""
+
+    base: str
+    folder: Path
+    database_url: str
+    emails: dict[str, str] = field(default_factory=dict)  # name -> email
+    by_role: dict[str, list[str]] = field(default_factory=dict)  # role -> names
+
+    def email_of(self, role: str, index: int = 0) -> str:
+        return self.emails[self.by_role[role][index]]
+
+    def sign_in(self, page, role: str, index: int = 0) -> None:
+        """Sign the page's browser in as the demo's `index`th person of `role`."""
+        page.goto(f"{self.base}/sign-in")
+        page.fill("#email", self.email_of(role, index))
+        page.fill("#password", PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(f"{self.base}/my-work")
+
+
+def _choose_password(invitation_url: str) -> None:
+    """Accept an invitation as a browser would: the form's CSRF token, its cookie, a POST."""
+    opener = urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+    )
+    with opener.open(invitation_url) as response:
+        token = CSRF.search(response.read().decode())[1]
+    body = urllib.parse.urlencode(
+        {"csrf_token": token, "password": PASSWORD, "confirmation": PASSWORD}
+    ).encode()
+    with opener.open(invitation_url, data=body) as response:
+        assert response.url.endswith("/my-work"), response.url
+
+
+@pytest.fixture(scope="module")
+def demo_site(tmp_path_factory):
+    """`ethics-api demo` on the shipped sets, served with two workers, every person signed up."""
+    from ethics_api.demo import PEOPLE
+
+    folder = tmp_path_factory.mktemp("demo-site")
+    database_url = f"sqlite:///{folder / 'ethics.db'}"
+    cli(folder, database_url, "db", "upgrade")
+    printed = cli(folder, database_url, "demo")
+    with serving(folder, database_url, workers=2, criteria=None) as running:
+        site = DemoSite(f"http://127.0.0.1:{running.port}", folder, database_url)
+        for name, email, role in PEOPLE:
+            site.emails[name] = email
+            site.by_role.setdefault(str(role), []).append(name)
+        for line in printed.splitlines():
+            found = INVITED.match(line)
+            if found:
+                _choose_password(found["url"].replace("http://127.0.0.1:8000", site.base))
+        yield site

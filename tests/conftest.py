@@ -22,6 +22,9 @@ from ethics_api.services.context import Caller, Context
 from ethics_api.services.keys import bootstrap, create_key, first_organisation
 from ethics_api.services.people import create_person, named
 
+# The browser's fixtures (chromium, a page, the demo served) for every test of pages.
+pytest_plugins = ["browser"]
+
 TESTS = Path(__file__).parent
 TEST_CRITERIA = TESTS / "criteria"
 PROJECT_CRITERIA = TESTS.parent / "criteria"

@@ -3,46 +3,20 @@ instance (gunicorn, two workers). A person invited from the command line chooses
 and signs in with the keyboard only; every page passes axe-core with no serious or critical
 violation; the Content-Security-Policy holds with the page's own scripts running."""
 
-import os
 import re
-import subprocess
-from pathlib import Path
 
 import pytest
 
-from browser import chromium
+from browser import PASSWORD, axe_violations, cli
 from conftest import TEST_CRITERIA
-from processes import ethics_api_command, serving
-
-AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
-PASSWORD = "correct horse battery staple"
-AXE_SERIOUS = ("serious", "critical")
-
-
-def cli(folder: Path, database_url: str, *args: str) -> str:
-    env = {"ETHICS_DATABASE_URL": database_url, "ETHICS_CRITERIA_DIR": str(TEST_CRITERIA)}
-    result = subprocess.run(
-        [ethics_api_command(), *args],
-        cwd=folder,
-        env={**_base_env(), **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout
-
-
-def _base_env() -> dict:
-    return {k: v for k, v in os.environ.items() if not k.startswith(("ETHICS_", "GUNICORN_"))}
+from processes import serving
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     folder = tmp_path_factory.mktemp("pages")
     database_url = f"sqlite:///{folder / 'ethics.db'}"
-    cli(folder, database_url, "db", "upgrade")
+    cli(folder, database_url, "db", "upgrade", criteria=TEST_CRITERIA)
     cli(
         folder,
         database_url,
@@ -52,6 +26,7 @@ def site(tmp_path_factory):
         "Alice Evaluator",
         "--email",
         "alice@police.example",
+        criteria=TEST_CRITERIA,
     )
     printed = cli(
         folder,
@@ -62,47 +37,13 @@ def site(tmp_path_factory):
         "Alice Evaluator",
         "--role",
         "assessor",
+        criteria=TEST_CRITERIA,
     )
     token = re.search(r"/invitations/(\S+)", printed)[1]
     with serving(folder, database_url, workers=2) as running:
         running.base = f"http://127.0.0.1:{running.port}"
         running.invitation = f"{running.base}/invitations/{token}"
         yield running
-
-
-@pytest.fixture(scope="module")
-def browser_session():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium(), args=["--no-sandbox", "--disable-dev-shm-usage"]
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser_session):
-    context = browser_session.new_context()
-    blocked: list[str] = []
-    page = context.new_page()
-    page.on("console", lambda m: blocked.append(m.text) if "Content Security" in m.text else None)
-    page.csp_violations = blocked
-    yield page
-    context.close()
-
-
-def axe_violations(page) -> list[dict]:
-    """axe-core's serious and critical findings on the page as it stands (run through the
-    devtools protocol, which the page's CSP does not govern)."""
-    page.evaluate(AXE.read_text(encoding="utf-8"))
-    found = page.evaluate("async () => (await axe.run(document)).violations")
-    return [
-        {"id": v["id"], "impact": v["impact"], "nodes": [n["html"] for n in v["nodes"]][:3]}
-        for v in found
-        if v["impact"] in AXE_SERIOUS
-    ]
 
 
 def test_an_evaluator_chooses_a_password_and_signs_in_with_the_keyboard(site, page):
@@ -145,4 +86,13 @@ def test_an_evaluator_chooses_a_password_and_signs_in_with_the_keyboard(site, pa
 def test_the_public_criteria_page_passes_axe(site, page):
     page.goto(f"{site.base}/criteria/mini/1")
     assert page.locator("h1").inner_text() == "Mini test set"
+    assert axe_violations(page) == []
+
+
+@pytest.mark.parametrize("role", ["buyer", "assessor", "moderator"])
+def test_the_demo_people_sign_in_and_see_their_work(demo_site, page, role):
+    """The people the demo prints can sign in with the passwords they chose."""
+    demo_site.sign_in(page, role)
+    assert page.locator("h1").inner_text() == "My work"
+    assert f"({role})" in page.locator("header").inner_text()
     assert axe_violations(page) == []

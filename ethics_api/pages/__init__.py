@@ -8,8 +8,19 @@ script, and every write goes through the same use cases as the API.
 
 from flask import Flask, request
 
+# Each module adds its pages to the blueprint.
+from . import (  # noqa: F401
+    accounts,
+    admin,
+    assessments,
+    board_pack,
+    criteria_sets,
+    moderation,
+    procurements,
+    scorecards,
+)
+from .blueprint import blp
 from .secret import secret_key
-from .views import blp
 
 # Scripts and styles come only from this service; no inline script, no frames, no plugins.
 PAGE_POLICY = (

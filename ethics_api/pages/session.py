@@ -4,12 +4,13 @@ the session was opened with and they may still sign in."""
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import g, redirect, render_template, request, session, url_for
+from flask import g, redirect, request, session, url_for
 
 from .. import per_request
 from ..enums import Role
 from ..models import Person
 from ..services.signin import caller_of, stamp
+from .blueprint import error_page
 
 
 def open_session(person: Person) -> None:
@@ -44,8 +45,7 @@ def signed_in(*roles: Role):
             g.caller = caller_of(person)
             g.person = person
             if roles and not g.caller.has(*roles):
-                message = f"Signed in as {g.caller.role}, you cannot open this page."
-                return render_template("pages/error.html", status=403, message=message), 403
+                return error_page(403, f"Signed in as {g.caller.role}, you cannot open this page.")
             return view(*args, **kwargs)
 
         return checked

@@ -1,6 +1,6 @@
-"""The pages: signing in and out, accepting an invitation, and what waits on a person."""
+"""Signing in and out, accepting an invitation, and what waits on a person."""
 
-from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
+from flask import redirect, render_template, request, session, url_for
 
 from .. import per_request
 from ..models import utcnow
@@ -9,17 +9,9 @@ from ..services.context import Context
 from ..services.errors import DomainError, NotFound
 from ..services.my_work import my_work
 from ..services.signin import SignInRefused, accept_invitation, caller_of, invited, sign_in
+from .blueprint import CSRF_MESSAGE, blp, error_page
 from .forms import PasswordForm, SignInForm, SignOutForm
 from .session import open_session, safe_next, signed_in, signed_in_person
-
-blp = Blueprint("pages", __name__)
-
-
-@blp.app_context_processor
-def layout_values() -> dict:
-    """What the layout shows on every page: who is signed in, and the sign-out form."""
-    person = g.get("person")
-    return {"person": person, "sign_out_form": SignOutForm() if person else None}
 
 
 @blp.route("/")
@@ -57,7 +49,7 @@ def sign_in_page():
 def sign_out():
     form = SignOutForm()
     if not form.validate_on_submit():
-        return render_template("pages/error.html", status=400, message=_csrf_message()), 400
+        return error_page(400, CSRF_MESSAGE)
     session.clear()
     return redirect(url_for("pages.sign_in", signed_out="1"))
 
@@ -68,7 +60,7 @@ def invitation(token: str):
     try:
         person = invited(database_session, token, utcnow())
     except NotFound as exc:
-        return render_template("pages/error.html", status=404, message=exc.message), 404
+        return error_page(404, exc.message)
     form = PasswordForm()
     if form.validate_on_submit():
         context = Context(database_session, caller_of(person, "invitation"))
@@ -88,21 +80,3 @@ def invitation(token: str):
 def my_work_page():
     work = my_work(per_request.context())
     return render_template("pages/my_work.html", work=work)
-
-
-@blp.route("/criteria/<key>/<int:version>")
-def criteria_set(key: str, version: int):
-    """The method an assessment summary links to: public, no sign-in."""
-    g.person = signed_in_person()
-    found = current_app.extensions["catalog"].get(f"{key}@{version}")
-    if found is None:
-        message = f"No criteria set {key}@{version} is loaded."
-        return render_template("pages/error.html", status=404, message=message), 404
-    return render_template("pages/criteria_set.html", criteria_set=found)
-
-
-def _csrf_message() -> str:
-    return (
-        "This form had expired or did not come from this service, so nothing was done. "
-        "Go back, reload the page and try again."
-    )
