@@ -18,6 +18,7 @@ from . import (  # noqa: F401
     moderation,
     procurements,
     scorecards,
+    vendor_view,
 )
 from .blueprint import blp
 from .secret import secret_key
