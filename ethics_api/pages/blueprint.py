@@ -1,7 +1,7 @@
 """The pages' blueprint, and what every page shares: who is signed in, the sign-out form, and
 the error page."""
 
-from flask import Blueprint, current_app, g, render_template
+from flask import Blueprint, current_app, g, render_template, url_for
 
 from ..enums import Role
 from .forms import SignOutForm
@@ -17,7 +17,11 @@ CSRF_MESSAGE = (
 # The service navigation: (endpoint, label, the roles it is for; every role when empty).
 NAVIGATION = (
     ("pages.my_work", "My work", ()),
-    ("pages.procurements", "Procurements", (Role.ADMIN, Role.BUYER, Role.ASSESSOR, Role.MODERATOR)),
+    (
+        "pages.procurements",
+        "Procurements",
+        (Role.ADMIN, Role.BUYER, Role.ASSESSOR, Role.MODERATOR, Role.AUDITOR),
+    ),
     ("pages.vendors", "Vendors", (Role.ADMIN, Role.BUYER, Role.ASSESSOR, Role.MODERATOR)),
     ("pages.vendor_results", "Our results", (Role.VENDOR,)),
     ("pages.invitations", "People", (Role.ADMIN,)),
@@ -38,6 +42,14 @@ def layout_values() -> dict:
         if endpoint in current_app.view_functions and (not roles or role in roles)
     ]
     return {"person": person, "sign_out_form": SignOutForm(), "navigation": navigation}
+
+
+@blp.app_template_global()
+def page_url(endpoint: str, **values) -> str | None:
+    """The address of a page, or None where this service has no such page."""
+    if endpoint not in current_app.view_functions:
+        return None
+    return url_for(endpoint, **values)
 
 
 def error_page(status: int, message: str):

@@ -37,7 +37,7 @@ def submit_assessment(context: Context, vendor_id, data: dict) -> Assessment:
         procurement = lookup.named_row(
             context, Procurement, data["procurement_id"], "procurement_id", lock=True
         )
-        _check_can_assess(context, procurement, vendor)
+        check_can_assess(context, procurement, vendor)
         criteria_set = lookup.procurement_set(context, procurement, data.get("criteria_set"))
         require_cleared(context, procurement, assessor)
     else:
@@ -97,7 +97,8 @@ def submit_assessment(context: Context, vendor_id, data: dict) -> Assessment:
     return with_score(context, record)
 
 
-def _check_can_assess(context: Context, procurement: Procurement, vendor: Vendor) -> None:
+def check_can_assess(context: Context, procurement: Procurement, vendor: Vendor) -> None:
+    """Conflict unless the procurement is evaluating and the vendor bids in it."""
     if procurement.status != ProcurementStatus.EVALUATING:
         raise Conflict(
             f"The procurement is {procurement.status}: assessments are accepted only while "
