@@ -42,21 +42,46 @@ def postgres_url() -> str:
     return url
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
-def database_url(request, tmp_path_factory):
-    """A migrated, empty database for the session, on one backend.
+def _postgres_configured() -> bool:
+    # CI sets ETHICS_REQUIRE_POSTGRES: there its tests are kept, and fail without a database.
+    return bool(
+        os.environ.get("ETHICS_TEST_DATABASE_URL") or os.environ.get("ETHICS_REQUIRE_POSTGRES")
+    )
 
-    On PostgreSQL the session gets a schema of its own (and its connections a search_path to
-    it), so two test runs sharing one database never see each other's rows.
+
+def pytest_collection_modifyitems(config, items):
+    """Without PostgreSQL, its half of the tests is deselected, not skipped one by one: a
+    default run says so once (below) instead of burying its summary under skip lines."""
+    if _postgres_configured():
+        return
+    postgres = [item for item in items if item.get_closest_marker("postgres") is not None]
+    if postgres:
+        config.hook.pytest_deselected(items=postgres)
+        items[:] = [item for item in items if item.get_closest_marker("postgres") is None]
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not _postgres_configured():
+        terminalreporter.write_line(
+            "PostgreSQL half not run (deselected): set ETHICS_TEST_DATABASE_URL to run it."
+        )
+
+
+@contextmanager
+def migrated_database(backend: str, folder: Path, name: str):
+    """A new database on `backend`, migrated and empty, dropped afterwards; yields its URL.
+
+    On PostgreSQL it is a schema of its own (`name` and the process id; its connections get a
+    search_path to it), so two test runs sharing one database never see each other's rows.
     """
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'ethics.db'}"
+    if backend == "sqlite":
+        url = f"sqlite:///{folder / f'{name}.db'}"
         engine = make_engine(url)
         migrate.upgrade(engine)
         engine.dispose()
         yield url
         return
-    schema = f"ethics_test_{os.getpid()}"
+    schema = f"{name}_{os.getpid()}"
     admin = make_engine(postgres_url())
     with admin.begin() as connection:
         connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
@@ -69,10 +94,24 @@ def database_url(request, tmp_path_factory):
     engine = make_engine(url)
     migrate.upgrade(engine)
     engine.dispose()
-    yield url
-    with admin.begin() as connection:
-        connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
+    try:
+        yield url
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+def backend_of(url: str) -> str:
+    return "sqlite" if url.startswith("sqlite") else "postgresql"
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request, tmp_path_factory):
+    """A migrated, empty database for the session, on one backend."""
+    folder = tmp_path_factory.mktemp("sqlite")
+    with migrated_database(request.param, folder, "ethics_test") as url:
+        yield url
 
 
 def empty_tables(url: str) -> None:
@@ -144,6 +183,27 @@ def make_organisation(app, name: str) -> str:
         return organisation.id
 
 
+def app_on(database_url: str, **config):
+    """An app on the database, configured as every test's app is."""
+    settings = {"TESTING": True, "DATABASE_URL": database_url, "CRITERIA_DIR": TEST_CRITERIA}
+    # Webhook receivers in tests listen on 127.0.0.1, and no test should wait on DNS: tests
+    # of the default (public targets only) pass WEBHOOK_ALLOW_PRIVATE_TARGETS=False.
+    settings["WEBHOOK_ALLOW_PRIVATE_TARGETS"] = True
+    return create_app({**settings, **config})
+
+
+def with_admin_key(app, admin_key: str):
+    app.config["ADMIN_KEY"] = admin_key
+    app.test_client_class = type("AdminClient", (KeyClient,), {"api_key": admin_key})
+    return app
+
+
+def first_start(app) -> str:
+    """The first organisation and its admin key, as on a first start."""
+    with app.extensions["database"].transaction() as session:
+        return bootstrap(session)
+
+
 @pytest.fixture
 def make_app(database_url):
     """Build apps on the session's database, emptied for each test; disposes their engines.
@@ -156,18 +216,11 @@ def make_app(database_url):
     admin_key = []
 
     def build(**config):
-        settings = {"TESTING": True, "DATABASE_URL": database_url, "CRITERIA_DIR": TEST_CRITERIA}
-        # Webhook receivers in tests listen on 127.0.0.1, and no test should wait on DNS:
-        # tests of the default (public targets only) pass WEBHOOK_ALLOW_PRIVATE_TARGETS=False.
-        settings["WEBHOOK_ALLOW_PRIVATE_TARGETS"] = True
-        app = create_app({**settings, **config})
+        app = app_on(database_url, **config)
         apps.append(app)
         if not admin_key:
-            with app.extensions["database"].transaction() as session:
-                admin_key.append(bootstrap(session))
-        app.config["ADMIN_KEY"] = admin_key[0]
-        app.test_client_class = type("AdminClient", (KeyClient,), {"api_key": admin_key[0]})
-        return app
+            admin_key.append(first_start(app))
+        return with_admin_key(app, admin_key[0])
 
     yield build
     for app in apps:
