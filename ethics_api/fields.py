@@ -34,8 +34,11 @@ class ExactNumber(fields.Field):
         return exact(value)
 
 
-class Rounded(fields.Field):
-    """An exact value written out rounded half away from zero (2 places by default)."""
+class Rounded(fields.Float):
+    """An exact value written out rounded half away from zero (2 places by default).
+
+    A Float to the API document (a JSON number), so that clients generated from it read one.
+    """
 
     def __init__(self, places: int = 2, scale: int = 1, **kwargs):
         self.places, self.scale = places, scale
@@ -47,13 +50,35 @@ class Rounded(fields.Field):
         return float(round_half_away(Fraction(value) * self.scale, self.places))
 
 
-class Exact(fields.Field):
-    """A weight or threshold as the criteria file gives it (1, 2.5)."""
+class Exact(fields.Number):
+    """A weight or threshold as the criteria file gives it (1, 2.5): a JSON number."""
+
+    num_type = float  # only for reading, which this output field never does
 
     def _serialize(self, value, attr, obj, **kwargs):
         if value is None or isinstance(value, int | float):
             return value  # written out already, e.g. a stored ranking rendered again
         return as_json(value)
+
+
+class _Computed:
+    """A field whose value is worked out from the whole object, then written out as the field
+    it is mixed into; unlike fields.Function, the API document then knows its type."""
+
+    def __init__(self, compute, *args, **kwargs):
+        self.compute = compute
+        super().__init__(*args, **kwargs)
+
+    def serialize(self, attr, obj, accessor=None, **kwargs):
+        return self._serialize(self.compute(obj), attr, obj, **kwargs)
+
+
+class ComputedList(_Computed, fields.List):
+    """`ComputedList(compute, inner)`: the list `compute(obj)`, each item written by `inner`."""
+
+
+class ComputedNested(_Computed, fields.Nested):
+    """`ComputedNested(compute, schema)`: `compute(obj)` written out by `schema`."""
 
 
 class FullMatch(validate.Regexp):
@@ -72,17 +97,81 @@ class FullMatch(validate.Regexp):
         return value
 
 
+# Characters that make text read differently from what it holds, spelled out so that the
+# patterns below say exactly the same in Python and in the API document's JSON Schema.
+# Control characters: C0 (but tab, line feed and carriage return), DEL and C1.
+CONTROL = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+LINE_BREAKS = r"\t\n\r\u2028\u2029"
+# Embeddings, overrides and isolates, which reorder the characters around them when shown.
+DIRECTION_OVERRIDES = r"\u202a-\u202e\u2066-\u2069"
+# Zero-width spaces and joiners, word joiner and byte order mark: present, never seen.
+ZERO_WIDTH = r"\u200b-\u200d\u2060\ufeff"
+
 # A character that shows: not a control character, not white space, not an invisible format
 # character (zero-width spaces and joiners, direction marks and overrides). Spelled out,
 # because Python's and JSON Schema's `\s` and `.` disagree on a few characters.
 VISIBLE = r"[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200f\u2028-\u202f\u205f-\u206f\u3000\ufeff]"
-NO_CONTROL = r"[^\x00-\x1f\x7f]"
+# A character of a name or identifier: none of the above, and no line break or tab.
+NAME_CHARACTER = f"[^{CONTROL}{LINE_BREAKS}{DIRECTION_OVERRIDES}{ZERO_WIDTH}]"
 # One line of text with no white space at either end.
-TRIMMED_LINE = f"{VISIBLE}(?:{NO_CONTROL}*{VISIBLE})?"
+TRIMMED_LINE = f"{VISIBLE}(?:{NAME_CHARACTER}*{VISIBLE})?"
 
-# Free text: anything but NUL, which PostgreSQL cannot store in text.
-NO_NUL = r"[^\x00]*"
-NOT_BLANK = f"{NO_NUL}{VISIBLE}{NO_NUL}"
+# A character of free text (rationales, summaries): lines and tabs allowed, and zero-width
+# joiners too (emoji and several scripts need them); control characters and direction
+# overrides not.
+FREE_CHARACTER = f"[^{CONTROL}{DIRECTION_OVERRIDES}]"
+FREE_TEXT = f"{FREE_CHARACTER}*"
+NOT_BLANK = f"{FREE_CHARACTER}*{VISIBLE}{FREE_CHARACTER}*"
+
+_REFUSED_IN_NAMES = re.compile(f"[{CONTROL}{LINE_BREAKS}{DIRECTION_OVERRIDES}{ZERO_WIDTH}]")
+_REFUSED_IN_FREE_TEXT = re.compile(f"[{CONTROL}{DIRECTION_OVERRIDES}]")
+_HIDDEN = re.compile(f"[{CONTROL}{DIRECTION_OVERRIDES}{ZERO_WIDTH}]")
+
+
+def hidden_character(text: str, multiline: bool = False) -> str | None:
+    """Why `text` cannot be taken as it is, or None: the first character that would hide or
+    reorder what a reader sees. Names and identifiers (`multiline` false) refuse line breaks,
+    tabs and zero-width characters too."""
+    refused = _REFUSED_IN_FREE_TEXT if multiline else _REFUSED_IN_NAMES
+    found = refused.search(text)
+    if found is None:
+        return None
+    character, position = found.group(), found.start() + 1
+    return f"Must not contain {_kind(character)} (U+{ord(character):04X}, character {position})."
+
+
+def _kind(character: str) -> str:
+    if re.fullmatch(f"[{DIRECTION_OVERRIDES}]", character):
+        return "a direction override, which reorders the text around it"
+    if re.fullmatch(f"[{ZERO_WIDTH}]", character):
+        return "an invisible zero-width character"
+    if re.fullmatch(f"[{LINE_BREAKS}]", character):
+        return "a line break or tab (it must be one line)"
+    return "a control character"
+
+
+def without_hidden_characters(text: str) -> str:
+    """`text` as it may be shown in a document: control characters, direction overrides and
+    zero-width characters dropped (line breaks and tabs kept). Text refused on the way in
+    never has them; this keeps rows stored before that rule out of documents too."""
+    return _HIDDEN.sub("", text)
+
+
+class Written(FullMatch):
+    """Text a person wrote: the whole value matches `pattern`, and a character that hides or
+    reorders text is refused with a message naming it (the pattern refuses it too, so the API
+    document states the rule)."""
+
+    def __init__(self, pattern: str, error: str, multiline: bool):
+        self.multiline = multiline
+        super().__init__(pattern, error)
+
+    def __call__(self, value: str) -> str:
+        problem = hidden_character(value, self.multiline)
+        if problem is not None:
+            raise ValidationError(problem)
+        return super().__call__(value)
+
 
 # A port from 1 to 65535, spelt out so the document states the range too.
 PORT = r"(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
@@ -90,24 +179,33 @@ WEB_URL = rf"https?://[A-Za-z0-9.-]+(?::{PORT})?(?:[/?#][^\x00-\x20\x7f]*)?"
 
 
 def Text(max_length: int, min_length: int = 0, **kwargs) -> fields.String:
-    """Free text up to `max_length` characters, without NUL; with a `min_length`, not blank
+    """Free text up to `max_length` characters: lines and tabs, but no control characters
+    (PostgreSQL cannot even store NUL) nor direction overrides; with a `min_length`, not blank
     either (white space alone says nothing)."""
     if min_length:
-        pattern, error = NOT_BLANK, "Must say something: not blank, no NUL characters."
+        pattern, error = NOT_BLANK, "Must say something: not blank."
     else:
-        pattern, error = NO_NUL, "Must not contain NUL characters."
+        pattern, error = FREE_TEXT, "Must not contain control characters or direction overrides."
     return fields.String(
-        validate=[validate.Length(min=min_length, max=max_length), FullMatch(pattern, error)],
+        validate=[
+            validate.Length(min=min_length, max=max_length),
+            Written(pattern, error, multiline=True),
+        ],
         **kwargs,
     )
 
 
 def Line(max_length: int, **kwargs) -> fields.String:
-    """A name or title: one line, not blank, no white space at either end."""
+    """A name, title or identifier: one line, not blank, no white space at either end, and
+    nothing that hides or reorders what a reader sees."""
     return fields.String(
         validate=[
             validate.Length(min=1, max=max_length),
-            FullMatch(TRIMMED_LINE, error="Must be one line, not blank, no spaces at either end."),
+            Written(
+                TRIMMED_LINE,
+                error="Must be one line, not blank, no spaces at either end.",
+                multiline=False,
+            ),
         ],
         **kwargs,
     )

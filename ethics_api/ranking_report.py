@@ -108,7 +108,7 @@ def _row(placed, disputed: list[str], weights_fixed_at: dt.datetime | None) -> d
         "confidence_band": scorecard.confidence.band,
         "needs_moderation": scorecard.needs_moderation,
         "criteria": [
-            {"criterion": c.key, "score": c.score, "contribution": c.contribution}
+            {"criterion": c.key, "name": c.name, "score": c.score, "contribution": c.contribution}
             for c in scorecard.criteria
         ],
         "assessors": scorecard.assessors,

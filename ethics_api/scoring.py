@@ -120,6 +120,8 @@ class Knockout:
     threshold: Fraction  # 1, the indicator's minimum level, or the criterion minimum
     # Whose levels put it there: the assessors below the line, or the moderator who settled it.
     assessors: tuple[str, ...] = ()
+    # In words: the indicator's question, the criterion's name or the gate's condition.
+    name: str = ""
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,7 @@ class IndicatorScore:
     minimum_level: int | None = None  # the red line in the scope's tier: 1 for a knockout
     settled_by: str | None = None  # the moderator whose agreed level replaced the combined one
     applies: bool = True  # False: the procurement's profile leaves it out (section 12)
+    name: str = ""  # in words: the set gives an indicator its question, not a shorter name
 
     @property
     def not_applicable(self) -> bool:
@@ -567,7 +570,16 @@ def knockouts_of(
                 a for a, level in entry.assessor_levels if level is not None and level < line
             )
         kind = "indicator" if indicator.knockout else "indicator_minimum"
-        found.append(Knockout(kind, indicator.key, Fraction(entry.level), Fraction(line), below))
+        found.append(
+            Knockout(
+                kind,
+                indicator.key,
+                Fraction(entry.level),
+                Fraction(line),
+                below,
+                in_words(indicator.question),
+            )
+        )
     for criterion in criteria_set.criteria:
         if criterion.minimum is None or criterion.key not in scores:
             continue
@@ -579,6 +591,7 @@ def knockouts_of(
                     scores[criterion.key],
                     criterion.minimum,
                     _whose_levels(criterion, combined),
+                    criterion.name,
                 )
             )
     return tuple(found)
@@ -690,7 +703,13 @@ def _indicator_result(
         minimum_level=applicability.red_line(indicator),
         settled_by=entry.settled.moderator if entry.settled else None,
         applies=applicability.applies(indicator.key),
+        name=in_words(indicator.question),
     )
+
+
+def in_words(text: str) -> str:
+    """A criteria file's text on one line, as a name is shown (questions may span lines)."""
+    return " ".join(text.split())
 
 
 def score(

@@ -663,15 +663,27 @@ def test_ranking_orders_eligible_then_ineligible_then_unassessed(client):
     rows = rows_by_name(ranked)
     assert {name: rows[name]["vendor_id"] for name in rows} == ids
     assert rows["Kauri"]["knockouts"] == [
-        {"kind": "indicator", "key": "p1", "value": 0.0, "threshold": 1.0, "assessors": ["alice"]}
+        {
+            "kind": "indicator",
+            "key": "p1",
+            "name": "Was a DPIA completed before processing?",
+            "value": 0.0,
+            "threshold": 1.0,
+            "assessors": ["alice"],
+            "message": "Indicator p1 (\u201cWas a DPIA completed before processing?\u201d) is at "
+            "level 0, below the red line of 1.",
+        }
     ]
     assert rows["Larch"]["knockouts"] == [
         {
             "kind": "criterion_minimum",
             "key": "privacy",
+            "name": "Privacy",
             "value": 25.0,
             "threshold": 50.0,
             "assessors": ["alice"],
+            "message": "Criterion privacy (\u201cPrivacy\u201d) scored 25.00 of 100, below its "
+            "minimum of 50.00.",
         }
     ]
     for name in ("Alder", "Birch", "Cedar", "Dogwood"):
@@ -685,9 +697,9 @@ def test_ranking_orders_eligible_then_ineligible_then_unassessed(client):
     ] * 4
     # Alder's contributions: 25% of 100, 25% of 100, 50% of 83.33... = 41.67.
     assert rows["Alder"]["criteria"] == [
-        {"criterion": "privacy", "score": 100.0, "contribution": 25.0},
-        {"criterion": "oversight", "score": 100.0, "contribution": 25.0},
-        {"criterion": "openness", "score": 83.33, "contribution": 41.67},
+        {"criterion": "privacy", "name": "Privacy", "score": 100.0, "contribution": 25.0},
+        {"criterion": "oversight", "name": "Human oversight", "score": 100.0, "contribution": 25.0},
+        {"criterion": "openness", "name": "Openness", "score": 83.33, "contribution": 41.67},
     ]
     assert rows["Elm"]["assessed"] is False
     assert rows["Elm"]["reused_standalone"] is False

@@ -89,13 +89,25 @@ def test_both_knockouts_and_the_plan_that_clears_them(client, vendor_url):
     assert card["grade"] == "B"
     assert card["eligible"] is False
     assert card["knockouts"] == [
-        {"kind": "indicator", "key": "p1", "value": 0.0, "threshold": 1.0, "assessors": ["alice"]},
+        {
+            "kind": "indicator",
+            "key": "p1",
+            "name": "Was a DPIA completed before processing?",
+            "value": 0.0,
+            "threshold": 1.0,
+            "assessors": ["alice"],
+            "message": "Indicator p1 (\u201cWas a DPIA completed before processing?\u201d) is at "
+            "level 0, below the red line of 1.",
+        },
         {
             "kind": "criterion_minimum",
             "key": "privacy",
+            "name": "Privacy",
             "value": 25.0,
             "threshold": 50.0,
             "assessors": ["alice"],
+            "message": "Criterion privacy (\u201cPrivacy\u201d) scored 25.00 of 100, below its "
+            "minimum of 50.00.",
         },
     ]
     plan = [

@@ -1,13 +1,23 @@
 """An assessment summary as a Markdown document the buyer can send to the bidder.
 
-Names, titles, rationales and reasons are users' text: each is kept on its line and its
-Markdown characters escaped, so none can add a heading, a link or a table column.
+Names, titles, rationales and reasons are users' text: each is kept on its line, stripped of
+control and invisible characters, and every character that could open or close Markdown
+structure is escaped, so none can add a heading, a list, a link, a table column or a code
+block (a vendor named ``` or ~~~ stays a name).
 """
 
 import datetime as dt
 import re
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
+from ..fields import without_hidden_characters
+
+# CommonMark lets any ASCII punctuation be escaped with a backslash. These are the characters
+# that can start or end structure anywhere in a line: emphasis, code spans and fences, links,
+# images, HTML and entities, table cells, headings, strikethrough.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~&!])")
+# And these only at the start of a line, where a sentence may be: a list item (-, +, 1. or 1)),
+# a thematic break or a setext underline (---, ===), a block quote (> is escaped above).
+_LINE_START = re.compile(r"^(?:([-+=])|([0-9]+)([.)]))")
 
 
 def to_markdown(summary: dict) -> str:
@@ -110,8 +120,18 @@ def readable_time(instant: str) -> str:
 
 
 def _text(value: str) -> str:
-    """Users' text on one line with its Markdown characters escaped."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(value).split()))
+    """Users' text on one line, without hidden characters, its Markdown characters escaped
+    (wherever it lands in a line, so the start of a line counts too)."""
+    line = " ".join(without_hidden_characters(str(value)).split())
+    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", line)
+    return _LINE_START.sub(_escape_line_start, escaped)
+
+
+def _escape_line_start(opening: re.Match) -> str:
+    # "2026. " opens an ordered list: the escape goes before its full stop (2026\.), as
+    # CommonMark's own examples do; -, + and = are escaped themselves.
+    sign, digits, stop = opening.groups()
+    return "\\" + sign if sign else f"{digits}\\{stop}"
 
 
 def _cell(value) -> str:

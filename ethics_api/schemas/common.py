@@ -6,9 +6,12 @@ integers and numbers for booleans are all errors (marshmallow's `unknown = RAISE
 `scoring` with the one rounding rule of the contract.
 """
 
+from fractions import Fraction
+
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from ..exact import round_half_away
 from ..fields import FullMatch, Line, Rounded, Text
 
 SHA256_PATTERN = r"[0-9a-f]{64}"
@@ -59,6 +62,12 @@ class KnockoutSchema(ma.Schema):
         }
     )
     key = fields.String()
+    name = fields.String(
+        metadata={
+            "description": "The key in words: the indicator's question, the criterion's name or "
+            "the gate's condition (absent from rankings stored before it was added)"
+        }
+    )
     value = Rounded(metadata={"description": "The level, or the criterion score"})
     threshold = Rounded(
         metadata={"description": "1, the indicator's minimum level, or the criterion minimum"}
@@ -70,6 +79,43 @@ class KnockoutSchema(ma.Schema):
             "moderator who settled it"
         },
     )
+    message = fields.Function(
+        lambda knockout: knockout_message(_as_dict(knockout)),
+        metadata={"type": "string", "description": "The knockout in one plain sentence"},
+    )
+
+
+def _as_dict(knockout) -> dict:
+    # A knockout just scored (an object) or one of a ranking stored at closing (a dict).
+    if isinstance(knockout, dict):
+        return knockout
+    return {
+        name: getattr(knockout, name, None)
+        for name in ("kind", "key", "name", "value", "threshold")
+    }
+
+
+def knockout_message(knockout: dict) -> str:
+    """What makes the bidder ineligible, in a sentence: e.g. Indicator dpia ("Was a DPIA
+    completed?") is at level 0, below the red line of 1."""
+    kind, key, name = knockout["kind"], knockout["key"], knockout.get("name")
+    value, threshold = Fraction(knockout["value"]), Fraction(knockout["threshold"])
+    called = f"{key} (\u201c{name}\u201d)" if name else key
+    if kind == "indicator":
+        return (
+            f"Indicator {called} is at level {int(value)}, below the red line of {int(threshold)}."
+        )
+    if kind == "indicator_minimum":
+        return (
+            f"Indicator {called} is at level {int(value)}, below its minimum level of "
+            f"{int(threshold)}."
+        )
+    if kind == "criterion_minimum":
+        return (
+            f"Criterion {called} scored {round_half_away(value)} of 100, below its minimum of "
+            f"{round_half_away(threshold)}."
+        )
+    return f"The bidder failed the pass/fail condition {called}."
 
 
 class VendorRefSchema(ma.Schema):

@@ -4,7 +4,7 @@ import marshmallow as ma
 from flask import current_app
 from marshmallow import fields
 
-from ..fields import Exact
+from ..fields import ComputedList, ComputedNested, Exact
 
 
 class ReferenceSchema(ma.Schema):
@@ -50,6 +50,38 @@ class GateSchema(ma.Schema):
     applies_if = _applies_if()
 
 
+class LevelSchema(ma.Schema):
+    level = fields.Integer(metadata={"description": "0..4"})
+    descriptor = fields.String(metadata={"description": "What an answer at this level shows"})
+
+
+class CountsSchema(ma.Schema):
+    criteria = fields.Integer()
+    indicators = fields.Integer()
+    knockouts = fields.Integer()
+    indicator_minimums = fields.Integer()
+    profile_questions = fields.Integer()
+    buyer_duties = fields.Integer()
+    gates = fields.Integer()
+    minimums = fields.Integer()
+
+
+def _counts(criteria_set) -> dict:
+    return {
+        "criteria": len(criteria_set.criteria),
+        "indicators": len(criteria_set.indicators),
+        "knockouts": sum(i.knockout for i in criteria_set.indicators),
+        "indicator_minimums": sum(
+            i.minimum_level is not None or bool(i.minimum_level_by_tier)
+            for i in criteria_set.indicators
+        ),
+        "profile_questions": len(criteria_set.profile),
+        "buyer_duties": len(criteria_set.buyer_checklist),
+        "gates": len(criteria_set.gates),
+        "minimums": sum(c.minimum is not None for c in criteria_set.criteria),
+    }
+
+
 class IndicatorSchema(ma.Schema):
     key = fields.String()
     question = fields.String()
@@ -66,8 +98,9 @@ class IndicatorSchema(ma.Schema):
     )
     applies_if = _applies_if()
     allow_not_applicable = fields.Boolean()
-    levels = fields.Function(
-        lambda i: [{"level": n, "descriptor": text} for n, text in enumerate(i.levels)]
+    levels = ComputedList(
+        lambda i: [{"level": n, "descriptor": text} for n, text in enumerate(i.levels)],
+        fields.Nested(LevelSchema),
     )
     references = fields.List(fields.Nested(ReferenceSchema))
 
@@ -97,22 +130,9 @@ class CriteriaSetSummarySchema(ma.Schema):
     sha256 = fields.String()
     default = fields.Function(
         lambda s: s.ref == current_app.extensions["catalog"].default_ref,
-        metadata={"description": "Used when a request names no criteria set"},
+        metadata={"type": "boolean", "description": "Used when a request names no criteria set"},
     )
-    counts = fields.Function(
-        lambda s: {
-            "criteria": len(s.criteria),
-            "indicators": len(s.indicators),
-            "knockouts": sum(i.knockout for i in s.indicators),
-            "indicator_minimums": sum(
-                i.minimum_level is not None or bool(i.minimum_level_by_tier) for i in s.indicators
-            ),
-            "profile_questions": len(s.profile),
-            "buyer_duties": len(s.buyer_checklist),
-            "gates": len(s.gates),
-            "minimums": sum(c.minimum is not None for c in s.criteria),
-        }
-    )
+    counts = ComputedNested(_counts, CountsSchema)
 
 
 class CriteriaSetSchema(CriteriaSetSummarySchema):

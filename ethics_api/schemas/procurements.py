@@ -242,6 +242,9 @@ class BidderSchema(ma.Schema):
 
 class CriterionResultSchema(ma.Schema):
     criterion = fields.String()
+    name = fields.String(
+        metadata={"description": "The criterion's name (absent from rankings stored before)"}
+    )
     score = Rounded(allow_none=True)
     contribution = Rounded(allow_none=True)
 
@@ -301,7 +304,12 @@ class MarginStepSchema(ma.Schema):
     criterion = fields.String(metadata={"description": "The criterion's name"})
     from_level = fields.Integer()
     to_level = fields.Integer()
-    gain = Rounded(metadata={"description": "Points of the total this raise gains"})
+    gain = Rounded(
+        metadata={
+            "description": "Points of the ethics total (0..100) this one-level raise adds, "
+            "rounded to 2 places"
+        }
+    )
 
 
 class MarginSchema(ma.Schema):

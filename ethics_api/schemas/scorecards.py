@@ -3,7 +3,7 @@
 import marshmallow as ma
 from marshmallow import fields
 
-from ..fields import Exact, Instant, Rounded
+from ..fields import ComputedList, Exact, Instant, Rounded
 from .common import CriteriaRefSchema, KnockoutSchema, VendorRefSchema, criteria_ref
 from .disputes import OpenDisputeSchema
 
@@ -25,15 +25,21 @@ class AssessorLevelSchema(ma.Schema):
     level = fields.Integer(allow_none=True, metadata={"description": "null: not applicable"})
 
 
-def _assessor_levels() -> fields.Method:
-    return fields.Function(
+def _assessor_levels() -> ComputedList:
+    return ComputedList(
         lambda obj: [{"assessor": a, "level": lv} for a, lv in obj.assessor_levels],
+        fields.Nested(AssessorLevelSchema),
         metadata={"description": "Each assessor's level; null for not applicable"},
     )
 
 
 class IndicatorScoreSchema(ma.Schema):
     key = fields.String()
+    name = fields.String(
+        metadata={
+            "description": "The indicator in words: its question, as the criteria set gives it"
+        }
+    )
     weight = Exact()
     level = fields.Integer(allow_none=True, metadata={"description": "Combined level"})
     applies = fields.Boolean(
@@ -63,11 +69,18 @@ class CriterionScoreSchema(ma.Schema):
     name = fields.String()
     weight = Exact(metadata={"description": "As given by the set or the procurement"})
     effective_weight = Rounded(
-        scale=100, metadata={"description": "E_c as a percentage; null when not scored"}
+        scale=100,
+        allow_none=True,
+        metadata={"description": "E_c as a percentage; null when not scored"},
     )
-    score = Rounded(metadata={"description": "S_c in 0..100; null when not scored"})
-    contribution = Rounded(metadata={"description": "E_c * S_c, points of the total"})
-    minimum = Exact()
+    score = Rounded(
+        allow_none=True, metadata={"description": "S_c in 0..100; null when not scored"}
+    )
+    contribution = Rounded(
+        allow_none=True,
+        metadata={"description": "E_c * S_c, points of the total; null when not scored"},
+    )
+    minimum = Exact(allow_none=True, metadata={"description": "null: the criterion has none"})
     scored = fields.Boolean()
     indicators = fields.List(fields.Nested(IndicatorScoreSchema))
 
@@ -115,7 +128,12 @@ class StepSchema(ma.Schema):
     criterion = fields.String()
     from_level = fields.Integer()
     to_level = fields.Integer()
-    gain = Rounded(metadata={"description": "Points the total gains by this step alone"})
+    gain = Rounded(
+        metadata={
+            "description": "Points of the total score (0..100) this step alone adds: the total "
+            "after the step less the total before, rounded to 2 places"
+        }
+    )
     clears_knockout = fields.Boolean()
 
 
@@ -190,8 +208,31 @@ class ScorecardHistorySchema(ma.Schema):
     criteria_set = fields.Nested(CriteriaRefSchema)
     procurement_id = fields.String(allow_none=True)
     history = fields.List(fields.Nested(HistoryEntrySchema))
+    next_start = fields.Integer(
+        allow_none=True,
+        metadata={
+            "description": "The `start` of the next page; null when this page reached the "
+            "latest record"
+        },
+    )
 
 
 class HistoryQuerySchema(ma.Schema):
     criteria_set = criteria_ref()
     procurement_id = fields.UUID(metadata={"description": "The history within this procurement"})
+    start = fields.Integer(
+        load_default=0,
+        validate=ma.validate.Range(min=0),
+        metadata={
+            "description": "The first record (assessment or moderation) this page examines, "
+            "counted from 0 in order of submission: the previous page's `next_start`"
+        },
+    )
+    limit = fields.Integer(
+        load_default=100,
+        validate=ma.validate.Range(min=1, max=500),
+        metadata={
+            "description": "How many records this page examines (at most 500); the entries "
+            "are those among them where the scorecard moved"
+        },
+    )

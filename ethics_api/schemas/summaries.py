@@ -1,10 +1,15 @@
 """A bidder's assessment summary (Procurement Regulations 2024 reg 31), as written out: the
-JSON, the Markdown and the HTML page are renderings of this one dump."""
+JSON, the Markdown and the HTML page are renderings of this one dump.
+
+The dump carries no control character, direction override or zero-width character: text is
+refused with them on the way in, and the dump drops any that rows stored before kept, so none
+reaches a document a bidder reads.
+"""
 
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from ..fields import Exact, Rounded
+from ..fields import Exact, Rounded, without_hidden_characters
 from .common import IdentifierSchema
 from .procurements import AwardPartSchema, OverallSchema, RecordedTieBreakSchema
 from .vendors import AddressSchema
@@ -91,6 +96,13 @@ class MethodSchema(ma.Schema):
 
 class AssessedIndicatorSchema(ma.Schema):
     indicator = fields.String()
+    name = fields.Function(
+        lambda indicator: indicator["question"],
+        metadata={
+            "type": "string",
+            "description": "The indicator in words: its question, as the set gives it",
+        },
+    )
     question = fields.String()
     level = fields.Integer(allow_none=True, metadata={"description": "null: not applicable"})
     descriptor = fields.String(allow_none=True)
@@ -101,6 +113,13 @@ class AssessedIndicatorSchema(ma.Schema):
 
 class MethodIndicatorSchema(ma.Schema):
     indicator = fields.String()
+    name = fields.Function(
+        lambda indicator: indicator["question"],
+        metadata={
+            "type": "string",
+            "description": "The indicator in words: its question, as the set gives it",
+        },
+    )
     question = fields.String()
     red_line = fields.Integer(allow_none=True)
     levels = fields.List(fields.String())
@@ -158,3 +177,18 @@ class BidderSummarySchema(ma.Schema):
     declarations = fields.List(fields.Nested(DeclaredSchema))
     standstill = fields.Nested(StandstillSchema)
     not_covered = fields.List(fields.String())
+
+    @ma.post_dump
+    def nothing_hidden(self, data, **kwargs):
+        return _shown(data)
+
+
+def _shown(value):
+    """Every string in `value`, however deep, without hidden characters."""
+    if isinstance(value, str):
+        return without_hidden_characters(value)
+    if isinstance(value, dict):
+        return {key: _shown(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_shown(item) for item in value]
+    return value

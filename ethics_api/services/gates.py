@@ -15,7 +15,7 @@ from sqlalchemy import select
 from ..criteria import Applicability, CriteriaSet
 from ..enums import Action, ObjectType, ProcurementStatus
 from ..models import Bidder, Procurement
-from ..scoring import Knockout, Scorecard
+from ..scoring import Knockout, Scorecard, in_words
 from . import changes, lookup
 from .context import Context
 from .errors import Conflict, FieldError, Invalid, NotFound
@@ -106,8 +106,11 @@ def with_gates(
     recorded: dict,
 ) -> Scorecard:
     """The scorecard with a `gate` knockout for each gate that applies and was failed."""
+    conditions = {gate.key: in_words(gate.question) for gate in criteria_set.gates}
     failed = tuple(
-        Knockout("gate", key, Fraction(0), Fraction(1), (recorded[key]["recorded_by"],))
+        Knockout(
+            "gate", key, Fraction(0), Fraction(1), (recorded[key]["recorded_by"],), conditions[key]
+        )
         for key in applying(criteria_set, applicability)
         if key in recorded and not recorded[key]["passed"]
     )
