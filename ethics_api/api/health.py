@@ -27,7 +27,7 @@ def readyz():
     if detail is None:
         return {"status": "ready"}
     return current_app.response_class(
-        current_app.json.dumps(problem(503, detail)),
+        current_app.json.dumps(problem(503, detail)) + "\n",
         status=503,
         mimetype="application/problem+json",
     )
