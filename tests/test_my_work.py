@@ -37,6 +37,18 @@ def test_an_evaluator_sees_the_bidders_left_to_assess(acting):
     assert work.declarations == [] and work.to_moderate == [] and work.to_close == []
 
 
+def test_standalone_work_a_procurement_reuses_is_not_asked_again(acting):
+    """Where a procurement ranks bidders on standalone assessments, an evaluator who has
+    assessed a bidder standalone on its criteria set has nothing left to do for it."""
+    kestrel, osprey = vendor(acting, "Kestrel"), vendor(acting, "Osprey")
+    assess(acting, kestrel, "Alice")  # standalone, on the default set (mini@1)
+    reusing = tender(acting, kestrel, osprey, reuse_standalone=True)
+    declare(acting, reusing, "Alice")
+    move(acting, reusing, status=ProcurementStatus.EVALUATING)
+    work = work_of(acting, Role.ASSESSOR, "Alice")
+    assert [(p.id, b.vendor_id) for p, b in work.to_assess] == [(reusing.id, osprey)]
+
+
 def test_someone_who_has_not_declared_is_asked_to_declare_first(acting):
     procurement, _, _ = evaluating_with_a_disagreement(acting)
     work = work_of(acting, Role.MODERATOR, "Mona")

@@ -222,7 +222,10 @@ def test_a_submitted_form_scores_as_the_same_answers_through_the_api(app, acting
         "p2-evidence-0-title": "Collection policy",
         "p2-evidence-0-kind": "independently_verified",
         "p2-evidence-0-url": "https://docs.example/policy.pdf",
-        "p2-evidence-0-effective_date": "2026-01-01",
+        # Asked as GOV.UK asks a date: day, month and year.
+        "p2-evidence-0-effective_date-day": "1",
+        "p2-evidence-0-effective_date-month": "1",
+        "p2-evidence-0-effective_date-year": "2026",
         "p3-rationale": "No special-category data is processed.",
     }
     submitted = post(client, form_path(procurement, osprey), filled(levels, **evidence), "submit")
@@ -271,3 +274,60 @@ def test_a_submitted_form_scores_as_the_same_answers_through_the_api(app, acting
     numbers = ("total", "grade", "eligible", "knockouts", "criteria", "confidence", "assessors")
     assert {k: form_card[k] for k in numbers} == {k: api_card[k] for k in numbers}
     assert form_card["assessors"] == [ALICE[0]]
+
+
+def date_fields(prefix: str, day: str, month: str, year: str) -> dict:
+    return {f"{prefix}-day": day, f"{prefix}-month": month, f"{prefix}-year": year}
+
+
+def shown_date(page: str, prefix: str) -> tuple[str, str, str]:
+    """What the form's day, month and year inputs of a date hold."""
+    found = []
+    for name in ("day", "month", "year"):
+        found.append(re.search(rf'name="{prefix}-{name}"[^>]*value="([^"]*)"', page)[1])
+    return found[0], found[1], found[2]
+
+
+def test_evidence_dates_are_asked_and_shown_as_day_month_and_year(app, acting):
+    procurement, kestrel, _, _, token = evaluating(acting)
+    client = signed_in_as_alice(app, token)
+    path = form_path(procurement, kestrel)
+    start, until = "p2-evidence-0-effective_date", "p2-evidence-0-valid_until"
+    page = client.get(path).get_data(as_text=True)
+    # GOV.UK's date input: a group of three labelled inputs, the day's carrying the date's id.
+    assert (
+        f'<input class="govuk-input govuk-date-input__input govuk-input--width-2" id="{start}"'
+        in page
+    )
+    assert f'name="{start}-year"' in page and f'id="{start}-year"' in page
+    evidence = {
+        "p2-evidence-0-title": "Policy",
+        "p2-evidence-0-kind": "documented",
+        "p2-evidence-0-url": "https://docs.example/policy.pdf",
+        **date_fields(start, "5", "1", "2026"),
+        **date_fields(until, "31", "12", "2027"),
+    }
+    saved = post(client, path, filled({"p2": 2}, **evidence), "save")
+    assert saved.status_code == 303
+    [item] = alices_draft(acting, procurement, kestrel).answers[0]["evidence"]
+    assert (item["effective_date"], item["valid_until"]) == ("2026-01-05", "2027-12-31")
+    page = client.get(path).get_data(as_text=True)
+    assert shown_date(page, start) == ("5", "1", "2026")
+    assert shown_date(page, until) == ("31", "12", "2027")
+    # A date that is not one is refused at its field in words, and shows back as typed.
+    evidence.update(date_fields(until, "31", "2", "2027"))
+    refused = post(client, path, filled(ALL_AT_TWO, **evidence), "submit")
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    said = "p2: Enter a real date as day, month and year, for example 5 1 2026."
+    assert f'<a href="#{until}">{said}</a>' in page
+    assert f'id="{until}-error"' in page
+    assert shown_date(page, until) == ("31", "2", "2027")
+    # Counting until before counting from: said in the same words.
+    evidence.update(date_fields(until, "4", "1", "2026"))
+    refused = post(client, path, filled(ALL_AT_TWO, **evidence), "submit")
+    assert refused.status_code == 422
+    assert (
+        "p2: The date the evidence counts until must be the same as or after the date it "
+        "counts from." in refused.get_data(as_text=True)
+    )

@@ -56,7 +56,8 @@ def test_the_buyer_reads_the_ranking_as_a_chart_and_a_table_of_the_apis_numbers(
                 "not scored" if c["contribution"] is None else f"{c['contribution']:.2f}"
                 for c in row["criteria"]
             ]
-            assert texts[2:-1] == [*contributions, f"{row['total']:.2f}"]
+            assert texts[2] == f"{row['total']:.2f}"
+            assert texts[4:] == contributions
     # The chart: one segment per criterion a bidder scored on, each labelled in the key.
     segments = page.locator("figure svg rect[stroke]")
     expected = sum(
@@ -78,7 +79,18 @@ def test_the_moderator_declares_from_the_page(demo_site, demo_api, page):
     page.wait_for_load_state()
     assert "Say whether you have a conflict of interest." in page.inner_text(".govuk-error-summary")
     assert axe_violations(page) == []
-    page.get_by_label("No, I have no conflict of interest").check()
+    # The description is revealed under "Yes" only (govuk-frontend's radios module), from the
+    # keyboard as from the mouse.
+    description = page.get_by_label("Describe the conflict")
+    assert not description.is_visible()
+    page.get_by_label("Yes, I have a conflict").focus()
+    page.keyboard.press("Space")
+    assert description.is_visible()
+    assert page.get_by_label("Yes, I have a conflict").get_attribute("aria-expanded") == "true"
+    assert axe_violations(page) == []
+    page.keyboard.press("ArrowUp")  # radios move by arrow keys: to "No"
+    assert page.get_by_label("No, I have no conflict of interest").is_checked()
+    assert not description.is_visible()
     page.get_by_role("button", name="Declare").click()
     page.wait_for_url(f"{demo_site.base}/procurements/{procurement['id']}?done=declared")
     assert "Your declaration of interests is recorded." in page.inner_text(

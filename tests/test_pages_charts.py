@@ -31,7 +31,10 @@ def test_each_part_is_as_wide_as_its_share_of_the_scale():
     texts = [t.text for t in svg.iter(f"{SVG}text")]
     assert texts.count("1") == 1 + 1  # Acme's first part, and the legend's swatch
     assert texts.count("2") == 2 + 1  # both bidders' second part, and the legend's swatch
-    assert "1. Privacy" in texts and "2. Oversight" in texts
+    # The legend: each swatch numbered, its series named beside it once, in order.
+    names = [t for t in texts if t in ("Privacy", "Oversight")]
+    assert names == ["Privacy", "Oversight"]
+    assert texts.index("Privacy") == texts.index("1", texts.index("25.00")) + 1
     assert "50.00" in texts and "25.00" in texts
 
 

@@ -2,6 +2,7 @@
 readiness and declarations, and the actions each role may take there, each through the same
 use case as the API. Figures from the mini set (tests/criteria/mini-1.yaml)."""
 
+import datetime as dt
 import re
 from fractions import Fraction
 from html import unescape
@@ -14,8 +15,8 @@ from test_pages_sign_in import TOKEN, accept, browser, clock, csrf, person_invit
 
 from ethics_api.enums import ProcurementStatus, Role
 from ethics_api.exact import exact
+from ethics_api.pages.blueprint import day, moment, page_url
 from ethics_api.pages.charts import BAR_WIDTH, LABEL_WIDTH
-from ethics_api.pages.procurements import optional_link
 from ethics_api.services import people, procurements, signin
 
 from payloads import answers
@@ -160,18 +161,20 @@ def test_the_ranking_table_and_chart_show_the_apis_numbers(app, acting):
     names = [w["name"] for w in ranked["weights"]]
     for row in ranked["ranking"]:
         contributions = [f"{c['contribution']:.2f}" for c in row["criteria"]]
+        # The total and the result first, where they show without scrolling the table.
         assert rows[row["vendor_id"]] == [
             str(row["rank"]),
             row["vendor_name"],
-            *contributions,
             f"{row['total']:.2f}",
-            rows[row["vendor_id"]][-1],
+            rows[row["vendor_id"]][3],
+            *contributions,
         ]
     # Kestrel eligible; Osprey ranked after it, its red line said in words.
-    assert (rows[kestrel][-1], rows[osprey][-1]) == ("Eligible", "Not eligible")
-    knockouts = re.search(r'id="knockouts">(.*?)</ul>', page, re.S)[1]
-    assert re.sub(r"<[^>]+>", "", knockouts).strip() == (
-        "Osprey: \u201cWas a DPIA completed before processing?\u201d was at level 0, a red line."
+    assert (rows[kestrel][3], rows[osprey][3]) == ("Eligible", "Not eligible")
+    knockouts = re.search(r'id="knockouts">(.*?)</div>', page, re.S)[1]
+    assert " ".join(re.sub(r"<[^>]+>", " ", knockouts).split()) == (
+        "Osprey Red line crossed: \u201cWas a DPIA completed before processing?\u201d (p1) is at "
+        "level 0 of 4, \u201cnone\u201d; the red line is level 1."
     )
     # Weights as percentages, the API's effective weights: 2:1:1 is 50%, 25%, 25%.
     assert [w["effective_weight"] for w in ranked["weights"]] == [50.0, 25.0, 25.0]
@@ -247,8 +250,19 @@ def test_a_draft_shows_its_weights_but_no_ranking(app, acting):
 
 def test_links_to_pages_not_built_yet_are_left_out(app):
     with app.test_request_context():
-        assert optional_link("pages.procurements") == "/procurements"
-        assert optional_link("pages.no_such_page", procurement_id="x") is None
+        assert page_url("pages.procurements") == "/procurements"
+        assert page_url("pages.no_such_page", procurement_id="x") is None
+
+
+def test_dates_are_written_the_gov_uk_way_on_their_utc_day():
+    # 00:30 in London on 3 June (BST) is still 2 June in UTC: the day every instant is on.
+    summer = dt.datetime(2026, 6, 3, 0, 30, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+    assert (day(summer), moment(summer)) == ("2 June 2026", "2 June 2026, 23:30 UTC")
+    naive = dt.datetime(2026, 12, 2, 9, 5)  # as SQLite hands an instant back: UTC
+    assert (day(naive), moment(naive)) == ("2 December 2026", "2 December 2026, 09:05 UTC")
+    assert day(dt.date(2027, 1, 31)) == day("2027-01-31") == "31 January 2027"
+    assert moment("2026-03-02T10:15:00+00:00") == "2 March 2026, 10:15 UTC"
+    assert day(None) == moment(None) == ""
 
 
 # --- actions ------------------------------------------------------------------------------------
@@ -282,7 +296,11 @@ def test_a_conflict_needs_a_description_and_one_given_is_recorded(app, acting):
     assert refused.status_code == 422
     page = text_of(refused)
     assert "There is a problem" in page
-    assert '<a href="#description">Required when conflict is true.</a>' in page
+    # Said once, at the field, in the use case's sentence; the summary links to it.
+    said = "Describe the conflict, so the buyer can decide how to mitigate it."
+    assert f'<a href="#description">{said}</a>' in page
+    assert page.count(said) == 2  # the summary's link and the field's message
+    assert '<p id="description-error" class="govuk-error-message">' in page
     assert app.test_client().get(f"/v1{path}/declarations").get_json() == []
     unanswered = post(client, f"{path}/declaration", path)
     assert unanswered.status_code == 422
@@ -440,3 +458,100 @@ def test_an_auditor_reads_the_ranking_and_has_no_action_to_take(app, acting):
     page = text_of(client.get(f"/procurements/{procurement.id}"))
     assert table_rows(page)[kestrel][1] == "Kestrel"
     assert "<form" not in page.split("</header>", 1)[1]  # the sign-out form is the only one
+
+
+# --- one procurement, seen from its other pages -------------------------------------------------
+
+
+def words_of(response) -> str:
+    """The page's text as a reader sees it: no tags, one space between words."""
+    return " ".join(re.sub(r"<[^>]+>", " ", text_of(response)).split())
+
+
+def test_the_three_pages_word_a_knockout_alike(app, acting):
+    procurement, _, osprey = evaluating(acting)
+    [knockout] = next(
+        r for r in api_ranking(app, procurement)["ranking"] if r["vendor_id"] == osprey
+    )["knockouts"]
+    assert (knockout["kind"], knockout["key"]) == ("indicator", "p1")
+    said = (
+        "Red line crossed: \u201cWas a DPIA completed before processing?\u201d (p1) is at level 0 "
+        "of 4, \u201cnone\u201d; the red line is level 1."
+    )
+    client = signed_in(app, acting, Role.BUYER)
+    pages = {
+        "procurement": f"/procurements/{procurement.id}",
+        "scorecard": f"/vendors/{osprey}?procurement_id={procurement.id}",
+        "board pack": f"/procurements/{procurement.id}/board-pack",
+    }
+    for name, path in pages.items():
+        response = client.get(path)
+        assert response.status_code == 200, name
+        words = words_of(response)
+        assert words.count(said) == 1, name
+        assert "a red line." not in words, name  # the bidder summary's clause is not used here
+
+
+def test_the_pages_link_to_each_other_and_back(app, acting):
+    procurement, kestrel, _ = evaluating(acting)
+    here = f"/procurements/{procurement.id}"
+    scorecard = f"/vendors/{kestrel}?procurement_id={procurement.id}"
+    buyer = signed_in(app, acting, Role.BUYER)
+    page = text_of(buyer.get(here))
+    ranking = re.search(r'id="ranking-table".*?</table>', page, re.S)[0]
+    assert f'href="{scorecard}"' in ranking  # each ranked bidder opens its scorecard
+    assert f'href="{here}/board-pack"' in page
+    back = re.compile(r'<a href="([^"]+)" class="govuk-back-link[^"]*">([^<]+)</a>')
+    assert back.search(page).groups() == ("/procurements", "Back to procurements")
+    assert back.search(text_of(buyer.get(scorecard))).groups() == (
+        here,
+        "Back to the procurement",
+    )
+    # Refused (here, a criteria set named wrongly), the scorecard still leads back.
+    refused = buyer.get(f"{scorecard}&criteria_set=mini")
+    assert refused.status_code == 422
+    assert back.search(text_of(refused))[1] == here
+    assert back.search(text_of(buyer.get(f"/vendors/{kestrel}"))).groups() == (
+        "/vendors",
+        "Back to vendors",
+    )
+    assert back.search(text_of(buyer.get(f"{here}/board-pack"))).groups() == (
+        here,
+        f"Back to {procurement.title}",
+    )
+    # The moderator, whom the board pack is also for, is led to it too.
+    moderator = signed_in(app, acting, Role.MODERATOR)
+    assert f'href="{here}/board-pack"' in text_of(moderator.get(here))
+    assert moderator.get(f"{here}/board-pack").status_code == 200
+
+
+def test_the_declarations_conflict_is_described_under_yes_only(app, acting):
+    procurement = tender(acting, vendor(acting, "Kestrel"))
+    client = signed_in(app, acting, Role.ASSESSOR)
+    path = f"/procurements/{procurement.id}"
+    page = text_of(client.get(path))
+    # Someone still to declare is told so at the top of the page, with a link to the form.
+    assert page.index('href="#declare"') < page.index("<h1")
+    form = re.search(r'<form [^>]*action="[^"]*/declaration".*?</form>', page, re.S)[0]
+    assert 'id="declare"' in form
+    # GOV.UK's conditional reveal: govuk-frontend's radios module shows the description when
+    # "Yes" is chosen, through the input's data-aria-controls; hidden until then.
+    assert 'data-module="govuk-radios"' in form
+    [(value, controls)] = re.findall(r'value="(\w+)"[^>]*data-aria-controls="([^"]+)"', form)
+    assert value == "yes"
+    revealed = re.search(
+        rf'<div class="govuk-radios__conditional govuk-radios__conditional--hidden" '
+        rf'id="{controls}">(.*?)</div>\s*</div>\s*(?:<div class="govuk-radios__item">|</div>)',
+        form,
+        re.S,
+    )
+    assert revealed is not None and 'name="description"' in revealed[1]
+    assert form.count('name="description"') == 1
+    # Refused for want of a description, "Yes" stays chosen and the description shows.
+    refused = text_of(post(client, f"{path}/declaration", path, conflict="yes"))
+    assert 'govuk-radios__conditional" id="conflict-conditional"' in refused
+    # Text typed under "Yes" before choosing "No" was hidden from the person: not declared.
+    made = post(client, f"{path}/declaration", path, conflict="no", description="Left behind")
+    assert made.status_code == 302
+    [declared] = app.test_client().get(f"/v1{path}/declarations").get_json()
+    assert (declared["conflict"], declared["description"]) == (False, None)

@@ -14,8 +14,8 @@ from evaluation import assess, declare, move, tender, vendor
 from test_pages_sign_in import accept, browser, clock, person_invited  # noqa: F401
 
 from ethics_api.criteria import load_sets
+from ethics_api.documents.knockouts import knockout_sentence
 from ethics_api.enums import ProcurementStatus, Role
-from ethics_api.pages.scorecards import knockout_sentence
 from ethics_api.services import vendors
 
 from conftest import TESTS

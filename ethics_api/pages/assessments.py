@@ -28,6 +28,9 @@ from .session import signed_in
 LEVELS = ("0", "1", "2", "3", "4")
 NOT_APPLICABLE = "na"
 EVIDENCE_PARTS = ("title", "kind", "url", "sha256", "effective_date", "valid_until")
+# The evidence's dates, each asked as GOV.UK asks a date: day, month and year in fields of their
+# own (the use case takes YYYY-MM-DD).
+DATE_PARTS = ("effective_date", "valid_until")
 EVIDENCE_KINDS = (
     ("independently_verified", "Independently verified"),
     ("documented", "Documented"),
@@ -99,7 +102,12 @@ def read_answers(indicators: list[Indicator], form: MultiDict) -> Typed:
 def _evidence(key: str, form: MultiDict) -> tuple[list[dict], list[int]]:
     items, rows = [], []
     for row in range(MOST_EVIDENCE + 1):
-        values = {part: _text(form, evidence_id(key, row, part)) for part in EVIDENCE_PARTS}
+        values = {
+            part: _date(form, evidence_id(key, row, part))
+            if part in DATE_PARTS
+            else _text(form, evidence_id(key, row, part))
+            for part in EVIDENCE_PARTS
+        }
         if evidence_id(key, row, "title") not in form:
             break
         item = {part: value for part, value in values.items() if value}
@@ -107,6 +115,30 @@ def _evidence(key: str, form: MultiDict) -> tuple[list[dict], list[int]]:
             items.append(item)
             rows.append(row)
     return items, rows
+
+
+def _date(form: MultiDict, name: str) -> str | None:
+    """A date typed as day, month and year, as YYYY-MM-DD; as typed, joined by hyphens, when it
+    is not three numbers (the use case then says it is not a date, and the form shows the parts
+    back as they were). None when nothing is typed; a form sending the date whole still counts."""
+    day, month, year = (_text(form, f"{name}-{part}") or "" for part in ("day", "month", "year"))
+    if not (day or month or year):
+        return _text(form, name)
+    if day.isdigit() and month.isdigit() and year.isdigit() and len(year) == 4:
+        return f"{year}-{int(month):02d}-{int(day):02d}"
+    return f"{year}-{month}-{day}"
+
+
+def date_parts(value: str | None) -> tuple[str, str, str]:
+    """A date as the form shows it again: (day, month, year), without leading zeros
+    (2026-01-05 is 5, 1, 2026); whatever is not a date of three parts shows in the year."""
+    if not value:
+        return "", "", ""
+    parts = value.split("-")
+    if len(parts) != 3:
+        return "", "", value
+    year, month, day = parts
+    return day.lstrip("0") or day, month.lstrip("0") or month, year
 
 
 def _text(form: MultiDict, name: str) -> str | None:
@@ -123,6 +155,12 @@ FORM_WORDS = {
         "Enter a web address for the evidence, or the SHA-256 fingerprint of the document."
     ),
     "A not-applicable answer needs a rationale.": "Explain why the indicator does not apply.",
+    "Must be a date as YYYY-MM-DD, e.g. 2026-01-05.": (
+        "Enter a real date as day, month and year, for example 5 1 2026."
+    ),
+    "Must not be before effective_date.": (
+        "The date the evidence counts until must be the same as or after the date it counts from."
+    ),
 }
 REQUIRED_EVIDENCE = {
     "title": "Enter a title for the evidence.",
@@ -308,6 +346,7 @@ def _form_page(placed: Drafting, form, typed: Typed, problems=(), saved=False, s
         tier=applying.tier,
         levels=LEVELS,
         kinds=EVIDENCE_KINDS,
+        date_parts=date_parts,
         ids={"level": level_id, "rationale": rationale_id, "evidence": evidence_id},
     )
     return page, status

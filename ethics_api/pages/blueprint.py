@@ -1,5 +1,7 @@
-"""The pages' blueprint, and what every page shares: who is signed in, the sign-out form, and
-the error page."""
+"""The pages' blueprint, and what every page shares: who is signed in, the sign-out form, the
+error page, and dates written the one way every page writes them."""
+
+import datetime as dt
 
 from flask import Blueprint, current_app, g, render_template, url_for
 
@@ -50,6 +52,32 @@ def page_url(endpoint: str, **values) -> str | None:
     if endpoint not in current_app.view_functions:
         return None
     return url_for(endpoint, **values)
+
+
+@blp.app_template_filter("day")
+def day(value: dt.date | dt.datetime | str | None) -> str:
+    """A date as GOV.UK writes it: 2 December 2026 (an instant on its UTC day)."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value) if "T" in value else dt.date.fromisoformat(value)
+    if isinstance(value, dt.datetime):
+        value = _utc(value).date()
+    return f"{value.day} {value:%B %Y}"
+
+
+@blp.app_template_filter("moment")
+def moment(value: dt.datetime | str | None) -> str:
+    """An instant as the documents write it: 2 December 2026, 16:15 UTC."""
+    if value is None or value == "":
+        return ""
+    instant = _utc(dt.datetime.fromisoformat(value) if isinstance(value, str) else value)
+    return f"{instant.day} {instant:%B %Y, %H:%M} UTC"
+
+
+def _utc(instant: dt.datetime) -> dt.datetime:
+    # The database hands back naive instants on SQLite: they are UTC, as every instant stored.
+    return instant.replace(tzinfo=dt.UTC) if instant.tzinfo is None else instant.astimezone(dt.UTC)
 
 
 def error_page(status: int, message: str):

@@ -25,6 +25,7 @@ from werkzeug.security import safe_join
 
 from .. import per_request
 from ..criteria import CriteriaSet
+from ..documents.knockouts import knockout_sentence
 from ..documents.numbers import number, percent, points
 from ..enums import Role
 from ..errors import STATUS_OF
@@ -34,9 +35,9 @@ from ..services.errors import DomainError, NotFound
 from ..services.people import get_person
 from ..services.rankings import written_ranking
 from ..services.scorecards import vendor_scorecard
-from .blueprint import blp, error_page
+from .blueprint import blp, day, error_page, moment
 from .charts import Bar, stacked_bars
-from .scorecards import knockout_sentence, settlements_of
+from .scorecards import settlements_of
 from .session import signed_in
 
 # Who signs the award off, in the order they sign; each gets a name, signature and date line.
@@ -109,7 +110,7 @@ def _rendered(procurement_id, for_pdf: bool = False):
         procurement=procurement,
         criteria_set=criteria_set,
         ranking=ranking,
-        prepared_at=_readable(context.now()),
+        prepared_at=moment(context.now()),
         prepared_by=context.caller.name,
         for_pdf=for_pdf,
         pdf_available=pdf_available(),
@@ -190,18 +191,6 @@ def pack(context: Context, procurement: Procurement, criteria_set: CriteriaSet, 
 def _exact(value) -> Fraction:
     """A number as the ranking writes it (rounded, or exact as the criteria give it)."""
     return Fraction(str(value))
-
-
-def _readable(moment: dt.datetime | str) -> str:
-    if isinstance(moment, str):
-        moment = dt.datetime.fromisoformat(moment)
-    moment = moment.astimezone(dt.UTC)
-    return f"{moment.day} {moment:%B %Y, %H:%M} UTC"
-
-
-def _day(instant: str) -> str:
-    moment = dt.datetime.fromisoformat(instant).astimezone(dt.UTC)
-    return f"{moment.day} {moment:%B %Y}"
 
 
 def _row(criteria_set: CriteriaSet, ranking: dict, row: dict) -> RankedRow:
@@ -321,9 +310,9 @@ def _declarations(context: Context, declarations: list[dict]) -> list[dict]:
         shown.append(
             {
                 **declaration,
-                "declared_on": _day(declaration["declared_at"]),
+                "declared_on": day(declaration["declared_at"]),
                 "mitigated_by_name": mitigated_by,
-                "mitigated_on": _day(mitigated_at) if mitigated_at else None,
+                "mitigated_on": day(mitigated_at) if mitigated_at else None,
             }
         )
     return shown

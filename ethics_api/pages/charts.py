@@ -78,9 +78,10 @@ def stacked_bars(
             f'<text x="{LABEL_WIDTH + 8}" y="{y + 12}" text-anchor="middle" font-size="11" '
             f'fill="{TEXT_ON_FILL[index % len(FILLS)]}">{index + 1}</text>'
         )
+        # The swatch carries the number; the name beside it is not numbered again.
         shapes.append(
             f'<text x="{LABEL_WIDTH + 24}" y="{y + 13}" font-size="14" fill="#0b0c0c">'
-            f"{index + 1}. {escape(name)}</text>"
+            f"{escape(name)}</text>"
         )
     shapes.append("</svg>")
     return Markup("".join(shapes))

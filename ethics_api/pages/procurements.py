@@ -11,15 +11,15 @@ the page in the use case's own words, with the status the API would answer.
 from dataclasses import dataclass
 from fractions import Fraction
 
-from flask import current_app, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length
 
 from .. import per_request
 from ..api.procurements import RANKING_READERS
+from ..documents.knockouts import knockout_sentence
 from ..documents.numbers import percent, points
-from ..documents.outcome import _knockout as knockout_in_words
 from ..enums import ProcurementStatus, Role
 from ..errors import STATUS_OF
 from ..exact import exact
@@ -37,7 +37,7 @@ from ..services.context import Context
 from ..services.errors import Conflict, DomainError, Invalid
 from ..services.pages import Page
 from ..services.revisions import Expected
-from .blueprint import CSRF_MESSAGE, blp, error_page
+from .blueprint import CSRF_MESSAGE, blp, error_page, page_url
 from .charts import Bar, stacked_bars
 from .session import signed_in
 
@@ -46,8 +46,9 @@ PAGE_READERS = (Role.BUYER, Role.ASSESSOR, Role.MODERATOR, Role.AUDITOR)
 # Who declares from the page: people evaluating or buying for themselves (an admin acts on
 # someone else's behalf, which the API's declaration takes a name for).
 DECLARERS = (Role.BUYER, Role.ASSESSOR, Role.MODERATOR)
-# The board pack is for the buyer and for those who hold the buyer to account.
-BOARD_PACK_READERS = (Role.BUYER, Role.AUDITOR)
+# The board pack is for the buyer, the moderator who settled the disagreements, and those who
+# hold the buyer to account (as its page allows).
+BOARD_PACK_READERS = (Role.BUYER, Role.MODERATOR, Role.AUDITOR)
 
 DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 50, 200  # as the API pages its lists
 ALL = Page(0, 1000)  # a procurement's bidders or declarations, on one page
@@ -129,7 +130,7 @@ class Problem:
     """Why an action was refused: the use case's message, and any items it listed (what
     blocks closing)."""
 
-    message: str
+    message: str | None  # None: said at the form's field instead
     items: tuple[str, ...] = ()
 
 
@@ -202,16 +203,8 @@ def _render(procurement_id: str, posted: dict, problem: Problem | None, status: 
         problem=problem,
         done=done,
         tag=STATUS_TAGS[ProcurementStatus(procurement.status)],
-        link=optional_link,
     )
     return page, status
-
-
-def optional_link(endpoint: str, **values) -> str | None:
-    """The address of a page of this service, or None while that page does not exist."""
-    if endpoint not in current_app.view_functions:
-        return None
-    return url_for(endpoint, **values)
 
 
 def _work_links(context: Context, procurement: Procurement) -> dict:
@@ -223,10 +216,10 @@ def _work_links(context: Context, procurement: Procurement) -> dict:
     board_pack = caller.has(*BOARD_PACK_READERS) and status != ProcurementStatus.DRAFT
     return {
         "assessing": caller.role == Role.ASSESSOR and evaluating,
-        "moderation_link": optional_link("pages.moderation", procurement_id=procurement.id)
+        "moderation_link": page_url("pages.moderation", procurement_id=procurement.id)
         if moderation
         else None,
-        "board_pack_link": optional_link("pages.board_pack", procurement_id=procurement.id)
+        "board_pack_link": page_url("pages.board_pack", procurement_id=procurement.id)
         if board_pack
         else None,
     }
@@ -320,7 +313,7 @@ class RankedRow:
     contributions: list[str]  # per criterion, in the weights' order
     total: str
     result: str  # Eligible, Not eligible, Not assessed
-    knocked_out: str  # why not eligible, in words
+    knockouts: list[str]  # why not eligible: a sentence per knockout
 
 
 def _ranking_values(criteria_set, written: dict) -> dict:
@@ -330,7 +323,7 @@ def _ranking_values(criteria_set, written: dict) -> dict:
     rows, bars = [], []
     for row in written["ranking"]:
         parts = {c["criterion"]: c["contribution"] for c in row.get("criteria", [])}
-        rows.append(_ranked_row(criteria_set, row, keys, parts))
+        rows.append(_ranked_row(criteria_set, written.get("tier"), row, keys, parts))
         if row["assessed"]:
             bars.append(
                 Bar(
@@ -371,10 +364,11 @@ def _ranking_values(criteria_set, written: dict) -> dict:
     }
 
 
-def _ranked_row(criteria_set, row: dict, keys: list[str], parts: dict) -> RankedRow:
+def _ranked_row(
+    criteria_set, tier: str | None, row: dict, keys: list[str], parts: dict
+) -> RankedRow:
     if not row["assessed"]:
-        return RankedRow("", row["vendor_id"], row["vendor_name"], [], "", "Not assessed", "")
-    why = "; ".join(knockout_in_words(criteria_set, k) for k in row["knockouts"])
+        return RankedRow("", row["vendor_id"], row["vendor_name"], [], "", "Not assessed", [])
     return RankedRow(
         str(row["rank"]),
         row["vendor_id"],
@@ -382,7 +376,10 @@ def _ranked_row(criteria_set, row: dict, keys: list[str], parts: dict) -> Ranked
         ["not scored" if parts.get(key) is None else points(exact(parts[key])) for key in keys],
         points(exact(row["total"])),
         "Eligible" if row["eligible"] else "Not eligible",
-        "" if row["eligible"] else f"{why[0].upper()}{why[1:]}." if why else "",
+        [
+            knockout_sentence(criteria_set, k["kind"], k["key"], k["value"], k["threshold"], tier)
+            for k in row["knockouts"]
+        ],
     )
 
 
@@ -456,15 +453,24 @@ def _validated(form: FlaskForm) -> FlaskForm:
 
 
 def _problem(exc: DomainError, form: FlaskForm) -> Problem:
-    """The refusal on the form: each field's errors at the field, the rest in the summary."""
-    if isinstance(exc, Invalid):
-        pointers = getattr(form, "POINTERS", {})
-        for error in exc.errors:
-            field = pointers.get(error.pointer)
-            if field is not None:
-                form[field].errors = [*form[field].errors, *error.messages]
+    """The refusal on the form: each field's errors at the field, the rest in the summary.
+
+    A refusal about one field is said once, at that field, in the use case's sentence for
+    people (its field messages are the API's terse ones, "Required when conflict is true.");
+    the error summary then links to it, as GOV.UK's pattern has it."""
     blocking = exc.details.get("blocking", []) if isinstance(exc, Conflict) else []
-    return Problem(exc.message, tuple(item["message"] for item in blocking))
+    items = tuple(item["message"] for item in blocking)
+    if not isinstance(exc, Invalid):
+        return Problem(exc.message, items)
+    pointers = getattr(form, "POINTERS", {})
+    placed = [(pointers[e.pointer], e) for e in exc.errors if e.pointer in pointers]
+    if len(exc.errors) == 1 and len(placed) == 1:
+        name, _ = placed[0]
+        form[name].errors = [*form[name].errors, exc.message]
+        return Problem(None, items)
+    for name, error in placed:
+        form[name].errors = [*form[name].errors, *error.messages]
+    return Problem(exc.message, items)
 
 
 @blp.route("/procurements/<procurement_id>/declaration", methods=["POST"])
@@ -474,7 +480,9 @@ def declare(procurement_id: str):
 
     def action(context: Context) -> None:
         data: dict = {"conflict": form.conflict.data == "yes"}
-        if (form.description.data or "").strip():
+        # The description is revealed under "Yes" only: text left in it after choosing "No"
+        # was hidden from the person, so it is not declared.
+        if data["conflict"] and (form.description.data or "").strip():
             data["description"] = form.description.data.strip()
         declarations.declare(context, procurement_id, data)
 

@@ -19,12 +19,12 @@ from flask import render_template, request, url_for
 
 from .. import per_request
 from ..answers import to_evidence
-from ..criteria import CriteriaSet
+from ..documents.knockouts import knockout_sentence
 from ..documents.numbers import number, percent, points
 from ..enums import Role
 from ..errors import STATUS_OF
 from ..schemas.common import CRITERIA_REF
-from ..scoring import MAX_LEVEL, Evidence
+from ..scoring import Evidence
 from ..services.assessments import get_assessment
 from ..services.context import Context
 from ..services.errors import DomainError, Invalid, NotFound
@@ -79,40 +79,7 @@ def page_number(text: str | None) -> int:
     return int(text)
 
 
-# --- knockouts in words (the board pack says them the same way) ---------------------------------
-
-
-def knockout_sentence(
-    criteria_set: CriteriaSet,
-    kind: str,
-    key: str,
-    value: Fraction,
-    threshold: Fraction,
-    tier: str | None = None,
-) -> str:
-    """What a knockout means, naming the indicator, criterion or gate by its words."""
-    if kind == "gate":
-        gate = next((g for g in criteria_set.gates if g.key == key), None)
-        what = f"\u201c{gate.question}\u201d ({key})" if gate else key
-        return f"Gate failed: {what}. A bidder that fails a gate cannot be awarded the contract."
-    if kind == "criterion_minimum":
-        name = next((c.name for c in criteria_set.criteria if c.key == key), key)
-        return (
-            f"Criterion minimum not met: {name} scored {points(value)} out of 100, under its "
-            f"minimum of {number(threshold)}."
-        )
-    indicator = next((i for i in criteria_set.indicators if i.key == key), None)
-    if indicator is None:  # a set always names its indicators; kept readable all the same
-        return f"{key} is at level {number(value)}, under level {number(threshold)}."
-    level = int(value)
-    at = (
-        f"\u201c{indicator.question}\u201d ({key}) is at level {level} of {MAX_LEVEL}, "
-        f"\u201c{indicator.levels[level]}\u201d"
-    )
-    if kind == "indicator":
-        return f"Red line crossed: {at}; the red line is level {number(threshold)}."
-    where = f" in the {tier} impact tier" if tier else ""
-    return f"Indicator minimum not met: {at}; the minimum{where} is level {number(threshold)}."
+# --- who put a knockout there (the sentence itself: documents.knockouts) ---------------------
 
 
 def whose(kind: str, names) -> str:
@@ -192,14 +159,16 @@ def vendor_page(vendor_id: uuid.UUID):
         vendor = get_vendor(context, vendor_id)
     except NotFound as exc:
         return error_page(404, exc.message)
+    procurement_id = None  # once read, where the back link leads, even on a refusal
     try:
-        procurement_id, criteria_ref = scorecard_query(request.args)
-        card = vendor_scorecard(context, vendor.id, criteria_ref, procurement_id)
+        procurement_id = procurement_query(request.args)
+        card = vendor_scorecard(context, vendor.id, criteria_query(request.args), procurement_id)
     except DomainError as exc:
         page = render_template(
             "pages/vendor.html",
             vendor=vendor,
             problem=exc.message,
+            procurement_id=procurement_id,
             scopes=_standalone_scopes(context, vendor.id),
         )
         return page, STATUS_OF[type(exc)]
@@ -213,8 +182,8 @@ def vendor_page(vendor_id: uuid.UUID):
     )
 
 
-def scorecard_query(args) -> tuple[str | None, str | None]:
-    """The procurement and the criteria set a scorecard's query names, as the API reads them."""
+def procurement_query(args) -> str | None:
+    """The procurement a scorecard's query names, as the API reads it."""
     procurement_id = args.get("procurement_id")
     if procurement_id is not None:
         try:
@@ -226,6 +195,11 @@ def scorecard_query(args) -> tuple[str | None, str | None]:
                 "Not a valid UUID.",
                 location="query",
             ) from None
+    return procurement_id
+
+
+def criteria_query(args) -> str | None:
+    """The criteria set a scorecard's query names, as the API reads it."""
     criteria_ref = args.get("criteria_set")
     if criteria_ref is not None and not re.fullmatch(CRITERIA_REF, criteria_ref):
         raise Invalid.at(
@@ -234,7 +208,7 @@ def scorecard_query(args) -> tuple[str | None, str | None]:
             "Must be key@version.",
             location="query",
         )
-    return procurement_id, criteria_ref
+    return criteria_ref
 
 
 def _standalone_scopes(context: Context, vendor_id: str) -> list[tuple[str, str]]:

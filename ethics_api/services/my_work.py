@@ -43,7 +43,7 @@ def my_work(context: Context) -> Work:
     )
     work = Work()
     evaluates = caller.role in (Role.ASSESSOR, Role.MODERATOR)
-    assessed = _assessed_by(context, [p.id for p in open_ones])
+    assessed = _assessed_by(context, open_ones)
     for procurement in open_ones:
         if evaluates and caller.person_id not in all_of(context, procurement):
             work.declarations.append(procurement)
@@ -67,19 +67,36 @@ def my_work(context: Context) -> Work:
     return work
 
 
-def _assessed_by(context: Context, procurement_ids: list[str]) -> set[tuple[str, str]]:
-    """(procurement, vendor) the caller has assessed."""
-    if not procurement_ids:
+def _assessed_by(context: Context, procurements: list[Procurement]) -> set[tuple[str, str]]:
+    """(procurement, vendor) the caller has assessed: in the procurement, or, where the
+    procurement reuses standalone work, standalone on its criteria set."""
+    if not procurements:
         return set()
+    person = context.caller.person_id
     rows = context.session.execute(
         select(Assessment.procurement_id, Assessment.vendor_id)
         .where(
-            Assessment.person_id == context.caller.person_id,
-            Assessment.procurement_id.in_(procurement_ids),
+            Assessment.person_id == person,
+            Assessment.procurement_id.in_([p.id for p in procurements]),
         )
         .distinct()
     )
-    return {(str(procurement_id), vendor_id) for procurement_id, vendor_id in rows}
+    assessed = {(str(procurement_id), vendor_id) for procurement_id, vendor_id in rows}
+    reusing = [p for p in procurements if p.reuse_standalone]
+    if reusing:
+        standalone = {
+            (vendor_id, key, version)
+            for vendor_id, key, version in context.session.execute(
+                select(Assessment.vendor_id, Assessment.criteria_key, Assessment.criteria_version)
+                .where(Assessment.person_id == person, Assessment.procurement_id.is_(None))
+                .distinct()
+            )
+        }
+        for procurement in reusing:
+            for vendor_id, key, version in standalone:
+                if (key, version) == (procurement.criteria_key, procurement.criteria_version):
+                    assessed.add((procurement.id, vendor_id))
+    return assessed
 
 
 def _bidders(context: Context, procurement: Procurement) -> list[Bidder]:
