@@ -16,8 +16,9 @@ from apispec import BasePlugin
 from flask import Flask, current_app, g, request
 from flask_smorest import Api, abort
 from flask_smorest.utils import prepare_response
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
+from . import headers as security_headers
 from .messages import flatten, pointer
 from .services.errors import (
     Conflict,
@@ -122,7 +123,7 @@ class ProblemApi(Api):
         headers += list((data.get("headers") or {}).items())
         body = problem(error.code, detail, errors)
         return current_app.response_class(
-            json.dumps(body), status=error.code, headers=headers, mimetype=PROBLEM_JSON
+            json.dumps(body) + "\n", status=error.code, headers=headers, mimetype=PROBLEM_JSON
         )
 
     def _register_responses(self):
@@ -203,14 +204,34 @@ def _finite(number: str) -> float:
     return value
 
 
+def refuse_endless_body() -> None:
+    """413 for a body sent without Content-Length (chunked) that runs past the size limit.
+
+    Werkzeug refuses a Content-Length over MAX_CONTENT_LENGTH before reading anything, but
+    reads a chunked body only up to the limit and stops there without a word: what follows
+    would be dropped and the first MiB taken for the whole. So the body is read here, up to
+    the limit (and cached for the view or the form parser), then one byte more is asked of the
+    server's own stream: if there is one, the body was longer than the limit.
+    """
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if limit is None or request.content_length is not None:
+        return
+    if "wsgi.input_terminated" not in request.environ:
+        return  # Werkzeug reads no body of unknown length from such a server: nothing is cut
+    if len(request.get_data(cache=True)) >= limit and request.environ["wsgi.input"].read(1):
+        raise RequestEntityTooLarge()
+
+
 def check_request_body() -> None:
-    """Refuse bodies of the wrong media type (415), not JSON or absurdly deep (400).
+    """Refuse bodies too long (413), of the wrong media type (415), not JSON or absurdly deep
+    (400).
 
     Python's JSON parser recurses: a body of 100k nested brackets fits under the size limit and
     raises RecursionError, which must not become a 500.
     """
     if request.method not in BODY_METHODS or request.routing_exception is not None:
         return  # no body to check, or routing will answer 404 / 405 anyway
+    refuse_endless_body()
     if request.blueprint == "pages":
         return  # the pages' forms post form data, checked by their forms
     if not request.is_json:
@@ -261,6 +282,7 @@ class _RequestChecksPlugin(BasePlugin):
 
 def register(app: Flask, api: ProblemApi) -> None:
     app.before_request(check_request_body)
+    security_headers.install(app)  # on every response, errors included
     plugin = _RequestChecksPlugin()
     plugin.init_spec(api.spec)
     api.spec.plugins.append(plugin)
@@ -270,7 +292,7 @@ def register(app: Flask, api: ProblemApi) -> None:
         status = STATUS_OF[type(error)]
         errors = [e.as_dict() for e in error.errors] if isinstance(error, Invalid) else None
         return current_app.response_class(
-            json.dumps({**problem(status, error.message, errors), **error.details}),
+            json.dumps({**problem(status, error.message, errors), **error.details}) + "\n",
             status=status,
             mimetype=PROBLEM_JSON,
         )

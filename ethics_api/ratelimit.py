@@ -63,6 +63,25 @@ def parse_limits(name: str, value: str | None) -> list[RateLimitItem]:
         ) from None
 
 
+def per_process_warning(config, workers: int) -> str | None:
+    """A loud warning when the limits count in each worker's memory and there are several
+    workers (each lets a key's whole limit through); None when the limits hold as set."""
+    storage = (config.get("RATE_LIMIT_STORAGE_URI") or "memory://").strip()
+    limited = [
+        name
+        for name in ("RATE_LIMIT_DEFAULT", "RATE_LIMIT_FAILED_AUTH")
+        if parse_limits(name, config.get(name))
+    ]
+    if workers < 2 or not limited or not storage.startswith("memory://"):
+        return None
+    return (
+        f"WARNING: rate limits are counted in each worker's memory ({storage}): with "
+        f"{workers} workers, each lets the whole limit through, so {workers} times the limit "
+        "is served (and as many times more for each instance). Share the counts: set "
+        "ETHICS_RATELIMIT_STORAGE_URI=redis://host:6379/0."
+    )
+
+
 def _key_id() -> str:
     return g.caller.key_id
 

@@ -1,6 +1,7 @@
 """Starting and stopping a real `ethics-api serve` (gunicorn) in the tests."""
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -89,6 +90,20 @@ class Running:
         if self.stderr is None:
             return self.stdout_text()
         return f"--- stderr\n{self.stderr_text()}--- stdout\n{self.stdout_text()}"
+
+
+KEY_FILE = re.compile(r"^\s+(/\S*/admin-key-eth_[0-9a-f]{8})$", re.MULTILINE)
+
+
+def first_admin_key(log_text: str) -> str:
+    """The admin key a first start wrote to a file, read from the path `serve` printed; the
+    file is then deleted, as an operator is told to once the key is kept."""
+    found = KEY_FILE.findall(log_text)
+    assert len(found) == 1, f"no single admin key file in the first start's output:\n{log_text}"
+    path = Path(found[0])
+    key = path.read_text().strip()
+    path.unlink()
+    return key
 
 
 @contextmanager

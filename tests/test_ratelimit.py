@@ -25,10 +25,9 @@ from ethics_api.auth import PUBLIC_ENDPOINTS
 from ethics_api.ratelimit import RESPONSE_NAME, parse_limits
 
 from conftest import client_with_key, make_key, split_key
-from processes import START_TIMEOUT, Running, free_port, serving
+from processes import START_TIMEOUT, Running, first_admin_key, free_port, serving
 
 PROBLEM_JSON = "application/problem+json"
-KEY = re.compile(r"eth_[0-9a-f]{8}_[A-Za-z0-9_-]{43}")
 REDIS_URL = os.environ.get("ETHICS_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 # Well formed, but no such key: the whole of it must never reach a log.
 UNKNOWN_KEY = "eth_deadbeef_" + "S3cr3tPartNeverLogged0123456789abcdefghijk"
@@ -340,9 +339,7 @@ def gunicorn(folder: Path, storage_uri: str, limit: str, workers: int = 4):
     settings = {"ETHICS_RATELIMIT_DEFAULT": limit, "ETHICS_RATELIMIT_STORAGE_URI": storage_uri}
     with serving(folder, f"sqlite:///{database}", workers, settings) as server:
         wait_for_workers(server, workers, database)
-        found = KEY.search(server.log_text())
-        assert found, f"no admin key in the first start's output:\n{server.log_text()}"
-        yield server, found.group()
+        yield server, first_admin_key(server.log_text())
     text = server.log_text()
     assert text.count("Booting worker") >= workers, text
 

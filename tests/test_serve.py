@@ -2,8 +2,9 @@
 
 The database starts empty: that the API answers at all proves `serve` migrated it first, and a
 vendor created through one connection and read back through several others proves the workers
-share it. On that first start `serve` creates the first organisation and its admin key and
-prints the key once on stderr; the tests read it from there, as an operator would, and send it.
+share it. On that first start `serve` creates the first organisation and its admin key, writes
+the key to a file only its user may read and prints the file's path on stderr, never the key
+(stderr is the server's log); the tests read the file, as an operator would, and send the key.
 Only the standard library speaks HTTP here.
 """
 
@@ -65,17 +66,14 @@ class Server:
         return status, response_headers, json.loads(data) if data else None
 
 
-def printed_admin_key(text: str) -> str:
-    """The admin key in a first start's block: once, first, the key on its own indented line."""
+def written_admin_key(text: str) -> str:
+    """The admin key in the file a first start's block names, which only its user may read."""
     assert text.count(FIRST_START) == 1, text
-    lines = text.splitlines()
-    start = lines.index(FIRST_START)
-    own_lines = [
-        line.strip() for line in lines[start:] if line[:1].isspace() and KEY.fullmatch(line.strip())
-    ]
-    assert len(own_lines) == 1, text
-    (key,) = own_lines
-    assert set(KEY.findall(text)) == {key}, text
+    assert not KEY.search(text), text
+    path = Path(processes.KEY_FILE.search(text)[1])
+    assert path.stat().st_mode & 0o777 == 0o600
+    key = processes.first_admin_key(text)
+    assert KEY.fullmatch(key), key
     return key
 
 
@@ -95,15 +93,13 @@ def serving(folder: Path, name: str, workers: int) -> Iterator[Server]:
 def server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("serve")
     with serving(folder, "serve", workers=2) as running:
-        # The first start printed the admin key on stderr, before serving.
-        running.admin_key = printed_admin_key(running.stderr_text())
+        # The first start wrote the admin key to a file, and printed where on stderr.
+        running.admin_key = written_admin_key(running.stderr_text())
         yield running
-    # Never the key anywhere else: not in the access log, not in later log lines.
+    # Never the key in the log: not in the access log, not on stderr.
     secret = split_key(running.admin_key)[1]
     assert secret not in running.stdout_text()
-    stderr = running.stderr_text()
-    block_end = stderr.index(f"Serving on http://127.0.0.1:{running.port}")
-    assert secret not in stderr[block_end:]
+    assert secret not in running.stderr_text()
 
 
 def test_serve_migrated_on_start_and_logs_where(server):
@@ -119,9 +115,10 @@ def test_serve_migrated_on_start_and_logs_where(server):
     assert "control socket" not in server.log_text().lower()
 
 
-def test_serve_printed_the_admin_key_once_on_stderr(server):
+def test_serve_printed_where_the_admin_key_is_once_on_stderr(server):
     stderr = server.stderr_text()
     assert stderr.count(FIRST_START) == 1
+    assert "Its key is not printed in the server's log" in stderr
     # Before the database line and serving: it is part of the start, not of a request.
     assert stderr.index(FIRST_START) < stderr.index("is current.") < stderr.index("Serving on")
     assert FIRST_START not in server.stdout_text()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from processes import serving
+from processes import first_admin_key, serving
 
 ROOT = Path(__file__).parent.parent
 LOCAL_STATE = (".git", ".venv", "venv", "build", "dist", "*.egg-info", "instance", "__pycache__")
@@ -70,7 +70,7 @@ def test_the_installed_package_checks_the_criteria_it_carries(installed, tmp_pat
 def test_the_installed_package_serves_scorecards(installed, tmp_path):
     database = f"sqlite:///{tmp_path / 'ethics.db'}"
     with serving(tmp_path, database, workers=1, script=str(installed), criteria=None) as server:
-        key = re.search(r"^\s+(eth_\S+)$", server.log_text(), re.MULTILINE)[1]
+        key = first_admin_key(server.log_text())
 
         def call(method: str, path: str, body: dict | None = None) -> dict:
             request = urllib.request.Request(

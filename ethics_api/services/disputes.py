@@ -32,8 +32,12 @@ def _announced(dispute: Dispute) -> dict:
 
 def open_dispute(context: Context, vendor_id, data: dict) -> Dispute:
     """File a dispute on one indicator. `data`: indicator, statement, evidence (as sent), and
-    optional criteria_set and procurement_id (the scorecard disputed)."""
-    vendor = lookup.get(context, Vendor, vendor_id)
+    optional criteria_set and procurement_id (the scorecard disputed).
+
+    The vendor's row is locked first (FOR UPDATE; SQLite's write lock is taken at BEGIN), so
+    that of requests racing to file on one indicator, each looks for an open dispute only
+    after the one before it committed: exactly one is filed."""
+    vendor = lookup.get(context, Vendor, vendor_id, lock=True)
     procurement = None
     if data.get("procurement_id") is not None:
         procurement = lookup.named_row(

@@ -12,12 +12,22 @@ from sqlalchemy import update
 from .context import Context
 from .errors import PreconditionFailed, PreconditionRequired
 
+# Revisions are stored as 32-bit integers: no row ever reaches a larger one, and PostgreSQL
+# refuses to compare its integer column with a number beyond that range.
+LARGEST_REVISION = 2**31 - 1
+
 
 @dataclass(frozen=True)
 class Expected:
     """The versions a change may apply to; None: any ("*")."""
 
     revisions: frozenset[int] | None
+
+    @classmethod
+    def of(cls, revisions) -> "Expected":
+        """The versions named, less those no row can have (which match nothing, as any
+        version that does not exist)."""
+        return cls(frozenset(r for r in revisions if 1 <= r <= LARGEST_REVISION))
 
     def allows(self, revision: int) -> bool:
         return self.revisions is None or revision in self.revisions
