@@ -1,6 +1,8 @@
 """The event log: append-only in the database, hash-chained, pinned by signed checkpoints.
 
-Run on SQLite and (with ETHICS_TEST_DATABASE_URL) PostgreSQL, like every test of the app:
+Run on SQLite and (with ETHICS_TEST_DATABASE_URL) PostgreSQL, like every test of the app. The
+logs here are one organisation's chain (tests/test_audit_chains.py has several, and the
+migration from the single chain; tests/test_audit_records.py the records' digests):
 
 * the database itself refuses UPDATE and DELETE on `events` (and TRUNCATE on PostgreSQL) sent as
   raw SQL, while `audit.record` still appends;
@@ -12,14 +14,17 @@ Run on SQLite and (with ETHICS_TEST_DATABASE_URL) PostgreSQL, like every test of
   and consistently rewritten events; the results form a detection table, asserted case by case
   and as a whole (every case detected, no false alarm);
 * checkpoints: a changed size, head, time or signature, or another key, fails; the `audit`
-  commands keygen, checkpoint and verify;
-* concurrent appends from several processes never fork the chain.
+  commands keygen, checkpoint and verify, which checks a checkpoint only against a public key
+  it is given or configured, never the one the checkpoint carries;
+* concurrent appends from several processes never fork the chain;
+* a query's time beyond the years a database stores is a 422 on its parameter, never a 500.
 """
 
 import base64
 import dataclasses
 import datetime as dt
 import gc
+import hashlib
 import json
 import stat
 import subprocess
@@ -41,7 +46,7 @@ from sqlalchemy.exc import DBAPIError
 from ethics_api import audit, create_app
 from ethics_api.cli import main
 from ethics_api.database import Database, make_engine
-from ethics_api.models import Event, UTCDateTime
+from ethics_api.models import Event, Organisation, UTCDateTime
 from ethics_api.services.keys import bootstrap
 
 from conftest import TEST_CRITERIA, client_with_key, empty_tables, make_key
@@ -51,6 +56,7 @@ from responses import created, ok
 EVENTS = Event.__table__
 REFUSAL = "append-only"
 FIELDS = (
+    "chain",
     "occurred_at",
     "organisation_id",
     "actor",
@@ -61,7 +67,11 @@ FIELDS = (
     "change_sha256",
     "prev_hash",
     "hash",
+    "record_sha256",
 )
+AUDIT_QUERY = "/v1/audit"
+# The chain events are appended to when the database has no organisation (emptied).
+LONE_CHAIN = "00000000-0000-4000-8000-000000000000"
 # What verify says about each kind of bad event.
 MISSING = "is missing"
 UNLINKED = "does not follow the previous event"
@@ -95,7 +105,8 @@ def engine_of(url: str) -> Iterator:
 
 def rows_of(connection: Connection) -> list[dict]:
     """Every event as a dict of its columns (times aware, as the model reads them), by seq."""
-    return [dict(row._mapping) for row in connection.execute(select(EVENTS).order_by(EVENTS.c.seq))]
+    statement = select(EVENTS).order_by(EVENTS.c.chain, EVENTS.c.seq)
+    return [dict(row._mapping) for row in connection.execute(statement)]
 
 
 def snapshot(url: str) -> list[dict]:
@@ -156,20 +167,23 @@ def row_at(connection: Connection, seq: int) -> dict:
     return dict(connection.execute(select(EVENTS).where(EVENTS.c.seq == seq)).one()._mapping)
 
 
-def forged(seq: int, prev_hash: str, occurred_at: dt.datetime, **fields) -> dict:
-    """An event row as `audit.record` would have written it, hash and digest computed."""
+def forged(seq: int, previous: dict, occurred_at: dt.datetime, **fields) -> dict:
+    """An event row as `audit.record` would have written it after `previous` (a row), hash
+    and digest computed."""
     change = audit.canonical(fields.pop("change", {"name": "Forged Analytics"})).decode()
     row = {
+        "chain": previous["chain"],
         "seq": seq,
         "occurred_at": occurred_at,
-        "organisation_id": None,
+        "organisation_id": previous["chain"],
         "actor": "key eth_00000000 (admin: Mallory)",
         "action": "vendor.created",
         "object_type": "vendor",
         "object_id": str(uuid.uuid4()),
         "change": change,
         "change_sha256": audit.sha256(change.encode()),
-        "prev_hash": prev_hash,
+        "prev_hash": previous["hash"],
+        "record_sha256": None,
         **fields,
     }
     row["hash"] = audit.event_hash(Event(**row))
@@ -189,22 +203,38 @@ def rehash_from(connection: Connection, start: int) -> None:
         prev = row["hash"]
 
 
+def chain_of(session) -> str:
+    """The chain of the tests' one organisation (LONE_CHAIN when the database has none)."""
+    organisations = list(session.scalars(select(Organisation.id)))
+    assert len(organisations) <= 1, "these tests keep one organisation"
+    return organisations[0] if organisations else LONE_CHAIN
+
+
 def record(url: str, count: int, actor: str = "test", action: str = "test.appended") -> None:
     database = Database(url)
     try:
         for i in range(count):
             with database.transaction() as session:
-                audit.record(session, action, "test", str(i), {"i": i}, actor=actor)
+                audit.record(
+                    session,
+                    action,
+                    "test",
+                    str(i),
+                    {"i": i},
+                    actor=actor,
+                    organisation_id=chain_of(session),
+                )
     finally:
         database.dispose()
 
 
 def verification(url: str, *checkpoints: dict, public_key: str | None = None) -> list:
-    """verify, then verify_against each checkpoint (with its own public key unless given)."""
+    """verify the chain, then verify_against each checkpoint (with the public key it carries
+    unless one is given: these tests check the library, which takes the key it is given)."""
     database = Database(url)
     try:
         with database.sessions() as session:
-            results = [audit.verify(session)]
+            results = [audit.verify(session, chain_of(session))]
             for signed in checkpoints:
                 key = public_key or signed["public_key"]
                 results.append(audit.verify_against(session, signed, key))
@@ -217,7 +247,7 @@ def sign(url: str, key: Ed25519PrivateKey) -> dict:
     database = Database(url)
     try:
         with database.transaction() as session:
-            return audit.checkpoint(session, key)
+            return audit.checkpoint(session, key, chain_of(session))
     finally:
         database.dispose()
 
@@ -498,7 +528,7 @@ def test_an_insert_cannot_overwrite_an_event(small_log, database_url):
     values = ", ".join("'Mallory'" if c == "actor" else f'"{c}"' for c in names)
     upsert = (
         f"INSERT INTO events ({columns}) SELECT {values} FROM events WHERE seq = 3 "
-        "ON CONFLICT (seq) DO UPDATE SET actor = excluded.actor"
+        "ON CONFLICT (chain, seq) DO UPDATE SET actor = excluded.actor"
     )
     assert_refused_and_intact(database_url, upsert, small_log)
     if database_url.startswith("sqlite"):
@@ -582,13 +612,19 @@ def test_an_untouched_log_verifies_alone_and_against_its_checkpoints(make_app, d
     assert mid.head_hash == log.mid["head_hash"]
     assert_ok(end, log.n)
     # The API says the same.
-    assert ok(client_with_key(app, app.config["ADMIN_KEY"]).get("/v1/audit/verify")) == {
+    verified = ok(client_with_key(app, app.config["ADMIN_KEY"]).get("/v1/audit/verify"))
+    assert verified == {
         "ok": True,
         "size": log.n,
         "head_hash": log.rows[-1]["hash"],
         "first_bad_seq": None,
         "problem": None,
+        "records_checked": verified["records_checked"],
+        "first_bad_record": None,
     }
+    # 3 vendors, 7 assessments, 3 declarations, 2 disputes, 1 moderation, the closed
+    # procurement: each compared with the digest its latest event logged.
+    assert verified["records_checked"] == 17
     # Later appends keep both checkpoints valid: they vouch for a prefix.
     record(database_url, 3)
     plain, mid, end = verification(database_url, log.mid, log.end, public_key=log.public_key)
@@ -643,8 +679,16 @@ FIELD_VALUES = {
     "change_sha256": lambda row: audit.sha256(FORGED_CHANGE.encode()),
     "prev_hash": lambda row: audit.sha256(b"a forged link"),
     "hash": lambda row: audit.sha256(b"a forged hash"),
+    "record_sha256": lambda row: audit.sha256(b"a forged record"),
+    # Moved to another organisation's chain: a gap in its own.
+    "chain": lambda row: str(uuid.uuid4()),
 }
-FIELD_PROBLEMS = {"change": DIGEST, "change_sha256": DIGEST, "prev_hash": UNLINKED}
+FIELD_PROBLEMS = {
+    "change": DIGEST,
+    "change_sha256": DIGEST,
+    "prev_hash": UNLINKED,
+    "chain": MISSING,
+}
 
 
 def change_field(field: str, value: Callable[[dict], object], seq_of=at_k):
@@ -684,7 +728,7 @@ def delete(seq_of: Callable[[Log], int]):
 def insert_at_end(connection: Connection, log: Log) -> None:
     """Appended by hand: chained to the head, a well-formed hash that is not its content's."""
     head = log.rows[-1]
-    row = forged(log.n + 1, head["hash"], head["occurred_at"] + dt.timedelta(seconds=1))
+    row = forged(log.n + 1, head, head["occurred_at"] + dt.timedelta(seconds=1))
     row["hash"] = audit.sha256(row["hash"].encode())
     connection.execute(EVENTS.insert(), [row])
 
@@ -698,12 +742,13 @@ def insert_in_the_middle(connection: Connection, log: Log) -> None:
     ):
         connection.execute(text(statement), {"k": log.k})
     previous = row_at(connection, log.k - 1)
-    row = forged(log.k, previous["hash"], previous["occurred_at"] + dt.timedelta(microseconds=1))
+    row = forged(log.k, previous, previous["occurred_at"] + dt.timedelta(microseconds=1))
     set_field(connection, log.k + 1, "prev_hash", row["hash"])
     connection.execute(EVENTS.insert(), [row])
 
 
-CONTENT_FIELDS = FIELDS[:8]  # all but the chain (prev_hash, hash)
+# All but the links (chain, prev_hash, hash).
+CONTENT_FIELDS = tuple(f for f in FIELDS if f not in ("chain", "prev_hash", "hash"))
 
 
 def swap(fields: tuple[str, ...]):
@@ -731,7 +776,7 @@ def truncate_and_regrow(connection: Connection, log: Log) -> None:
     connection.execute(text("DELETE FROM events WHERE seq > :s"), {"s": log.n - 3})
     previous = log.rows[log.n - 4]
     for seq in range(log.n - 2, log.n + 3):
-        row = forged(seq, previous["hash"], previous["occurred_at"] + dt.timedelta(seconds=1))
+        row = forged(seq, previous, previous["occurred_at"] + dt.timedelta(seconds=1))
         connection.execute(EVENTS.insert(), [row])
         previous = row
 
@@ -1058,6 +1103,7 @@ def cli(database_url: str, *args: str, catch_exceptions: bool = False, **env: st
         "ETHICS_CRITERIA_DIR": str(TEST_CRITERIA),
         "ETHICS_DEFAULT_CRITERIA_SET": None,
         "ETHICS_AUDIT_SIGNING_KEY": None,
+        "ETHICS_AUDIT_PUBLIC_KEY": None,
         **env,
     }
     return CliRunner().invoke(main, list(args), env=environment, catch_exceptions=catch_exceptions)
@@ -1116,7 +1162,15 @@ def test_checkpoint_command_prints_a_signed_json_checkpoint(cli_log, database_ur
             result = cli(database_url, "audit", "checkpoint", ETHICS_AUDIT_SIGNING_KEY=str(path))
         assert result.exit_code == 0, result.output
         checkpoint = json.loads(result.stdout)
-        assert set(checkpoint) == {"size", "head_hash", "time", "signature", "public_key"}
+        assert set(checkpoint) == {
+            "chain",
+            "size",
+            "head_hash",
+            "time",
+            "signature",
+            "public_key",
+        }
+        assert checkpoint["chain"] == snapshot(database_url)[-1]["chain"]
         assert checkpoint["size"] == 9
         assert checkpoint["head_hash"] == snapshot(database_url)[-1]["hash"]
         assert checkpoint["public_key"] == public
@@ -1128,13 +1182,17 @@ def test_checkpoint_command_prints_a_signed_json_checkpoint(cli_log, database_ur
 def test_verify_command_on_a_good_and_a_tampered_log(cli_log, database_url):
     result = cli(database_url, "audit", "verify")
     assert result.exit_code == 0, result.output
-    assert result.stdout == f"ok: 9 events, head {snapshot(database_url)[-1]['hash']}\n"
+    head = snapshot(database_url)[-1]
+    assert result.stdout == (
+        f"ok: chain {head['chain']}: 9 events, head {head['hash']}\n"
+        "ok: 0 records match the digests their events logged\n"
+    )
     with triggers_aside(database_url) as connection:
         set_field(connection, 5, "object_id", "another")
     result = cli(database_url, "audit", "verify")
     assert result.exit_code == 1
     assert result.stdout == ""
-    assert result.stderr == f"FAILED at event 5: {CONTENT}\n"
+    assert result.stderr == f"FAILED in chain {head['chain']} at event 5: {CONTENT}\n"
     # A checkpoint is refused for the tampered log.
     path, _ = cli_log
     refused = cli(database_url, "audit", "checkpoint", "--key", str(path))
@@ -1153,19 +1211,29 @@ def test_verify_command_with_a_checkpoint_detects_truncation(cli_log, database_u
     other_file.write_text(keygen(tmp_path / "other-signing.pem"))
     with_checkpoint = ("audit", "verify", "--checkpoint", str(checkpoint_file))
 
+    chain = json.loads(checkpoint_file.read_text())["chain"]
+
     good = cli(database_url, *with_checkpoint, "--public-key", str(public_file))
     assert good.exit_code == 0, good.output
-    assert good.stdout.startswith("ok: 9 events")
+    assert good.stdout.startswith(f"ok: checkpoint of chain {chain} at event 9, taken ")
+    assert "9 events" in good.stdout
 
     with triggers_aside(database_url) as connection:
         connection.execute(text("DELETE FROM events WHERE seq > 6"))
     plain = cli(database_url, "audit", "verify")
     assert plain.exit_code == 0, plain.output  # a shorter chain is still a chain
-    assert plain.stdout.startswith("ok: 6 events")
-    for trusted in ((), ("--public-key", str(public_file))):
-        truncated = cli(database_url, *with_checkpoint, *trusted)
+    assert plain.stdout.startswith(f"ok: chain {chain}: 6 events")
+    trusted_ways = {
+        "--public-key": {"args": ("--public-key", str(public_file))},
+        "ETHICS_AUDIT_PUBLIC_KEY": {"env": {"ETHICS_AUDIT_PUBLIC_KEY": str(public_file)}},
+        "ETHICS_AUDIT_SIGNING_KEY": {"env": {"ETHICS_AUDIT_SIGNING_KEY": str(path)}},
+    }
+    for way in trusted_ways.values():
+        truncated = cli(database_url, *with_checkpoint, *way.get("args", ()), **way.get("env", {}))
         assert truncated.exit_code == 1
-        assert truncated.stderr.startswith(f"FAILED at event 7: {TRUNCATED}"), truncated.stderr
+        assert truncated.stderr.startswith(f"FAILED in chain {chain} at event 7: {TRUNCATED}"), (
+            truncated.stderr
+        )
     wrong_key = cli(database_url, *with_checkpoint, "--public-key", str(other_file))
     assert wrong_key.exit_code == 1
     assert SIGNATURE in wrong_key.stderr
@@ -1180,10 +1248,87 @@ def test_verify_command_names_no_event_when_the_checkpoint_itself_fails(
     checkpoint = json.loads(cli(database_url, "audit", "checkpoint", "--key", str(path)).stdout)
     checkpoint_file = tmp_path / "checkpoint.json"
     checkpoint_file.write_text(json.dumps({**checkpoint, "size": 7}))
-    result = cli(database_url, "audit", "verify", "--checkpoint", str(checkpoint_file))
+    public_file = tmp_path / "public.pem"
+    public_file.write_text(cli_log[1])
+    result = cli(
+        database_url,
+        "audit",
+        "verify",
+        "--checkpoint",
+        str(checkpoint_file),
+        "--public-key",
+        str(public_file),
+    )
     assert result.exit_code == 1
     assert SIGNATURE in result.stderr
     assert "None" not in result.stderr, result.stderr
+
+
+def test_verify_command_refuses_a_checkpoint_without_a_trusted_key(cli_log, database_url, tmp_path):
+    """The key a checkpoint carries proves nothing: whoever rewrote the history can sign a
+    checkpoint of it with a key of their own. Without a key to trust, no verdict."""
+    path, _ = cli_log
+    checkpoint_file = tmp_path / "checkpoint.json"
+    checkpoint_file.write_text(cli(database_url, "audit", "checkpoint", "--key", str(path)).stdout)
+    result = cli(database_url, "audit", "verify", "--checkpoint", str(checkpoint_file))
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert "public key you trust" in result.stderr
+    assert "--public-key" in result.stderr and "ETHICS_AUDIT_PUBLIC_KEY" in result.stderr
+
+
+@LEAKED_CURSOR
+def test_a_history_rewritten_and_signed_again_with_another_key_is_caught(
+    cli_log, database_url, tmp_path
+):
+    """Mallory rewrites the chain from event 4 and signs a fresh checkpoint of it with her own
+    key: checked against the instance's key (configured) it fails, as does the honest
+    checkpoint taken before the rewrite."""
+    path, _ = cli_log
+    honest = tmp_path / "honest.json"
+    honest.write_text(cli(database_url, "audit", "checkpoint", "--key", str(path)).stdout)
+    with triggers_aside(database_url) as connection:
+        set_field(connection, 4, "actor", "key eth_00000000 (admin: Mallory)")
+        rehash_from(connection, 4)
+    mallory = tmp_path / "mallory.pem"
+    keygen(mallory)
+    forged_checkpoint = tmp_path / "forged.json"
+    forged_checkpoint.write_text(
+        cli(database_url, "audit", "checkpoint", "--key", str(mallory)).stdout
+    )
+    assert cli(database_url, "audit", "verify").exit_code == 0  # the chain itself is whole
+    configured = {"ETHICS_AUDIT_SIGNING_KEY": str(path)}
+    forged_result = cli(
+        database_url, "audit", "verify", "--checkpoint", str(forged_checkpoint), **configured
+    )
+    assert forged_result.exit_code == 1
+    assert SIGNATURE in forged_result.stderr
+    honest_result = cli(database_url, "audit", "verify", "--checkpoint", str(honest), **configured)
+    assert honest_result.exit_code == 1
+    assert REWRITTEN in honest_result.stderr
+    # What the forged checkpoint carries is Mallory's key, which does vouch for it: the very
+    # thing the verifier must not take from the checkpoint.
+    mallory_public = tmp_path / "mallory-public.pem"
+    mallory_public.write_text(json.loads(forged_checkpoint.read_text())["public_key"])
+    trusting_mallory = cli(
+        database_url,
+        "audit",
+        "verify",
+        "--checkpoint",
+        str(forged_checkpoint),
+        "--public-key",
+        str(mallory_public),
+    )
+    assert trusting_mallory.exit_code == 0, trusting_mallory.output
+    fingerprint = audit.fingerprint(audit.load_public_key(mallory_public.read_text()))
+    assert f"key {fingerprint}" in trusting_mallory.stdout
+
+
+def test_the_fingerprint_is_the_sha256_of_the_raw_key():
+    key = Ed25519PrivateKey.generate()
+    raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    public = audit.load_public_key(audit.public_key_pem(key))
+    assert audit.fingerprint(public) == "sha256:" + hashlib.sha256(raw).hexdigest()
 
 
 def encrypted_pem() -> bytes:
@@ -1218,7 +1363,9 @@ def test_unusable_keys_and_checkpoints_are_a_clean_error(
     cli_log, database_url, tmp_path, command, content
 ):
     """An operator's mistake gets a message and exit 1, never a traceback."""
-    path, _ = cli_log
+    path, public = cli_log
+    public_file = tmp_path / "public.pem"
+    public_file.write_text(public)
     makers = {"rsa": rsa_pem, "encrypted": encrypted_pem, "private": path.read_bytes}
     given = tmp_path / "given"
     given.write_bytes(makers[content]() if isinstance(content, str) else content)
@@ -1234,7 +1381,14 @@ def test_unusable_keys_and_checkpoints_are_a_clean_error(
             "--public-key",
             str(given),
         ),
-        "verify --checkpoint": ("audit", "verify", "--checkpoint", str(given)),
+        "verify --checkpoint": (
+            "audit",
+            "verify",
+            "--checkpoint",
+            str(given),
+            "--public-key",
+            str(public_file),
+        ),
     }[command]
     result = cli(database_url, *args, catch_exceptions=True)
     assert isinstance(result.exception, SystemExit), (
@@ -1263,7 +1417,7 @@ try:
         with database.transaction() as session:
             audit.record(
                 session, "load.appended", "load", f"{worker}-{i}", {"worker": worker, "i": i},
-                actor=f"worker {worker}",
+                actor=f"worker {worker}", organisation_id="00000000-0000-4000-8000-000000000000",
             )
     end = time.time()
 finally:
@@ -1324,3 +1478,41 @@ def test_concurrent_appends_from_several_processes_never_fork_the_chain(database
         mine = [json.loads(r["change"])["i"] for r in rows if r["actor"] == f"worker {w}"]
         assert mine == list(range(APPENDS))
     assert_ok(verification(database_url)[0], total)
+
+
+# --- 6. the query's times ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("parameter", "value"),
+    [
+        ("since", "9999-12-31T23:59:59-23:59"),  # in UTC: the year 10000
+        ("until", "0001-01-01T00:00:00+23:59"),  # in UTC: the year 0
+        ("since", "9999-12-31T23:59:59-00:01"),
+    ],
+)
+def test_a_time_beyond_the_years_a_database_stores_is_a_422_on_its_parameter(
+    client, parameter, value
+):
+    response = client.get(AUDIT_QUERY, query_string={parameter: value})
+    assert response.status_code == 422, response.get_data(as_text=True)
+    assert response.mimetype == "application/problem+json"
+    [error] = response.json["errors"]
+    assert (error["pointer"], error["location"]) == (f"/{parameter}", "query")
+    assert "Out of range" in error["messages"][0]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"since": "9999-12-31T23:59:59+00:00"},
+        {"since": "9999-12-31T23:59:59+23:59"},
+        {"until": "0001-01-01T00:00:00-23:59"},
+        {"since": "0001-01-01T00:00:00Z", "until": "9999-12-31T23:59:59Z"},
+    ],
+)
+def test_the_first_and_last_times_a_database_stores_are_answered(client, query):
+    response = client.get(AUDIT_QUERY, query_string=query)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    expected = 3 if query.get("since", "").startswith("0001") else 0
+    assert len(response.json) == expected

@@ -1,4 +1,5 @@
-"""Reading the event log: filtered history, per object, and verification of the chain."""
+"""Reading the organisation's event log: filtered history, per object, and verification of
+its chain and of the records it vouches for."""
 
 from ..auth import READERS, allow
 from ..enums import Role
@@ -17,7 +18,7 @@ blp = Blueprint("audit", __name__, url_prefix="/v1", description="The tamper-evi
 @blp.response(200, EventSchema(many=True))
 @blp.paginate()
 def list_events(query, pagination_parameters):
-    """The organisation's events, oldest first; filter by object, actor or time"""
+    """The organisation's own chain of events, oldest first; filter by object, actor or time"""
     found = audit.list_events(context(), page(pagination_parameters), query)
     return items(found, pagination_parameters)
 
@@ -26,7 +27,8 @@ def list_events(query, pagination_parameters):
 @allow(Role.AUDITOR)
 @blp.response(200, VerificationSchema)
 def verify_log():
-    """Recompute the whole chain; the first bad event, if any"""
+    """Recompute the organisation's chain, then every record's digest; the first bad event
+    or record, if any"""
     return audit.verify(context())
 
 

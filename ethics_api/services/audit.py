@@ -1,7 +1,8 @@
-"""Reading the event log: the organisation's events, filtered, per object, and the chain's
-verification."""
+"""Reading the event log: the organisation's own chain, filtered, per object, and its
+verification together with the records it vouches for."""
 
 import json
+from dataclasses import dataclass
 
 from sqlalchemy import select
 
@@ -14,11 +15,9 @@ from .pages import Page, Paged, page_of
 
 
 def _organisation_events(context: Context):
-    return (
-        select(Event)
-        .where(Event.organisation_id == context.caller.organisation_id)
-        .order_by(Event.seq)
-    )
+    """The caller's organisation's chain: nothing of another organisation's, and nothing of
+    the legacy chain (whose sequence and hashes count every organisation's events)."""
+    return select(Event).where(Event.chain == context.caller.organisation_id).order_by(Event.seq)
 
 
 def _readable(found: Paged) -> Paged:
@@ -54,6 +53,38 @@ def object_events(context: Context, model, object_id, page: Page) -> Paged:
     return _readable(page_of(context.session, statement, page))
 
 
-def verify(context: Context) -> audit.Verification:
-    """Recompute the whole chain; the first bad event, if any."""
-    return audit.verify(context.session)
+@dataclass(frozen=True)
+class LogCheck:
+    """The organisation's chain recomputed, and its records compared with their digests."""
+
+    ok: bool
+    size: int
+    head_hash: str | None
+    first_bad_seq: int | None
+    problem: str | None
+    records_checked: int
+    first_bad_record: dict | None  # {kind, id, seq}
+
+
+def verify(context: Context) -> LogCheck:
+    """Recompute the organisation's chain, then every record's digest: the first bad event,
+    or else the first record that differs from what its event logged."""
+    organisation_id = context.caller.organisation_id
+    chain = audit.verify(context.session, organisation_id)
+    if not chain.ok:
+        return LogCheck(
+            False, chain.size, chain.head_hash, chain.first_bad_seq, chain.problem, 0, None
+        )
+    records = audit.verify_records(context.session, organisation_id)
+    bad = records.first_bad
+    if bad is None:
+        return LogCheck(True, chain.size, chain.head_hash, None, None, records.checked, None)
+    return LogCheck(
+        False,
+        chain.size,
+        chain.head_hash,
+        bad.seq,
+        audit.describe(bad),
+        records.checked,
+        {"kind": bad.kind, "id": bad.record_id, "seq": bad.seq},
+    )

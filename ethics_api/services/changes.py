@@ -1,8 +1,10 @@
 """One call records a change: its audit event and its webhook messages, in one transaction.
 
-Every write a use case makes ends here. The event goes into the hash-chained log and each
-message into the outbox of the subscriptions that want it, both in the session's transaction,
-so neither exists without the change: a rolled-back request leaves no trace in either.
+Every write a use case makes ends here, once the change is made. The event goes into the
+organisation's hash-chained log, with the digest of the record the change left behind (for
+the kinds of record the log vouches for: audit.RECORDS), and each message into the outbox of
+the subscriptions that want it, all in the session's transaction, so none exists without the
+change: a rolled-back request leaves no trace in either.
 """
 
 import datetime as dt
@@ -34,7 +36,8 @@ def record(
     messages: Iterable[Message] = (),
 ) -> None:
     """Log `change` (what the caller asked for, as sent, and what it resolved to) as done by
-    the context's caller, and queue its messages."""
+    the context's caller, and queue its messages. Called after the change is made: the
+    event logs the digest of the record (`object_id`) as it is then stored."""
     caller = context.caller
     audit.record(
         context.session,
@@ -44,6 +47,7 @@ def record(
         _plain(change),
         actor=caller.actor,
         organisation_id=caller.organisation_id,
+        record_sha256=audit.record_digest(context.session, object_type, object_id),
     )
     for message in messages:
         webhooks.emit(context.session, caller.organisation_id, message.event, message.data)
