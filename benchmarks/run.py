@@ -1,6 +1,7 @@
 """Run the benchmarks and print their table: `python -m benchmarks --help`."""
 
 import argparse
+import dataclasses
 import datetime as dt
 import os
 import platform
@@ -9,7 +10,7 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
-from . import ranking, scorecard, writes
+from . import http, ranking, scorecard, writes
 from .databases import backend_name, scratch_database
 from .report import Row, progress, table, write_json
 from .service import Service, running_service
@@ -20,6 +21,13 @@ HEADLINE = (
     "gunicorn), so it measures the application and its database.\n"
     "Values are medians of alternating rounds; ratio = subject / baseline, both measured in "
     "this run."
+)
+
+
+HTTP_HEADLINE = (
+    "HTTP benchmark: gunicorn as `ethics-api serve` runs it (2 workers), loaded from this "
+    "machine.\nThroughput rows: req/s, medians of the rounds, with each round's ratio to "
+    "GET /healthz in that round; latency rows compare two latencies of the same run."
 )
 
 
@@ -42,6 +50,18 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         "--quick", action="store_true", help="tiny sizes: a smoke test of the suite, not figures"
     )
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
+    parser.add_argument(
+        "--http",
+        action="store_true",
+        help="drive the real server instead: gunicorn as `ethics-api serve` runs it (2 "
+        "workers), loaded by wrk (or Python) on this machine; see benchmarks/README.md",
+    )
+    parser.add_argument(
+        "--rows",
+        type=int,
+        help="with --http: the assessments in the database for the largest size "
+        "(default 1,000,000)",
+    )
     return parser.parse_args(argv)
 
 
@@ -55,6 +75,7 @@ def labelled(urls: list[str | None]) -> list[tuple[str, str | None]]:
 
 
 def measure(services: list[Service], quick: bool) -> list[Row]:
+    """The in-process benchmarks."""
     sizes = QUICK if quick else FULL
     rows: list[Row] = []
     for service in services:
@@ -71,11 +92,23 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     with ExitStack() as stack:
         services = []
+        scoped_urls = []
         for label, url in labelled(urls):
             progress(f"{label}: preparing a scratch database")
             scoped = stack.enter_context(scratch_database(url))
+            scoped_urls.append(scoped)
             services.append(stack.enter_context(running_service(scoped, label)))
-        rows = measure(services, arguments.quick)
+        if arguments.http:
+            sizes = http.HTTP_QUICK if arguments.quick else http.HTTP_FULL
+            if arguments.rows:
+                sizes = dataclasses.replace(sizes, rows_large=arguments.rows)
+            rows = [
+                row
+                for service, scoped in zip(services, scoped_urls, strict=True)
+                for row in http.run(service, scoped, sizes)
+            ]
+        else:
+            rows = measure(services, arguments.quick)
     elapsed = time.perf_counter() - started
     settings = {
         "date": dt.date.today().isoformat(),
@@ -85,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         "databases": [service.database for service in services],
         "seconds": round(elapsed, 1),
     }
-    print(HEADLINE)
+    print(HTTP_HEADLINE if arguments.http else HEADLINE)
     print(", ".join(f"{key}: {value}" for key, value in settings.items()))
     print()
     print(table(rows))

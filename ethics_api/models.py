@@ -60,6 +60,17 @@ class Base(DeclarativeBase):
     pass
 
 
+# The columns that find a scope's assessments or moderations, then their order and ids.
+SCOPE_RECORDS = (
+    "vendor_id",
+    "criteria_key",
+    "criteria_version",
+    "procurement_id",
+    "submitted_at",
+    "id",
+)
+
+
 class Organisation(Base):
     """A tenant: every vendor, assessment, procurement and webhook belongs to one."""
 
@@ -266,6 +277,9 @@ class Assessment(Base):
     score: "Scorecard | None" = None
     __table_args__ = (
         Index("ix_assessments_vendor_set", "vendor_id", "criteria_key", "criteria_version"),
+        # Covers the scorecard store's fingerprint of a scope (count, latest): read from the
+        # index alone, never from the rows and their answers.
+        Index("ix_assessments_scope_records", *SCOPE_RECORDS),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
@@ -317,7 +331,8 @@ class Draft(Base):
     criteria_key: Mapped[str] = mapped_column(String(100))
     criteria_version: Mapped[int] = mapped_column(Integer)
     summary: Mapped[str | None] = mapped_column(Text)
-    # The answers as the form last held them: possibly incomplete, possibly invalid.
+    # The answers as the form last held them: possibly incomplete, their formats (addresses,
+    # dates) not yet checked; levels, indicators and evidence kinds always of the right kind.
     answers: Mapped[list] = mapped_column(Document)
     saved_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -328,7 +343,10 @@ class Moderation(Base):
     edited: a later moderation of an indicator replaces an earlier one in the scorecard."""
 
     __tablename__ = "moderations"
-    __table_args__ = (Index("ix_moderations_vendor_set", "vendor_id", "criteria_key"),)
+    __table_args__ = (
+        Index("ix_moderations_vendor_set", "vendor_id", "criteria_key"),
+        Index("ix_moderations_scope_records", *SCOPE_RECORDS),  # as for assessments
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"))
@@ -386,6 +404,28 @@ class CriteriaVersion(Base):
     version: Mapped[int] = mapped_column(Integer, primary_key=True)
     sha256: Mapped[str] = mapped_column(String(64))
     first_used_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class StoredScorecard(Base):
+    """A scorecard as served, computed once for the inputs it depends on (their fingerprint,
+    `inputs_sha256`) and constant from `valid_from` until just before `valid_until`, its next
+    time boundary (the far past and far future stand for no boundary). Only a cache: deleting
+    every row changes no answer."""
+
+    __tablename__ = "stored_scorecards"
+    __table_args__ = (
+        UniqueConstraint("inputs_sha256", "valid_from", name="uq_stored_scorecards_inputs"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    inputs_sha256: Mapped[str] = mapped_column(String(64))
+    vendor_id: Mapped[str] = mapped_column(String(36), index=True)
+    valid_from: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    valid_until: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # The JSON document either side of its `as_of` value, the one part that varies in between.
+    head: Mapped[str] = mapped_column(Text)
+    tail: Mapped[str] = mapped_column(Text)
+    computed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class IdempotencyRecord(Base):
@@ -486,12 +526,15 @@ class WebhookAttempt(Base):
 class Event(Base):
     """One entry of the append-only, hash-chained log of every state change.
 
-    The database refuses UPDATE and DELETE on this table (triggers); `audit.verify` recomputes
-    the chain and signed checkpoints pin its head, so a rewritten history is detected.
+    Each organisation has its own chain (`chain` is its id; "legacy" holds the single chain
+    the service kept before). The database refuses UPDATE and DELETE on this table
+    (triggers); `audit.verify` recomputes a chain and signed checkpoints pin its head, so a
+    rewritten history is detected.
     """
 
     __tablename__ = "events"
 
+    chain: Mapped[str] = mapped_column(String(36), primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     organisation_id: Mapped[str | None] = mapped_column(String(36), index=True)
@@ -502,7 +545,13 @@ class Event(Base):
     change_sha256: Mapped[str] = mapped_column(String(64))
     # Canonical JSON text, so the digest can be recomputed from the very bytes hashed.
     change: Mapped[str] = mapped_column(Text)
-    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The SHA-256 of the record the event created or changed, as stored after the change
+    # (audit.RECORDS); None for events about other things.
+    record_sha256: Mapped[str | None] = mapped_column(String(64))
 
-    __table_args__ = (Index("ix_events_object", "object_type", "object_id"),)
+    __table_args__ = (
+        Index("ix_events_object", "object_type", "object_id"),
+        UniqueConstraint("chain", "prev_hash", name="uq_events_chain_prev_hash"),
+    )

@@ -55,3 +55,32 @@ def test_quick_run_prints_every_benchmark_with_a_ratio(database_url, tmp_path):
     # Fewer bidders than more, and one pass over the database whatever their number.
     assert statements["baseline"] != statements["subject"]
     assert statements["baseline_value"] == statements["subject_value"] > 0
+
+
+HTTP_BENCHMARKS = (
+    "http: GET vendor over GET /healthz",
+    "http: GET vendor list page over GET /healthz",
+    "http: GET scorecard over GET /healthz",
+    "http: POST assessment (50 answers) over GET /healthz",
+    "http: acknowledged writes stored",
+    "http: worker memory after the run",
+)
+
+
+def test_quick_http_run_serves_every_request_it_measures(database_url, tmp_path):
+    """gunicorn started as `ethics-api serve` starts it, loaded for a second per figure: every
+    request answered as expected (the run stops at the first that is not), every row printed,
+    every acknowledged write found in the database afterwards."""
+    results = tmp_path / "http.json"
+    command = [sys.executable, "-m", "benchmarks", "--http", "--quick"]
+    command += ["--database-url", database_url, "--json", str(results)]
+    run = subprocess.run(command, cwd=PROJECT, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+
+    rows = {row["benchmark"]: row for row in json.loads(results.read_text())["rows"]}
+    assert set(HTTP_BENCHMARKS) <= set(rows)
+    assert any(name.startswith("http: ranking of") for name in rows)
+    assert all(row["baseline_value"] > 0 and row["subject_value"] > 0 for row in rows.values())
+    stored = rows["http: acknowledged writes stored"]
+    assert stored["subject_value"] >= stored["baseline_value"] > 0
+    assert len(table_ratios(run.stdout)) == len(rows)

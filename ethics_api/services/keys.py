@@ -10,7 +10,7 @@ import datetime as dt
 import hashlib
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from ..enums import Action, ObjectType, Role
@@ -183,15 +183,30 @@ def bootstrap(session: Session) -> str | None:
     return secret
 
 
+# Read on every authenticated request, so built once, and as plain columns: no ORM object to
+# build and track, and revocation and expiry read afresh each time (immediate in every worker).
+_KEY_BY_DIGEST = (
+    select(
+        ApiKey.id,
+        ApiKey.organisation_id,
+        ApiKey.person_id,
+        ApiKey.prefix,
+        ApiKey.role,
+        ApiKey.vendor_id,
+        ApiKey.revoked_at,
+        ApiKey.expires_at,
+        Person.name,
+    )
+    .join(Person, Person.id == ApiKey.person_id)
+    .where(ApiKey.secret_sha256 == bindparam("digest"))
+)
+
+
 def caller_for(session: Session, presented: str, now: dt.datetime) -> Caller:
     """The caller a presented key stands for: its person, with the key's role;
     Unauthenticated when it stands for none."""
-    found = session.execute(
-        select(ApiKey, Person.name)
-        .join(Person, Person.id == ApiKey.person_id)
-        .where(ApiKey.secret_sha256 == digest(presented))
-    ).first()
-    key, name = found if found is not None else (None, None)
+    key = session.execute(_KEY_BY_DIGEST, {"digest": digest(presented)}).first()
+    name = key.name if key is not None else None
     if key is None or name is None:
         raise Unauthenticated("The API key is not valid.")
     if key.revoked_at is not None:

@@ -2,10 +2,11 @@
 
 import dataclasses
 import datetime as dt
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from fractions import Fraction
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, bindparam, or_, select
 
 from .. import scoring
 from ..answers import to_scoring
@@ -13,7 +14,8 @@ from ..criteria import CriteriaSet
 from ..enums import DisputeStatus, ProcurementStatus, Role
 from ..exact import exact
 from ..models import Assessment, Bidder, Dispute, Procurement, Vendor
-from . import blind, lookup
+from ..schemas.scorecards import ScorecardSchema
+from . import blind, lookup, scorecard_store
 from .anonymity import anonymous_scorecard, pseudonyms
 from .context import Context
 from .errors import Conflict, NotFound
@@ -68,6 +70,27 @@ def require_weights_fixed(procurement: Procurement) -> None:
         )
 
 
+def _open_disputes_statement(in_procurement: bool):
+    made_in: ColumnElement[bool] = Dispute.procurement_id.is_(None)
+    if in_procurement:
+        made_in = or_(made_in, Dispute.procurement_id == bindparam("procurement_id"))
+    return (
+        select(Dispute)
+        .where(
+            Dispute.vendor_id.in_(bindparam("vendor_ids", expanding=True)),
+            Dispute.criteria_key == bindparam("criteria_key"),
+            Dispute.criteria_version == bindparam("criteria_version"),
+            Dispute.status == DisputeStatus.OPEN,
+            made_in,
+        )
+        .order_by(Dispute.filed_at)
+    )
+
+
+# Built once: every scorecard request asks, and building the statement cost more than running it.
+_OPEN_DISPUTES = {False: _open_disputes_statement(False), True: _open_disputes_statement(True)}
+
+
 def open_disputes(
     context: Context, vendor_ids: list[str], criteria_set: CriteriaSet, procurement_id
 ) -> dict[str, list[Dispute]]:
@@ -76,20 +99,14 @@ def open_disputes(
     A standalone dispute bears on a procurement's scorecard too: the vendor disputes how an
     indicator was judged, wherever the judgement is used.
     """
-    made_in: ColumnElement[bool] = Dispute.procurement_id.is_(None)
+    parameters = {
+        "vendor_ids": list(vendor_ids),
+        "criteria_key": criteria_set.key,
+        "criteria_version": criteria_set.version,
+    }
     if procurement_id is not None:
-        made_in = or_(made_in, Dispute.procurement_id == procurement_id)
-    found = context.session.scalars(
-        select(Dispute)
-        .where(
-            Dispute.vendor_id.in_(vendor_ids),
-            Dispute.criteria_key == criteria_set.key,
-            Dispute.criteria_version == criteria_set.version,
-            Dispute.status == DisputeStatus.OPEN,
-            made_in,
-        )
-        .order_by(Dispute.filed_at)
-    )
+        parameters["procurement_id"] = str(procurement_id)
+    found = context.session.scalars(_OPEN_DISPUTES[procurement_id is not None], parameters)
     by_vendor: dict[str, list[Dispute]] = defaultdict(list)
     for dispute in found:
         by_vendor[dispute.vendor_id].append(dispute)
@@ -152,6 +169,46 @@ def vendor_scorecard(
 ) -> dict:
     """The vendor's scorecard on `as_of` (now by default), standalone or in a procurement,
     presented with its open disputes."""
+    asked = _asked(context, vendor_id, criteria_ref, procurement_id, as_of)
+    return _computed(context, asked, assessments_in(context.session, [asked.scope])[0])
+
+
+def served_scorecard(
+    context: Context,
+    vendor_id,
+    criteria_ref: str | None = None,
+    procurement_id=None,
+    as_of: dt.datetime | None = None,
+) -> bytes:
+    """`vendor_scorecard` as the JSON document a client receives: read from the scorecard
+    store when its inputs have not changed since it was computed, else computed once and
+    stored. Equal, by construction, to the document of `vendor_scorecard` on `as_of`."""
+    asked = _asked(context, vendor_id, criteria_ref, procurement_id, as_of)
+    key = scorecard_store.inputs_sha256(_inputs(context, asked))
+    stored = scorecard_store.read(context.session, key, asked.as_of)
+    if stored is not None:
+        return stored
+    [found] = assessments_in(context.session, [asked.scope])
+    document = ScorecardSchema().dump(_computed(context, asked, found))
+    parts = scorecard_store.split_document(document, asked.as_of)
+    span = scorecard_store.stretch(found, asked.scope.criteria_set, asked.as_of)
+    scorecard_store.save(context.session, key, asked.vendor.id, span, parts, context.now())
+    return scorecard_store.joined(*parts, asked.as_of)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Asked:
+    """A scorecard request, checked: who may read what, in which scope, on which instant."""
+
+    vendor: Vendor
+    scope: Scope
+    procurement: Procurement | None
+    bidder: Bidder | None
+    as_of: dt.datetime
+    disputes: list[Dispute]
+
+
+def _asked(context: Context, vendor_id, criteria_ref: str | None, procurement_id, as_of) -> _Asked:
     vendor = lookup.get(context, Vendor, vendor_id)
     as_of = as_of or context.now()
     scope, procurement = _procurement_scope(
@@ -162,9 +219,32 @@ def vendor_scorecard(
         bidder = context.session.get(Bidder, (procurement.id, vendor.id))
         if bidder is None:
             raise NotFound("No scorecard: the vendor is not a bidder in this procurement.")
-    [found] = assessments_in(context.session, [scope])
+    disputes = open_disputes(context, [vendor.id], scope.criteria_set, scope.procurement_id)
+    return _Asked(vendor, scope, procurement, bidder, as_of, disputes[vendor.id])
+
+
+def _inputs(context: Context, asked: _Asked) -> dict:
+    """Everything the served document depends on but the instant (see scorecard_store)."""
+    scope, procurement = asked.scope, asked.procurement
+    return {
+        "vendor": [asked.vendor.id, asked.vendor.name],
+        "criteria_set": [scope.criteria_set.ref, scope.criteria_set.sha256],
+        "procurement": None
+        if procurement is None
+        else [procurement.id, procurement.weights, procurement.profile, scope.reuse_standalone],
+        "gates": None if asked.bidder is None else asked.bidder.gates,
+        "records": scorecard_store.records_fingerprint(context.session, scope),
+        "disputes": [[d.id, d.revision] for d in asked.disputes],
+        "anonymous": context.caller.role == Role.VENDOR,
+        "utc_offset": str(asked.as_of.utcoffset()),
+    }
+
+
+def _computed(context: Context, asked: _Asked, found: InScope) -> dict:
+    """The scorecard of a checked request, computed from the scope's records."""
+    scope, as_of = asked.scope, asked.as_of
     scorecard: scoring.Scorecard | None
-    if procurement is None:
+    if asked.procurement is None:
         try:
             scorecard = scoring.score(
                 scope.criteria_set, found.own.assessments, as_of, None, found.own.moderations
@@ -172,25 +252,36 @@ def vendor_scorecard(
         except scoring.NoCurrentAssessment as exc:
             raise NotFound(f"No scorecard: {exc}") from None
     else:
-        scorecard, _ = scored(found, as_of, weights_of(procurement, scope.criteria_set))
+        scorecard, _ = scored(found, as_of, weights_of(asked.procurement, scope.criteria_set))
         if scorecard is None:
             raise NotFound(
                 "No scorecard: the bidder has no current assessment in this procurement."
             )
-        assert bidder is not None
+        assert asked.bidder is not None
         scorecard = with_gates(
-            scorecard, scope.criteria_set, scope.applicability, bidder.gates or {}
+            scorecard, scope.criteria_set, scope.applicability, asked.bidder.gates or {}
         )
-    disputes = open_disputes(context, [vendor.id], scope.criteria_set, scope.procurement_id)
     if context.caller.role == Role.VENDOR:
         scorecard = anonymous_scorecard(scorecard)
-    return presented(vendor, scope.criteria_set, scorecard, disputes[vendor.id])
+    return presented(asked.vendor, scope.criteria_set, scorecard, asked.disputes)
+
+
+# A history is read a page of records at a time: each record examined is one scorecard computed.
+HISTORY_PAGE = 100
+HISTORY_CEILING = 500
 
 
 def vendor_history(
-    context: Context, vendor_id, criteria_ref: str | None = None, procurement_id=None
+    context: Context,
+    vendor_id,
+    criteria_ref: str | None = None,
+    procurement_id=None,
+    start: int = 0,
+    limit: int | None = None,
 ) -> dict:
-    """How the vendor's total, grade and eligibility moved, assessment by assessment."""
+    """How the vendor's total, grade and eligibility moved, assessment by assessment: the
+    records from `start` (counted from 0, in order of submission), `limit` of them (all when
+    None), and `next_start`, where the next page starts (None after the last record)."""
     vendor = lookup.get(context, Vendor, vendor_id)
     scope, procurement = _procurement_scope(
         context, vendor, criteria_ref, procurement_id, "the history"
@@ -198,17 +289,21 @@ def vendor_history(
     [found] = assessments_in(context.session, [scope])
     work = found.all()
     weights = weights_of(procurement, scope.criteria_set) if procurement else None
+    entries, next_start = history_page(
+        scope.criteria_set,
+        work,
+        weights,
+        _history_names(work) if context.caller.role == Role.VENDOR else None,
+        scope.applicability,
+        start,
+        limit,
+    )
     return {
         "vendor": vendor,
         "criteria_set": set_reference(scope.criteria_set),
         "procurement_id": scope.procurement_id,
-        "history": history(
-            scope.criteria_set,
-            work,
-            weights,
-            _history_names(work) if context.caller.role == Role.VENDOR else None,
-            scope.applicability,
-        ),
+        "history": entries,
+        "next_start": next_start,
     }
 
 
@@ -230,25 +325,31 @@ def history(
     """After each assessment and moderation, in order of submission, the scorecard's total,
     grade and eligibility, kept where they moved, with the record that moved them (its author
     renamed by `rename`, for readers who may not see names)."""
+    return history_page(criteria_set, work, weights, rename, applicability)[0]
+
+
+def history_page(
+    criteria_set: CriteriaSet,
+    work: Work,
+    weights=None,
+    rename=None,
+    applicability=None,
+    start: int = 0,
+    limit: int | None = None,
+) -> tuple[list[dict], int | None]:
+    """`history` over the records from `start`, `limit` of them (all when None), and where the
+    next page starts (None after the last record). Each record examined costs one scorecard,
+    over the records current at its submission only: linear in the page, whatever the
+    length of the whole history."""
     rename = rename or (lambda name: name)
+    timeline = _Timeline(criteria_set, work, weights, applicability)
+    records = timeline.records
+    end = len(records) if limit is None else min(len(records), start + limit)
     entries: list[dict] = []
-    last = None
-    records: list[scoring.Assessment | scoring.Moderation] = [
-        *work.assessments,
-        *work.moderations,
-    ]
-    records.sort(key=lambda r: (r.submitted_at, r.id))
-    for record in records:
-        try:
-            card = scoring.score(
-                criteria_set,
-                work.assessments,
-                record.submitted_at,
-                weights,
-                work.moderations,
-                applicability,
-            )
-        except scoring.NoCurrentAssessment:
+    last = timeline.state_before(start)
+    for record in records[start:end]:
+        card = timeline.card_at(record.submitted_at)
+        if card is None:
             continue
         state = (card.total, card.grade, card.eligible)
         if state == last:
@@ -269,7 +370,58 @@ def history(
             }
         )
         last = state
-    return entries
+    return entries, (end if end < len(records) else None)
+
+
+class _ByTime:
+    """Records in order of submission, and the slice of them submitted in a span of time."""
+
+    def __init__(self, records):
+        self.records = sorted(records, key=lambda r: (r.submitted_at, r.id))
+        self.times = [r.submitted_at for r in self.records]
+
+    def within(self, since: dt.datetime, until: dt.datetime) -> list:
+        """Those submitted from `since` to `until`, both included."""
+        return self.records[bisect_left(self.times, since) : bisect_right(self.times, until)]
+
+
+class _Timeline:
+    """A scope's records in order of submission, scored at any instant from the records that
+    can be current then: those submitted within the set's validity before it (a record
+    expires `validity_days` after its submission, and a correction comes after what it
+    corrects). Scoring that window gives the scorecard of all the records."""
+
+    def __init__(self, criteria_set: CriteriaSet, work: Work, weights, applicability):
+        self.criteria_set, self.weights, self.applicability = criteria_set, weights, applicability
+        self.assessments = _ByTime(work.assessments)
+        self.moderations = _ByTime(work.moderations)
+        self.records: list[scoring.Assessment | scoring.Moderation] = _ByTime(
+            [*work.assessments, *work.moderations]
+        ).records
+        self.validity = dt.timedelta(days=criteria_set.validity_days)
+
+    def card_at(self, as_of: dt.datetime) -> scoring.Scorecard | None:
+        """The scorecard on `as_of`; None when nothing is current."""
+        try:
+            return scoring.score(
+                self.criteria_set,
+                self.assessments.within(as_of - self.validity, as_of),
+                as_of,
+                self.weights,
+                self.moderations.within(as_of - self.validity, as_of),
+                self.applicability,
+            )
+        except scoring.NoCurrentAssessment:
+            return None
+
+    def state_before(self, start: int) -> tuple | None:
+        """The total, grade and eligibility last reported before the record `start`: the
+        state after the latest earlier record with something current."""
+        for record in reversed(self.records[:start]):
+            card = self.card_at(record.submitted_at)
+            if card is not None:
+                return (card.total, card.grade, card.eligible)
+        return None
 
 
 def _why(record: scoring.Assessment | scoring.Moderation, rename) -> str:

@@ -1,0 +1,263 @@
+"""Scorecards stored once per change of their inputs, and read back as the bytes served.
+
+A served scorecard is a function of its inputs and of the instant it is asked for. The inputs
+are the scope (vendor, criteria set and its hash, procurement, weights, profile, gates), the
+assessments and moderations recorded in it, the vendor's open disputes, whether the reader
+sees names, and the code that scores and writes it out. Between two *time boundaries* of those
+records (a submission, an expiry, an evidence item's `effective_date` or `valid_until`) the
+document differs only by its `as_of` value. So it is stored once per set of inputs and per
+stretch of time between boundaries, split around its `as_of`, and served by joining the stored
+parts around the instant asked for: no scoring and no schema on the way out.
+
+Records are never edited nor deleted (a correction is a new record), so the number of records
+in a scope and the largest id and submission time among them identify the records exactly:
+the inputs are fingerprinted with a single aggregate query, never by reading the records.
+"""
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import uuid
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from sqlalchemy import ColumnElement, Engine, Select, and_, bindparam, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from .. import scoring
+from ..criteria import CriteriaSet
+from ..models import Assessment, Moderation, StoredScorecard, UTCDateTime
+from .scope import InScope, Scope
+
+log = logging.getLogger(__name__)
+
+# The far past and the far future: a stretch of time with no boundary on that side.
+EARLIEST = dt.datetime(1, 1, 2, tzinfo=dt.UTC)
+LATEST = dt.datetime(9999, 12, 30, tzinfo=dt.UTC)
+# The finest step of a stored time: an assessment current up to its expiry is gone one step on.
+TICK = dt.timedelta(microseconds=1)
+
+# What computes and writes out a scorecard. A change to any of these files changes the
+# fingerprint of every input, so a stored document never outlives the code that wrote it.
+_PACKAGE = Path(__file__).resolve().parent.parent
+_CODE = (
+    "scoring.py",
+    "fields.py",
+    "criteria.py",
+    "answers.py",
+    "schemas/scorecards.py",
+    "schemas/common.py",
+    "schemas/disputes.py",
+    "services/scorecards.py",
+    "services/scorecard_store.py",
+    "services/gates.py",
+    "services/anonymity.py",
+)
+
+
+def _code_sha256() -> str:
+    digest = hashlib.sha256()
+    for name in _CODE:
+        path = _PACKAGE / name
+        digest.update(name.encode())
+        digest.update(path.read_bytes() if path.exists() else b"")
+    return digest.hexdigest()
+
+
+CODE_SHA256 = _code_sha256()
+
+
+# --- what a scorecard depends on -------------------------------------------------------------
+
+
+def _made_in(model, reach: str) -> ColumnElement[bool]:
+    """The rows a scope's scorecard draws on, its vendor, set and procurement as parameters:
+    standalone ones, a procurement's own, or those and the standalone ones it may reuse."""
+    column = model.procurement_id
+    made_in: ColumnElement[bool] = {
+        "standalone": column.is_(None),
+        "own": column == bindparam("procurement_id"),
+        "reusing": or_(column == bindparam("procurement_id"), column.is_(None)),
+    }[reach]
+    return and_(
+        model.vendor_id == bindparam("vendor_id"),
+        model.criteria_key == bindparam("criteria_key"),
+        model.criteria_version == bindparam("criteria_version"),
+        made_in,
+    )
+
+
+def _fingerprint_statement(reach: str) -> Select:
+    """Count, largest id and latest submission of the assessments and moderations in reach."""
+    return select(
+        *(
+            select(aggregate).where(_made_in(model, reach)).scalar_subquery()
+            for model in (Assessment, Moderation)
+            for aggregate in (func.count(), func.max(model.id), func.max(model.submitted_at))
+        )
+    )
+
+
+# Built once: read on every scorecard request, where building them cost more than running them.
+_FINGERPRINTS = {reach: _fingerprint_statement(reach) for reach in ("standalone", "own", "reusing")}
+
+
+def records_fingerprint(session: Session, scope: Scope) -> list:
+    """How many assessments and moderations the scope draws on, with the largest id and
+    submission time of each: one query, whatever their number."""
+    if scope.procurement_id is None:
+        reach = "standalone"
+    else:
+        reach = "reusing" if scope.reuse_standalone else "own"
+    parameters = {
+        "vendor_id": scope.vendor_id,
+        "criteria_key": scope.criteria_set.key,
+        "criteria_version": scope.criteria_set.version,
+    }
+    if scope.procurement_id is not None:
+        parameters["procurement_id"] = scope.procurement_id
+    row = session.execute(_FINGERPRINTS[reach], parameters).one()
+    return [value.isoformat() if isinstance(value, dt.datetime) else value for value in row]
+
+
+def inputs_sha256(parts: dict) -> str:
+    """The fingerprint of a scorecard's inputs (JSON-able values), with the code's."""
+    canonical = json.dumps({"code": CODE_SHA256, **parts}, sort_keys=True, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+# --- when it changes -------------------------------------------------------------------------
+
+
+def _evidence(record: scoring.Assessment | scoring.Moderation) -> Iterator[scoring.Evidence]:
+    if isinstance(record, scoring.Moderation):
+        for settlement in record.settlements:
+            yield from settlement.evidence
+    else:
+        for answer in record.answers:
+            yield from answer.evidence
+
+
+def _midnight(day: dt.date, tz: dt.tzinfo | None) -> dt.datetime | None:
+    """The first instant of `day` where the scorecard's day is counted (the offset of the
+    instant asked for); None beyond the calendar."""
+    try:
+        return dt.datetime.combine(day, dt.time(), tzinfo=tz)
+    except OverflowError:
+        return None
+
+
+def _day_after(day: dt.date) -> dt.date | None:
+    return None if day == dt.date.max else day + dt.timedelta(days=1)
+
+
+def boundaries(
+    records: Iterable[scoring.Assessment | scoring.Moderation],
+    criteria_set: CriteriaSet,
+    tz: dt.tzinfo | None,
+) -> Iterator[dt.datetime]:
+    """Every instant at which the scorecard of these records may change: a record counts from
+    its submission and stops one tick after its expiry; an evidence item counts from the day
+    of its `effective_date` and stops the day after its `valid_until`."""
+    for record in records:
+        yield record.submitted_at
+        yield record.expires_at(criteria_set) + TICK
+        for item in _evidence(record):
+            days = [item.effective_date, item.valid_until and _day_after(item.valid_until)]
+            for day in days:
+                if day is not None and (instant := _midnight(day, tz)) is not None:
+                    yield instant
+
+
+def stretch(
+    found: InScope, criteria_set: CriteriaSet, as_of: dt.datetime
+) -> tuple[dt.datetime, dt.datetime]:
+    """The stretch of time around `as_of`, from its last boundary up to (not including) its
+    next one, over which the scope's scorecard is the same but for its `as_of`."""
+    start, end = EARLIEST, LATEST
+    records: list[scoring.Assessment | scoring.Moderation] = [
+        *found.own.assessments,
+        *found.own.moderations,
+        *found.reusable.assessments,
+        *found.reusable.moderations,
+    ]
+    for instant in boundaries(records, criteria_set, as_of.tzinfo):
+        if instant <= as_of:
+            start = max(start, instant)
+        else:
+            end = min(end, instant)
+    return start, end
+
+
+# --- stored documents --------------------------------------------------------------------------
+
+
+def split_document(document: dict, as_of: dt.datetime) -> tuple[str, str]:
+    """The JSON text of `document` either side of its `as_of` value (written as a string)."""
+    marker = uuid.uuid4().hex
+    text = json.dumps({**document, "as_of": marker}, separators=(",", ":"))
+    head, found, tail = text.partition(f'"{marker}"')
+    if not found:
+        raise ValueError("the document has no as_of")
+    return head, tail
+
+
+def joined(head: str, tail: str, as_of: dt.datetime) -> bytes:
+    """The stored document with `as_of` in its place, as marshmallow writes an aware time."""
+    return f'{head}"{as_of.isoformat()}"{tail}'.encode()
+
+
+_STORED = (
+    select(StoredScorecard.head, StoredScorecard.tail)
+    .where(
+        StoredScorecard.inputs_sha256 == bindparam("key"),
+        StoredScorecard.valid_from <= bindparam("as_of", type_=UTCDateTime),
+        StoredScorecard.valid_until > bindparam("as_of", type_=UTCDateTime),
+    )
+    .limit(1)
+)
+
+
+def read(session: Session, key: str, as_of: dt.datetime) -> bytes | None:
+    """The stored document for these inputs on `as_of`; None when there is none yet."""
+    found = session.execute(_STORED, {"key": key, "as_of": as_of}).first()
+    return None if found is None else joined(found.head, found.tail, as_of)
+
+
+def save(
+    session: Session,
+    key: str,
+    vendor_id: str,
+    span: tuple[dt.datetime, dt.datetime],
+    parts: tuple[str, str],
+    now: dt.datetime,
+) -> None:
+    """Store a document; a worker that stored the same one first wins, and a failure only
+    means it is computed again next time (the store is a cache of exact results)."""
+    values = {
+        "inputs_sha256": key,
+        "vendor_id": vendor_id,
+        "valid_from": span[0],
+        "valid_until": span[1],
+        "head": parts[0],
+        "tail": parts[1],
+        "computed_at": now,
+    }
+    bind = session.get_bind()
+    dialect = postgresql if bind.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(StoredScorecard).values(values).on_conflict_do_nothing()
+    try:
+        if bind.get_execution_options().get("sqlite_immediate"):
+            # A writing transaction (a POST, a command): the row commits with it.
+            with session.begin_nested():
+                session.execute(statement)
+            return
+        # A read: its own short transaction, which takes SQLite's write lock at BEGIN.
+        engine = bind if isinstance(bind, Engine) else bind.engine
+        with engine.execution_options(sqlite_immediate=True).begin() as connection:
+            connection.execute(statement)
+    except DBAPIError:
+        log.warning("could not store a scorecard; it will be computed again", exc_info=True)
