@@ -9,6 +9,7 @@ import click
 
 from .criteria import CriteriaError, load_sets
 from .enums import Role
+from .fields import hidden_character
 
 
 @contextmanager
@@ -33,22 +34,26 @@ def _shown_url(app) -> str:
     return app.extensions["database"].engine.url.render_as_string(hide_password=True)
 
 
-def _upgrade(app, err: bool = False) -> None:
+def _upgrade(app, serving: bool = False) -> None:
     """Migrate; on an empty database also create the first organisation and its admin key,
-    whose secret is shown here once and never again."""
+    whose secret is shown here once and never again: on stdout, or when `serving` (whose
+    output is the server's log) in a file only this user may read, whose path is printed."""
     from . import migrate
     from .services.keys import bootstrap
 
     migrate.upgrade(app.extensions["database"].engine)
     with app.extensions["database"].transaction() as session:
         secret = bootstrap(session)
-    if secret:
+    if secret and serving:
+        from .serving import keep_first_key
+
+        click.echo(keep_first_key(app.instance_path, secret), err=True)
+    elif secret:
         click.echo(
             "\nFirst start: created the organisation 'Default organisation' and its admin key.\n"
             "It is shown only this once; keep it somewhere safe:\n\n"
             f"    {secret}\n\n"
-            f"Send it with every request: Authorization: Bearer {secret}\n",
-            err=err,
+            f"Send it with every request: Authorization: Bearer {secret}\n"
         )
 
 
@@ -63,6 +68,7 @@ def _migrated(app) -> Iterator[None]:
 
 
 @click.group()
+@click.version_option(package_name="ethics-api", prog_name="ethics-api")
 def main() -> None:
     """Ethics scoring service for AI vendors in public procurement.
 
@@ -75,30 +81,19 @@ def main() -> None:
 @click.option("--bind", default="127.0.0.1:8000", show_default=True, help="Address to listen on.")
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
 def serve(bind: str, workers: int) -> None:
-    """Migrate the database, then serve the API with gunicorn."""
-    from gunicorn.app.base import BaseApplication
-
+    """Migrate the database, then serve the API with gunicorn (ethics_api/serving.py)."""
     from . import create_app
+    from .ratelimit import per_process_warning
+    from .serving import Service
 
     with _app() as app:
-        _upgrade(app, err=True)
+        _upgrade(app, serving=True)
         click.echo(f"Database {_shown_url(app)} is current.", err=True)
+        warning = per_process_warning(app.config, workers)
+    if warning:
+        click.echo(f"\n{'!' * 79}\n{warning}\n{'!' * 79}\n", err=True)
     click.echo(f"Serving on http://{bind} (docs at http://{bind}/docs)", err=True)
-
-    class Gunicorn(BaseApplication):
-        def load_config(self):
-            self.cfg.set("bind", bind)
-            self.cfg.set("workers", workers)
-            self.cfg.set("accesslog", "-")
-            # gunicorn 27 opens a control socket at one path in the home folder, which every
-            # instance on the host would share; the service has no use for it.
-            if "control_socket_disable" in self.cfg.settings:
-                self.cfg.set("control_socket_disable", True)
-
-        def load(self):
-            return create_app()
-
-    Gunicorn().run()
+    Service(create_app, bind, workers).run()
 
 
 @main.group()
@@ -119,15 +114,19 @@ def criteria() -> None:
     """Criteria set files."""
 
 
+def _configured_criteria_folders() -> tuple[Path, ...]:
+    from .config import Defaults, criteria_folders, from_environment
+
+    configured = from_environment().get("CRITERIA_DIR", Defaults.CRITERIA_DIR)
+    return tuple(criteria_folders({"CRITERIA_DIR": configured}))
+
+
 @criteria.command("check")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 def criteria_check(paths: tuple[Path, ...]) -> None:
     """Validate criteria files (default: the configured criteria folder) without starting."""
-    from .config import Defaults, criteria_folders, from_environment
-
     if not paths:
-        configured = from_environment().get("CRITERIA_DIR", Defaults.CRITERIA_DIR)
-        paths = tuple(criteria_folders({"CRITERIA_DIR": configured}))
+        paths = _configured_criteria_folders()
     try:
         sets = load_sets(list(paths))
     except CriteriaError as exc:
@@ -139,6 +138,30 @@ def criteria_check(paths: tuple[Path, ...]) -> None:
     for s in sets:
         counts = f"{len(s.criteria)} criteria, {len(s.indicators)} indicators"
         click.echo(f"ok  {s.ref}  {counts}  sha256 {s.sha256}  {s.path}")
+
+
+@criteria.command("template")
+@click.argument("ref", metavar="KEY@VERSION")
+def criteria_template(ref: str) -> None:
+    """Print an assessment body for the criteria set KEY@VERSION (or KEY, its latest version):
+    every indicator, its level a hint naming the question and the levels. Replace each hint
+    with a number from 0 to 4 (or, where allowed, the level with "not_applicable": true and a
+    "rationale"), add "assessor" when sending with an admin key, and POST it to
+    /v1/vendors/{id}/assessments."""
+    import json
+
+    from .documents.template import assessment_template
+
+    try:
+        sets = load_sets(list(_configured_criteria_folders()))
+    except CriteriaError as exc:
+        raise click.ClickException(str(exc)) from None
+    key, _, version = ref.partition("@")
+    named = [s for s in sets if s.key == key and (not version or str(s.version) == version)]
+    if not named:
+        known = ", ".join(sorted(s.ref for s in sets)) or "none"
+        raise click.ClickException(f"no criteria set {ref}; the configured sets: {known}")
+    click.echo(json.dumps(assessment_template(max(named, key=lambda s: s.version)), indent=2))
 
 
 @main.command()
@@ -287,8 +310,17 @@ def keys_create(
         )
     if name is not None and not name.strip():
         raise click.ClickException("--name needs the holder's name")
+    if name is not None:
+        from .schemas.people import PersonCreateSchema
+
+        _loaded(PersonCreateSchema(), {"name": name})  # the API's rules for a person's name
+    if new_organisation is not None and hidden_character(new_organisation):
+        raise click.ClickException(f"--new-organisation: {hidden_character(new_organisation)}")
     if role == Role.VENDOR and vendor_id is None:
-        raise click.ClickException("a vendor key needs --vendor: the vendor it speaks for")
+        raise click.ClickException(
+            "a vendor key speaks for one vendor: add --vendor VENDOR_ID, the vendor's id "
+            "(GET /v1/vendors lists them)"
+        )
     with _app() as app, _migrated(app), app.extensions["database"].transaction() as session:
         try:
             if new_organisation is not None:
@@ -395,30 +427,87 @@ def audit_group() -> None:
     "--public-key",
     "public_key_file",
     type=click.File("r"),
-    help="The signer's public key (PEM) to trust; by default the one in the checkpoint.",
+    envvar="ETHICS_AUDIT_PUBLIC_KEY",
+    help="The signer's public key (PEM) to trust with --checkpoint; default: the file named "
+    "by ETHICS_AUDIT_PUBLIC_KEY, else the public half of ETHICS_AUDIT_SIGNING_KEY.",
 )
 def audit_verify(checkpoint_file, public_key_file) -> None:
-    """Recompute the whole chain; exit 1 and name the first bad event if any."""
+    """Recompute every chain and every record's digest; exit 1 and name the first bad event
+    or record if any. With --checkpoint, check that checkpoint's chain against it instead."""
+    from . import audit
+
+    if checkpoint_file is not None:
+        _verify_checkpoint(checkpoint_file, _trusted_public_key(public_key_file))
+        return
+    with _app() as app, _migrated(app), app.extensions["database"].transaction() as session:
+        results = audit.verify_chains(session)
+        copies = audit.verify_copies(session) if all(r.ok for r in results) else None
+        records = audit.verify_records(session) if all(r.ok for r in results) else None
+    for result in results:
+        if not result.ok:
+            _fail(result)
+        click.echo(f"ok: chain {result.chain}: {result.size} events, head {result.head_hash}")
+    if copies is not None:
+        _fail(copies)
+    if records is not None and records.first_bad is not None:
+        bad = records.first_bad
+        where = "" if bad.seq is None else f" (event {bad.seq} of chain {bad.chain})"
+        click.echo(f"FAILED: {audit.describe(bad)}{where}", err=True)
+        sys.exit(1)
+    if records is not None:
+        click.echo(f"ok: {records.checked} records match the digests their events logged")
+
+
+def _fail(result) -> None:
+    where = "" if result.first_bad_seq is None else f" at event {result.first_bad_seq}"
+    chain = "" if result.chain is None else f" in chain {result.chain}"
+    click.echo(f"FAILED{chain}{where}: {result.problem}", err=True)
+    sys.exit(1)
+
+
+def _trusted_public_key(public_key_file) -> str:
+    """The key a checkpoint is checked against: never the one it carries, which whoever
+    rewrote the history could have replaced with their own."""
+    import os
+
+    from . import audit
+
+    if public_key_file is not None:
+        return public_key_file.read()
+    signing_key = os.environ.get("ETHICS_AUDIT_SIGNING_KEY")
+    if signing_key:
+        try:
+            with open(signing_key, "rb") as key_file:
+                return audit.public_key_pem(audit.load_private_key(key_file.read()))
+        except (OSError, ValueError) as exc:
+            raise click.ClickException(f"ETHICS_AUDIT_SIGNING_KEY: {exc}") from None
+    raise click.ClickException(
+        "a checkpoint is checked against a public key you trust, not the one it carries: "
+        "give --public-key, or set ETHICS_AUDIT_PUBLIC_KEY (or ETHICS_AUDIT_SIGNING_KEY)"
+    )
+
+
+def _verify_checkpoint(checkpoint_file, public_key: str) -> None:
     import json
 
     from . import audit
 
+    try:
+        signed = json.load(checkpoint_file)
+        what = (signed.get("chain", audit.LEGACY), signed["size"], signed["time"])
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise click.ClickException(f"not a checkpoint: {exc!r}") from None
+    try:
+        key = audit.fingerprint(audit.load_public_key(public_key))
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
     with _app() as app, _migrated(app), app.extensions["database"].transaction() as session:
-        if checkpoint_file is None:
-            result = audit.verify(session)
-        else:
-            try:
-                signed = json.load(checkpoint_file)
-                public_key = public_key_file.read() if public_key_file else signed["public_key"]
-            except (ValueError, KeyError, TypeError) as exc:
-                raise click.ClickException(f"not a checkpoint: {exc!r}") from None
-            result = audit.verify_against(session, signed, public_key)
-    if result.ok:
-        click.echo(f"ok: {result.size} events, head {result.head_hash}")
-        return
-    where = "" if result.first_bad_seq is None else f" at event {result.first_bad_seq}"
-    click.echo(f"FAILED{where}: {result.problem}", err=True)
-    sys.exit(1)
+        result = audit.verify_against(session, signed, public_key)
+    chain, size, time = what
+    checked = f"checkpoint of chain {chain} at event {size}, taken {time}, key {key}"
+    if not result.ok:
+        _fail(result)
+    click.echo(f"ok: {checked}: {result.size} events, head {result.head_hash}")
 
 
 @audit_group.command("checkpoint")
@@ -430,19 +519,35 @@ def audit_verify(checkpoint_file, public_key_file) -> None:
     required=True,
     help="Ed25519 private key (PEM); default: the file named by ETHICS_AUDIT_SIGNING_KEY.",
 )
-def audit_checkpoint(key_file) -> None:
-    """Print a signed checkpoint (size, head hash, time) for a third party to keep."""
+@click.option(
+    "--organisation",
+    "organisation_id",
+    help="The organisation whose chain to sign; needed when there are several.",
+)
+def audit_checkpoint(key_file, organisation_id: str | None) -> None:
+    """Print a signed checkpoint (chain, size, head hash, time) for a third party to keep."""
     import json
 
+    from sqlalchemy import select
+
     from . import audit
+    from .models import Organisation
 
     try:
         private_key = audit.load_private_key(key_file.read())
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     with _app() as app, _migrated(app), app.extensions["database"].transaction() as session:
+        organisations = list(session.scalars(select(Organisation.id).order_by(Organisation.id)))
+        if organisation_id is None and len(organisations) == 1:
+            organisation_id = organisations[0]
+        if organisation_id not in organisations:
+            raise click.ClickException(
+                "name the organisation whose chain to sign with --organisation, one of: "
+                + (", ".join(organisations) or "none yet")
+            )
         try:
-            signed = audit.checkpoint(session, private_key)
+            signed = audit.checkpoint(session, private_key, organisation_id)
         except ValueError as exc:
             raise click.ClickException(str(exc)) from None
     click.echo(json.dumps(signed, indent=2))

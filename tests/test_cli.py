@@ -638,7 +638,7 @@ def test_vendor_key_needs_a_vendor_of_its_own_organisation(started):
     missing = str(uuid.uuid4())
 
     message = refused(database_url, "--role", "vendor", "--name", "No vendor")
-    assert "Error: a vendor key needs --vendor: the vendor it speaks for" in message
+    assert "Error: a vendor key speaks for one vendor: add --vendor VENDOR_ID" in message
     message = refused(database_url, "--role", "vendor", "--name", "Ghost", "--vendor", missing)
     assert f"Error: no vendor {missing} in organisation {first}" in message
     message = refused(database_url, "--role", "vendor", "--name", "Foreign", "--vendor", foreign)
