@@ -81,6 +81,7 @@ def main() -> None:
             vendors = {m["name"].split()[0]: m["id"] for m in map(SCORECARD.match, printed) if m}
             tenders = {m["ocid"]: m["id"] for m in map(RANKING.search, printed) if m}
             policing = tenders["ocds-demo00-policing-2026"]
+            city = tenders["ocds-demo00-analytics-2026"]
             invited = [m for m in map(INVITED.match, printed) if m]
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(
@@ -94,7 +95,10 @@ def main() -> None:
                     page.fill("#confirmation", PASSWORD)
                     page.keyboard.press("Enter")
                     page.wait_for_url(f"{base}/my-work")
-                    people.setdefault(found["role"], page)
+                    # The second evaluator has an assessment left to do: theirs is shown.
+                    people[found["role"]] = (
+                        page if found["role"] == "assessor" else people.get(found["role"], page)
+                    )
                 shots = [
                     ("assessor", "/my-work", "my-work"),
                     (
@@ -102,7 +106,7 @@ def main() -> None:
                         f"/procurements/{policing}/bidders/{vendors['Civic']}/assessment",
                         "assessment-form",
                     ),
-                    ("buyer", f"/procurements/{policing}", "procurement"),
+                    ("buyer", f"/procurements/{policing}#ranking", "procurement"),
                     ("buyer", f"/vendors/{vendors['Blue']}?procurement_id={policing}", "scorecard"),
                     ("buyer", f"/procurements/{policing}/board-pack", "board-pack"),
                     (
@@ -111,9 +115,17 @@ def main() -> None:
                         "moderation",
                     ),
                 ]
+                # The moderator declares in the city procurement, where the evaluators disagree.
+                moderator = people["moderator"]
+                moderator.goto(f"{base}/procurements/{city}")
+                moderator.get_by_role("radio", name=re.compile("^No")).check()
+                moderator.get_by_role("button", name="Declare").click()
+                moderator.wait_for_load_state()
                 for role, path, name in shots:
                     page = people[role]
                     page.goto(base + path)
+                    if "#" in path:  # the part of a long page named by the fragment, at the top
+                        page.locator(f"#{path.split('#')[1]}").evaluate("e => e.scrollIntoView()")
                     target = options.out / f"{name}.png"
                     page.screenshot(path=str(target), full_page=False)
                     print(f"{target}  ({role}: {path})")
