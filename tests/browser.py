@@ -165,7 +165,7 @@ class DemoSite:
         page.wait_for_url(f"{self.base}/my-work")
 
 
-def _choose_password(invitation_url: str) -> None:
+def choose_password(invitation_url: str) -> None:
     """Accept an invitation as a browser would: the form's CSRF token, its cookie, a POST."""
     opener = urllib.request.build_opener(
         urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
@@ -196,5 +196,5 @@ def demo_site(tmp_path_factory):
         for line in printed.splitlines():
             found = INVITED.match(line)
             if found:
-                _choose_password(found["url"].replace("http://127.0.0.1:8000", site.base))
+                choose_password(found["url"].replace("http://127.0.0.1:8000", site.base))
         yield site

@@ -9,8 +9,7 @@ import urllib.request
 
 import pytest
 
-from browser import PASSWORD, axe_violations, cli
-from browser import _choose_password as choose_password
+from browser import PASSWORD, axe_violations, choose_password, cli
 
 MODERATOR = "Moderator (M. Novak)"
 CITY = "City analytics platform (demo)"

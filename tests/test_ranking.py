@@ -817,7 +817,12 @@ def test_report_rows_and_fragile_sentences():
     # Alpha's criteria: contributions 100/2 = 50, 50/4 = 12.5, 50/4 = 12.5
     assert rows[0]["criteria"] == [
         {"criterion": "privacy", "name": "Privacy", "score": F(100), "contribution": F(50)},
-        {"criterion": "oversight", "name": "Human oversight", "score": F(50), "contribution": F(25, 2)},
+        {
+            "criterion": "oversight",
+            "name": "Human oversight",
+            "score": F(50),
+            "contribution": F(25, 2),
+        },
         {"criterion": "openness", "name": "Openness", "score": F(50), "contribution": F(25, 2)},
     ]
     assert [k.key for k in rows[3]["knockouts"]] == ["p1"]
