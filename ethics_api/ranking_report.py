@@ -14,6 +14,7 @@ from .criteria import CriteriaSet
 from .documents.numbers import percent
 from .exact import round_half_away
 from .ranking import Bidder, Margin, Sensitivity, place, sensitivity
+from .scoring import in_words
 
 PERCENT_CHANGE = {Fraction(4, 5): "20% less", Fraction(6, 5): "20% more"}
 
@@ -77,7 +78,7 @@ def ranking_report(
                 criterion_names,
                 any(b.scorecard is not None and b.scorecard.eligible for b in bidders),
             ),
-            "margin": _margin(analysis.margin, names, criterion_of(criteria_set), share),
+            "margin": _margin(analysis.margin, names, criteria_set, share),
         },
     }
 
@@ -215,10 +216,14 @@ def _points(value: Fraction) -> str:
     return f"{round_half_away(value)} point" + ("" if value == 1 else "s")
 
 
-def _margin(margin: Margin | None, names: dict, criterion_of: dict, share: Fraction) -> dict | None:
+def _margin(
+    margin: Margin | None, names: dict, criteria_set: CriteriaSet, share: Fraction
+) -> dict | None:
     """The margin between the first two eligible bidders, in evaluators' marks, in words."""
     if margin is None:
         return None
+    criteria = criterion_of(criteria_set)
+    questions = {i.key: in_words(i.question) for i in criteria_set.indicators}
     first, second = names[margin.first], names[margin.second]
     if margin.points == 0:
         sentence = (
@@ -248,7 +253,8 @@ def _margin(margin: Margin | None, names: dict, criterion_of: dict, share: Fract
         "steps": [
             {
                 "indicator": step.indicator,
-                "criterion": criterion_of[step.indicator],
+                "name": questions[step.indicator],
+                "criterion": criteria[step.indicator],
                 "from_level": step.from_level,
                 "to_level": step.to_level,
                 "gain": step.gain,

@@ -202,6 +202,7 @@ class Step:
     to_level: int
     gain: Fraction
     clears_knockout: bool
+    name: str = ""  # the indicator's question, in words
 
 
 @dataclass(frozen=True)
@@ -511,6 +512,7 @@ def improvement_plan(
                 to_level=current + 1,
                 gain=gains[indicator.key],
                 clears_knockout=clears,
+                name=in_words(indicator.question),
             )
         )
         raised[indicator.key] = current + 1

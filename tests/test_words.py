@@ -130,3 +130,20 @@ def test_the_summary_names_the_indicators(acting):
                 i["indicator"]: QUESTIONS[i["indicator"]] for i in listed
             }
             assert listed
+
+
+def test_improvement_steps_and_margin_steps_name_their_indicator(client, acting):
+    vendor_url = client.post("/v1/vendors", json={"name": "Acme"}).headers["Location"]
+    client.post(f"{vendor_url}/assessments", json=assessment(answers=answers(p1=0)))
+    plan = client.get(f"{vendor_url}/scorecard").json["improvement_plan"]
+    assert plan and all(step["name"] == QUESTIONS[step["indicator"]] for step in plan)
+
+    ids = {name: vendor(acting, name) for name in ("Alder", "Kauri")}
+    procurement = tender(acting, *ids.values(), min_evaluators=1)
+    declare(acting, procurement, "Alice Evaluator")
+    move(acting, procurement, status=ProcurementStatus.EVALUATING)
+    assess(acting, ids["Alder"], "Alice Evaluator", procurement, answers=answers(p2=3))
+    assess(acting, ids["Kauri"], "Alice Evaluator", procurement)
+    margin = RankingSchema().dump(ranking(acting, procurement))["sensitivity"]["margin"]
+    assert margin["steps"], margin["sentence"]
+    assert all(step["name"] == QUESTIONS[step["indicator"]] for step in margin["steps"])

@@ -301,6 +301,7 @@ class TippingPointSchema(ma.Schema):
 
 class MarginStepSchema(ma.Schema):
     indicator = fields.String()
+    name = fields.String(metadata={"description": "The indicator's question, in words"})
     criterion = fields.String(metadata={"description": "The criterion's name"})
     from_level = fields.Integer()
     to_level = fields.Integer()

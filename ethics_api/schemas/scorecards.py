@@ -125,6 +125,7 @@ class DisagreementSchema(ma.Schema):
 
 class StepSchema(ma.Schema):
     indicator = fields.String()
+    name = fields.String(metadata={"description": "The indicator's question, in words"})
     criterion = fields.String()
     from_level = fields.Integer()
     to_level = fields.Integer()
