@@ -179,22 +179,36 @@ def choose_password(invitation_url: str) -> None:
         assert response.url.endswith("/my-work"), response.url
 
 
-@pytest.fixture(scope="module")
-def demo_site(tmp_path_factory):
-    """`ethics-api demo` on the shipped sets, served with two workers, every person signed up."""
-    from ethics_api.demo import PEOPLE
-
-    folder = tmp_path_factory.mktemp("demo-site")
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory) -> Path:
+    """A database with `ethics-api demo` loaded on the shipped sets and every person signed up,
+    made once per test process: each module's `demo_site` serves a copy of it."""
+    folder = tmp_path_factory.mktemp("demo-template")
     database_url = f"sqlite:///{folder / 'ethics.db'}"
     cli(folder, database_url, "db", "upgrade")
     printed = cli(folder, database_url, "demo")
+    with serving(folder, database_url, workers=1, criteria=None) as running:
+        base = f"http://127.0.0.1:{running.port}"
+        for line in printed.splitlines():
+            found = INVITED.match(line)
+            if found:
+                choose_password(found["url"].replace("http://127.0.0.1:8000", base))
+    return folder / "ethics.db"
+
+
+@pytest.fixture(scope="module")
+def demo_site(tmp_path_factory, demo_template):
+    """The demo, served with two workers from a fresh copy of the template: what one module's
+    tests change, the next module never sees."""
+    from ethics_api.demo import PEOPLE
+
+    folder = tmp_path_factory.mktemp("demo-site")
+    for part in demo_template.parent.glob(demo_template.name + "*"):  # with any -wal, -shm
+        shutil.copy(part, folder / part.name)
+    database_url = f"sqlite:///{folder / demo_template.name}"
     with serving(folder, database_url, workers=2, criteria=None) as running:
         site = DemoSite(f"http://127.0.0.1:{running.port}", folder, database_url)
         for name, email, role in PEOPLE:
             site.emails[name] = email
             site.by_role.setdefault(str(role), []).append(name)
-        for line in printed.splitlines():
-            found = INVITED.match(line)
-            if found:
-                choose_password(found["url"].replace("http://127.0.0.1:8000", site.base))
         yield site
