@@ -1,10 +1,12 @@
 """A procurement's evaluation at one instant: its bidders' scorecards, and the ranking report
 made of them (with exact values: one computation for every rendering)."""
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 
 from .. import ranking
 from ..criteria import CriteriaSet
@@ -12,11 +14,11 @@ from ..enums import ProcurementStatus
 from ..models import Bidder, Procurement, Vendor
 from ..ranking_report import ranking_report
 from ..scoring import Scorecard
-from . import lookup
+from . import lookup, scorecard_store
 from .components import components_of
 from .context import Context
 from .gates import gates_of, with_gates
-from .scope import Scope, assessments_in
+from .scope import InScope, Scope, assessments_in
 from .scorecards import open_disputes, scored, weights_of
 
 
@@ -29,10 +31,10 @@ def bidders_with_scorecards(
 ) -> list[ranking.Bidder]:
     """Every bidder (or the one named) with its scorecard, None when nothing is current.
 
-    Two queries whatever the number of bidders and assessments.
+    A constant number of queries whatever the number of bidders and assessments.
     """
-    vendors = bidder_vendors(context, procurement, vendor_id)
-    return scored_bidders(context, procurement, criteria_set, as_of, vendors)
+    vendors, fingerprints = _bidders_and_records(context, procurement, criteria_set, vendor_id)
+    return scored_bidders(context, procurement, criteria_set, as_of, vendors, fingerprints)
 
 
 def bidder_vendors(
@@ -49,28 +51,131 @@ def bidder_vendors(
     return list(context.session.scalars(statement))
 
 
+def _bidders_statement(reach: str, one: bool) -> Select:
+    """The bidders' vendor records, each with the fingerprint of the records its scorecard
+    draws on (scorecard_store.records_fingerprint), in one statement."""
+    statement = (
+        select(Vendor, *scorecard_store.fingerprint_columns(reach, Bidder.vendor_id))
+        .join(Bidder, Bidder.vendor_id == Vendor.id)
+        .where(Bidder.procurement_id == bindparam("procurement_id"))
+    )
+    return statement.where(Vendor.id == bindparam("vendor_id")) if one else statement
+
+
+# Built once, as the scorecard store's statements are: every ranking request runs one.
+_BIDDERS = {
+    (reach, one): _bidders_statement(reach, one)
+    for reach in ("own", "reusing")
+    for one in (False, True)
+}
+
+
+def _bidders_and_records(
+    context: Context, procurement: Procurement, criteria_set: CriteriaSet, vendor_id=None
+) -> tuple[list[Vendor], dict[str, list]]:
+    """`bidder_vendors`, and the fingerprint of each bidder's records by vendor id."""
+    scope = Scope.of_procurement("", procurement, criteria_set)
+    parameters = scorecard_store.reach_parameters(scope)
+    if vendor_id is not None:
+        parameters["vendor_id"] = vendor_id
+    statement = _BIDDERS[scorecard_store.reach_of(scope), vendor_id is not None]
+    vendors, fingerprints = [], {}
+    for vendor, *fingerprint in context.session.execute(statement, parameters):
+        vendors.append(vendor)
+        fingerprints[vendor.id] = scorecard_store.written(fingerprint)
+    return vendors, fingerprints
+
+
 def scored_bidders(
     context: Context,
     procurement: Procurement,
     criteria_set: CriteriaSet,
     as_of: dt.datetime,
     vendors: list[Vendor],
+    fingerprints: dict[str, list] | None = None,
 ) -> list[ranking.Bidder]:
-    """The vendors as bidders with their scorecards on `as_of`, a failed gate a knockout: two
-    queries."""
+    """The vendors as bidders with their scorecards on `as_of`, a failed gate a knockout.
+
+    Given the fingerprints of the bidders' records (`_bidders_and_records`), each scorecard
+    is the one kept for its inputs (scorecard_store.RANKED) when there is one, else scored
+    from the records and kept: the records are read (two queries, whatever the number of
+    bidders) only when some scorecard is not kept.
+    """
     scopes = [Scope.of_procurement(v.id, procurement, criteria_set) for v in vendors]
-    weights = weights_of(procurement, criteria_set)
-    applicability = criteria_set.in_procurement(procurement.profile)
     recorded = gates_of(context, procurement) if criteria_set.gates else {}
-    bidders = []
-    for vendor, found in zip(vendors, assessments_in(context.session, scopes), strict=True):
-        scorecard, reused = scored(found, as_of, weights)
-        if scorecard is not None:
-            scorecard = with_gates(
-                scorecard, criteria_set, applicability, recorded.get(vendor.id, {})
-            )
-        bidders.append(ranking.Bidder(vendor.id, vendor.name, scorecard, reused))
-    return bidders
+    fingerprints = fingerprints or {}
+    # A writing transaction's records may still be rolled back: nothing it reads is kept.
+    if scorecard_store.writing(context.session):
+        fingerprints = {}
+    keys = {
+        scope.vendor_id: _key(procurement, scope, recorded, as_of, fingerprints[scope.vendor_id])
+        for scope in scopes
+        if scope.vendor_id in fingerprints
+    }
+    cards = _kept(keys, as_of)
+    missing = [scope for scope in scopes if scope.vendor_id not in cards]
+    for scope, found in zip(missing, assessments_in(context.session, missing), strict=True):
+        card = cards[scope.vendor_id] = _scored(procurement, criteria_set, as_of, found, recorded)
+        # Kept only when the records read are those fingerprinted: a record committed in
+        # between (PostgreSQL reads each statement afresh) would not match its key.
+        fingerprinted = fingerprints.get(scope.vendor_id)
+        if fingerprinted is not None and scorecard_store.fingerprint_of(found) == fingerprinted:
+            span = scorecard_store.stretch(found, criteria_set, as_of)
+            scorecard_store.RANKED.put(keys[scope.vendor_id], span, card)
+    return [ranking.Bidder(vendor.id, vendor.name, *cards[vendor.id]) for vendor in vendors]
+
+
+def _kept(keys: dict[str, str], as_of: dt.datetime) -> dict[str, tuple[Scorecard | None, bool]]:
+    """The scorecards kept for these inputs on `as_of` (with whether they reuse standalone
+    work), by vendor id; those not kept are left out."""
+    cards = {}
+    for vendor_id, key in keys.items():
+        hit, value = scorecard_store.RANKED.get(key, as_of)
+        if hit:
+            scorecard, reused = cast(tuple[Scorecard | None, bool], value)
+            # Within the stretch it was kept for, only the scorecard's `as_of` differs.
+            if scorecard is not None:
+                scorecard = dataclasses.replace(scorecard, as_of=as_of)
+            cards[vendor_id] = (scorecard, reused)
+    return cards
+
+
+def _key(procurement, scope: Scope, recorded: dict, as_of: dt.datetime, records: list) -> str:
+    """Everything a bidder's scorecard in a ranking depends on but the instant: the scope
+    (set, procurement, its weights, profile and reuse), the bidder's gates, its records, and
+    the offset the instant's day is counted in."""
+    return scorecard_store.inputs_sha256(
+        {
+            "use": "ranking",
+            "vendor": scope.vendor_id,
+            "criteria_set": [scope.criteria_set.ref, scope.criteria_set.sha256],
+            "procurement": [
+                procurement.id,
+                procurement.weights,
+                procurement.profile,
+                scope.reuse_standalone,
+            ],
+            "gates": recorded.get(scope.vendor_id, {}),
+            "records": records,
+            "utc_offset": str(as_of.utcoffset()),
+        }
+    )
+
+
+def _scored(
+    procurement: Procurement,
+    criteria_set: CriteriaSet,
+    as_of: dt.datetime,
+    found: InScope,
+    recorded: dict,
+) -> tuple[Scorecard | None, bool]:
+    """A bidder's scorecard scored from its records, with whether it reuses standalone work."""
+    scorecard, reused = scored(found, as_of, weights_of(procurement, criteria_set))
+    if scorecard is not None:
+        applicability = criteria_set.in_procurement(procurement.profile)
+        recorded_here = recorded.get(found.scope.vendor_id, {})
+        scorecard = with_gates(scorecard, criteria_set, applicability, recorded_here)
+    return scorecard, reused
 
 
 @dataclass(frozen=True)
@@ -93,8 +198,8 @@ def evaluation(
     """The procurement's evaluation on `as_of`, with exact values: one computation for every
     rendering."""
     criteria_set = lookup.set_of(context, procurement)
-    vendors = bidder_vendors(context, procurement)
-    bidders = scored_bidders(context, procurement, criteria_set, as_of, vendors)
+    vendors, fingerprints = _bidders_and_records(context, procurement, criteria_set)
+    bidders = scored_bidders(context, procurement, criteria_set, as_of, vendors, fingerprints)
     disputes = open_disputes(context, [b.vendor_id for b in bidders], criteria_set, procurement.id)
     disputed = {vendor: [d.indicator for d in found] for vendor, found in disputes.items()}
     applicability = criteria_set.in_procurement(procurement.profile)

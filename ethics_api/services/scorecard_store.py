@@ -12,13 +12,29 @@ parts around the instant asked for: no scoring and no schema on the way out.
 Records are never edited nor deleted (a correction is a new record), so the number of records
 in a scope and the largest id and submission time among them identify the records exactly:
 the inputs are fingerprinted with a single aggregate query, never by reading the records.
+
+Rankings need more than the served bytes: each bidder's exact `scoring.Scorecard` (criterion
+scores as fractions for the sensitivity and the margin, knockouts, confidence, the records it
+used, for readiness). Those are kept in the process (`RANKED`), not in the database: under the
+same kind of key (the fingerprint of everything a bidder's scorecard in a ranking depends on:
+scope, weights, profile, reuse, the bidder's gates, its records, the offset its day is counted
+in) and for the same stretch of time between boundaries, the scorecard differing only by its
+`as_of` within it. A worker scores each bidder once per change and reads it afterwards; a new
+worker starts empty, which costs one computation, never a wrong answer. The fingerprint is read
+in the statement that reads the bidders, so a ranking that finds every scorecard kept runs no
+more statements than before. Two rules keep it exact: a scorecard is kept only when the records
+scored are those fingerprinted (on PostgreSQL a record committed between two statements would
+otherwise be scored under an older key), and a writing transaction neither keeps nor reads
+one (its records may still be rolled back).
 """
 
 import datetime as dt
 import hashlib
 import json
 import logging
+import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -73,8 +89,8 @@ CODE_SHA256 = _code_sha256()
 # --- what a scorecard depends on -------------------------------------------------------------
 
 
-def _made_in(model, reach: str) -> ColumnElement[bool]:
-    """The rows a scope's scorecard draws on, its vendor, set and procurement as parameters:
+def _in_reach(model, reach: str) -> ColumnElement[bool]:
+    """The rows made against a set in reach of a scope, its set and procurement as parameters:
     standalone ones, a procurement's own, or those and the standalone ones it may reuse."""
     column = model.procurement_id
     made_in: ColumnElement[bool] = {
@@ -83,11 +99,15 @@ def _made_in(model, reach: str) -> ColumnElement[bool]:
         "reusing": or_(column == bindparam("procurement_id"), column.is_(None)),
     }[reach]
     return and_(
-        model.vendor_id == bindparam("vendor_id"),
         model.criteria_key == bindparam("criteria_key"),
         model.criteria_version == bindparam("criteria_version"),
         made_in,
     )
+
+
+def _made_in(model, reach: str) -> ColumnElement[bool]:
+    """The rows a scope's scorecard draws on, its vendor as a parameter too."""
+    return and_(model.vendor_id == bindparam("vendor_id"), _in_reach(model, reach))
 
 
 def _fingerprint_statement(reach: str) -> Select:
@@ -105,22 +125,68 @@ def _fingerprint_statement(reach: str) -> Select:
 _FINGERPRINTS = {reach: _fingerprint_statement(reach) for reach in ("standalone", "own", "reusing")}
 
 
-def records_fingerprint(session: Session, scope: Scope) -> list:
-    """How many assessments and moderations the scope draws on, with the largest id and
-    submission time of each: one query, whatever their number."""
+def reach_of(scope: Scope) -> str:
+    """Which rows a scope draws on: standalone ones, a procurement's own, or those and the
+    standalone ones it may reuse."""
     if scope.procurement_id is None:
-        reach = "standalone"
-    else:
-        reach = "reusing" if scope.reuse_standalone else "own"
+        return "standalone"
+    return "reusing" if scope.reuse_standalone else "own"
+
+
+def reach_parameters(scope: Scope) -> dict:
     parameters = {
-        "vendor_id": scope.vendor_id,
         "criteria_key": scope.criteria_set.key,
         "criteria_version": scope.criteria_set.version,
     }
     if scope.procurement_id is not None:
         parameters["procurement_id"] = scope.procurement_id
-    row = session.execute(_FINGERPRINTS[reach], parameters).one()
-    return [value.isoformat() if isinstance(value, dt.datetime) else value for value in row]
+    return parameters
+
+
+def written(values: Iterable) -> list:
+    """A fingerprint's values as they are hashed."""
+    return [value.isoformat() if isinstance(value, dt.datetime) else value for value in values]
+
+
+def records_fingerprint(session: Session, scope: Scope) -> list:
+    """How many assessments and moderations the scope draws on, with the largest id and
+    submission time of each: one query, whatever their number."""
+    parameters = {"vendor_id": scope.vendor_id, **reach_parameters(scope)}
+    return written(session.execute(_FINGERPRINTS[reach_of(scope)], parameters).one())
+
+
+def fingerprint_columns(reach: str, vendor_id) -> list:
+    """`_fingerprint_statement` as columns of a query with a vendor id column `vendor_id`: the
+    fingerprint of each row's vendor, read in the same statement as the rows."""
+    return [
+        select(aggregate)
+        .where(model.vendor_id == vendor_id, _in_reach(model, reach))
+        .scalar_subquery()
+        .label(f"{model.__tablename__}_{name}")
+        for model in (Assessment, Moderation)
+        for name, aggregate in (
+            ("count", func.count()),
+            ("last_id", func.max(model.id)),
+            ("last_submitted", func.max(model.submitted_at)),
+        )
+    ]
+
+
+def fingerprint_of(found: InScope) -> list:
+    """`records_fingerprint` worked out from the records read for a scope: equal to it when
+    they are the records it counted."""
+    own, reusable = found.own, found.reusable
+    parts: list = []
+    for records in (
+        [*own.assessments, *reusable.assessments],
+        [*own.moderations, *reusable.moderations],
+    ):
+        parts += [
+            len(records),
+            max((r.id for r in records), default=None),
+            max((r.submitted_at for r in records), default=None),
+        ]
+    return written(parts)
 
 
 def inputs_sha256(parts: dict) -> str:
@@ -261,3 +327,59 @@ def save(
             connection.execute(statement)
     except DBAPIError:
         log.warning("could not store a scorecard; it will be computed again", exc_info=True)
+
+
+# --- scorecards kept in this process, for rankings ---------------------------------------------
+
+
+def writing(session: Session) -> bool:
+    """Whether the session is a writing transaction (a POST, a command), whose records may
+    still be rolled back."""
+    return bool(session.get_bind().get_execution_options().get("sqlite_immediate"))
+
+
+class Kept:
+    """Exact results kept in this process, each under the fingerprint of its inputs and valid
+    over its stretch of time, the least recently used forgotten beyond `capacity` inputs.
+
+    A result is any value: what it holds is the caller's, and must not change once kept.
+    """
+
+    def __init__(self, capacity: int):
+        self.capacity = capacity
+        self._kept: OrderedDict[str, list[tuple[dt.datetime, dt.datetime, object]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str, as_of: dt.datetime) -> tuple[bool, object]:
+        """(True, the result) kept for these inputs over a stretch holding `as_of`, else
+        (False, None)."""
+        with self._lock:
+            spans = self._kept.get(key)
+            if spans is None:
+                return False, None
+            self._kept.move_to_end(key)
+            for start, end, value in spans:
+                if start <= as_of < end:
+                    return True, value
+            return False, None
+
+    def put(self, key: str, span: tuple[dt.datetime, dt.datetime], value: object) -> None:
+        with self._lock:
+            spans = self._kept.setdefault(key, [])
+            self._kept.move_to_end(key)
+            if not any(start == span[0] for start, _, _ in spans):
+                spans.append((span[0], span[1], value))
+            while len(self._kept) > self.capacity:
+                self._kept.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._kept.clear()
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+
+# A bidder's scorecard in a ranking of ai-ethics@1 (50 indicators, 3 assessments) took about
+# 35 KB (tracemalloc), so a thousand of them, some 35 MB, stay inside a worker's memory.
+RANKED = Kept(capacity=1000)
