@@ -4,8 +4,8 @@ settled, the declarations of interest, readiness and the sign-off lines; for tho
 the ranking. Figures from the mini set (tests/criteria/mini-1.yaml)."""
 
 import contextlib
+import os
 import re
-import time
 import zlib
 from html import unescape
 from pathlib import Path
@@ -18,7 +18,7 @@ from test_pages_scorecards import signed_in, two
 from test_pages_sign_in import clock  # noqa: F401
 
 from ethics_api.enums import ProcurementStatus, Role
-from ethics_api.pages.board_pack import PDF_BASE, _static_files_only
+from ethics_api.pages.board_pack import PDF_BASE, _static_files_only, pdf_available
 from ethics_api.services import declarations
 
 from payloads import answers
@@ -143,14 +143,22 @@ def unpacked(pdf: bytes) -> bytes:
     return b"\n".join(parts)
 
 
-def test_the_pack_downloads_as_an_a4_pdf(app, acting):
+@pytest.fixture
+def pdf():
+    """The PDF needs WeasyPrint and the system's Pango: CI, which installs chromium (and with
+    it Pango), runs these tests; elsewhere without Pango they are skipped."""
+    if not pdf_available():
+        if os.environ.get("ETHICS_REQUIRE_BROWSER"):
+            pytest.fail("ETHICS_REQUIRE_BROWSER is set but WeasyPrint cannot load")
+        pytest.skip("WeasyPrint cannot load (is Pango installed?): the PDF is not tested")
+
+
+def test_the_pack_downloads_as_an_a4_pdf(app, acting, pdf):
     procurement = evaluated(acting)
     client = signed_in(app, acting)
     page = client.get(f"/procurements/{procurement.id}/board-pack").get_data(as_text=True)
     assert f'href="/procurements/{procurement.id}/board-pack.pdf"' in page
-    started = time.perf_counter()
     response = client.get(f"/procurements/{procurement.id}/board-pack.pdf")
-    took = time.perf_counter() - started
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.mimetype == "application/pdf"
     assert "attachment" in response.headers["Content-Disposition"]
@@ -159,16 +167,15 @@ def test_the_pack_downloads_as_an_a4_pdf(app, acting):
     # Every page A4: 595.28 x 841.89 points (210 x 297 mm).
     sizes = re.findall(rb"/MediaBox \[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", unpacked(pdf))
     assert sizes and {(round(float(w)), round(float(h))) for w, h in sizes} == {(595, 842)}
-    assert took < 30  # laid out on the server in the request
 
 
-def test_the_pdf_is_only_for_those_who_may_read_the_ranking(app, acting):
+def test_the_pdf_is_only_for_those_who_may_read_the_ranking(app, acting, pdf):
     procurement = evaluated(acting)
     client = signed_in(app, acting, Role.ASSESSOR, "Reader assessor")
     assert client.get(f"/procurements/{procurement.id}/board-pack.pdf").status_code == 403
 
 
-def test_making_the_pdf_reads_only_the_services_own_static_files(app):
+def test_making_the_pdf_reads_only_the_services_own_static_files(app, pdf):
     with app.test_request_context():
         fetcher = _static_files_only(Path(app.static_folder))
         css = fetcher.fetch(f"{PDF_BASE}static/print.css")

@@ -12,7 +12,7 @@ for those who may read the ranking through the API: buyers, moderators, auditors
 
 import contextlib
 import datetime as dt
-import importlib.util
+import functools
 import mimetypes
 import uuid
 from dataclasses import dataclass
@@ -125,8 +125,15 @@ def _rendered(procurement_id, for_pdf: bool = False):
 PDF_BASE = "http://board-pack.invalid/"
 
 
+@functools.cache
 def pdf_available() -> bool:
-    return importlib.util.find_spec("weasyprint") is not None
+    """Whether WeasyPrint is installed and loads: it needs Pango from the system too, and
+    without it the import fails with OSError."""
+    try:
+        import weasyprint  # noqa: F401
+    except (ImportError, OSError):
+        return False
+    return True
 
 
 def pdf_of(html: str) -> bytes:
