@@ -68,8 +68,9 @@ def pytest_terminal_summary(terminalreporter):
 
 
 @contextmanager
-def migrated_database(backend: str, folder: Path, name: str):
-    """A new database on `backend`, migrated and empty, dropped afterwards; yields its URL.
+def migrated_database(backend: str, folder: Path, name: str, revision: str = "head"):
+    """A new database on `backend`, migrated (to `revision`) and empty, dropped afterwards;
+    yields its URL.
 
     On PostgreSQL it is a schema of its own (`name` and the process id; its connections get a
     search_path to it), so two test runs sharing one database never see each other's rows.
@@ -77,7 +78,7 @@ def migrated_database(backend: str, folder: Path, name: str):
     if backend == "sqlite":
         url = f"sqlite:///{folder / f'{name}.db'}"
         engine = make_engine(url)
-        migrate.upgrade(engine)
+        migrate.upgrade(engine, revision)
         engine.dispose()
         yield url
         return
@@ -92,7 +93,7 @@ def migrated_database(backend: str, folder: Path, name: str):
         .render_as_string(hide_password=False)
     )
     engine = make_engine(url)
-    migrate.upgrade(engine)
+    migrate.upgrade(engine, revision)
     engine.dispose()
     try:
         yield url

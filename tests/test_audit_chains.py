@@ -12,24 +12,20 @@ import dataclasses
 import datetime as dt
 import itertools
 import json
-import os
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select, text
-from sqlalchemy.engine import make_url
 
 from ethics_api import audit, migrate
 from ethics_api.cli import main
 from ethics_api.database import Database, make_engine
 from ethics_api.models import Event, Organisation
 
-from conftest import BACKENDS, TEST_CRITERIA, client_with_key, make_key, postgres_url
+from conftest import BACKENDS, TEST_CRITERIA, client_with_key, make_key, migrated_database
 from payloads import vendor
 from responses import created, ok
 
@@ -192,37 +188,6 @@ def test_the_command_line_verifies_every_chain(app, two, database_url):
 # --- the upgrade from the single chain -----------------------------------------------------------
 
 
-@contextmanager
-def database_at(backend: str, folder: Path, revision: str) -> Iterator[str]:
-    """A new database migrated to `revision` (on PostgreSQL, a schema of its own)."""
-    if backend == "sqlite":
-        url = f"sqlite:///{folder / 'chains.db'}"
-        engine = make_engine(url)
-        migrate.upgrade(engine, revision)
-        engine.dispose()
-        yield url
-        return
-    schema = f"chains_{os.getpid()}"
-    admin = make_engine(postgres_url())
-    with admin.begin() as connection:
-        connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-        connection.execute(text(f"CREATE SCHEMA {schema}"))
-    url = (
-        make_url(postgres_url())
-        .update_query_dict({"options": f"-csearch_path={schema}"})
-        .render_as_string(hide_password=False)
-    )
-    engine = make_engine(url)
-    migrate.upgrade(engine, revision)
-    engine.dispose()
-    try:
-        yield url
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
-
-
 T0 = dt.datetime(2026, 11, 30, 9, 0, 0, 123456, tzinfo=dt.UTC)
 
 
@@ -267,7 +232,7 @@ def _old_checkpoint(key: Ed25519PrivateKey, rows: list[dict]) -> dict:
 
 @pytest.fixture(params=BACKENDS)
 def old_database(request, tmp_path) -> Iterator[OldDatabase]:
-    with database_at(request.param, tmp_path, "0009") as url:
+    with migrated_database(request.param, tmp_path, "chains", revision="0009") as url:
         yield _fill_at_0009(url)
 
 
