@@ -37,7 +37,6 @@ EVIDENCE_KINDS = (
     ("self_declared", "Self-declared"),
 )
 MOST_EVIDENCE = 50  # as many items as an answer may have
-SUBMITTED = "assessment-submitted"  # the flashed message's category, shown on My work
 
 
 class AssessmentForm(FlaskForm):
@@ -271,7 +270,7 @@ def assessment_page(procurement_id, vendor_id):
         # the same, although the response says the submission failed: nothing typed is lost.
         per_request.session().commit()
         return _refused_form(drafts.open_draft(context, vendor_id, where), form, typed, exc)
-    flash(f"Your assessment of {placed.vendor.name} is submitted.", SUBMITTED)
+    flash(f"Your assessment of {placed.vendor.name} is submitted.")
     return redirect(url_for("pages.my_work"), 303)
 
 
