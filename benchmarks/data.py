@@ -15,7 +15,9 @@ def answers(criteria_set: CriteriaSet, bid: int, evaluator: int = 0) -> list[dic
     Each bid gets levels 2 to 4 of its own (seeded, so every run builds the same data): the
     bidders' totals differ, as in a real tender, rather than all tying. Each evaluator reads
     about one indicator in five a level lower, so evaluators disagree a little. No level is 0:
-    no knockout, every bidder stays eligible and is ranked in full.
+    no knockout, every bidder stays eligible and is ranked in full. Each rationale names its
+    bid, as an evaluator's reason does: one text shared by many answers is what readiness
+    warns of (`repeated_rationale`), not what a tender's evaluation looks like.
     """
     quality = random.Random(bid)
     reading = random.Random(f"{bid}/{evaluator}")
@@ -26,7 +28,7 @@ def answers(criteria_set: CriteriaSet, bid: int, evaluator: int = 0) -> list[dic
             {
                 "indicator": indicator.key,
                 "level": level,
-                "rationale": f"Level {level}: see the bid's response on {indicator.key}.",
+                "rationale": f"Bid {bid}, level {level}: see its response on {indicator.key}.",
                 "evidence": [
                     {
                         "title": f"Bid response, {indicator.key}",
