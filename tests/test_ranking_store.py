@@ -1,4 +1,4 @@
-"""Rankings from kept scorecards: a ranking read from the scorecards kept for its bidders'
+"""Rankings from kept scorecards and kept reports: a ranking read from what is kept for its
 inputs is the ranking recomputed from their records, on any instant.
 
 While a procurement is evaluating, each bidder's scorecard is kept in the process under the
@@ -6,8 +6,9 @@ fingerprint of its inputs, for the stretch of time it holds over (services/score
 These tests compare what a ranking, its sensitivity, margin and award give from kept
 scorecards with a recomputation from scratch over random procurements (profiles, weights,
 gates, award components, reused standalone work, moderations, evidence that lapses, instants
-in several offsets), check that a kept scorecard is read without scoring, and that every
-change of an input is seen at once.
+in several offsets), check that a kept scorecard is read without scoring and a kept report
+without ranking, and that every change of an input is seen at once, in the ranking as
+written out too (its readiness and declarations are worked out on every read).
 """
 
 import datetime as dt
@@ -25,15 +26,20 @@ from ethics_api.models import Procurement
 from ethics_api.services import (
     assessments,
     components,
+    disputes,
     gates,
     lookup,
     moderations,
     procurements,
+    rankings,
     scorecard_store,
+    vendors,
 )
+from ethics_api.services import evaluation as evaluation_module
 from ethics_api.services.context import Context
 from ethics_api.services.errors import DomainError
 from ethics_api.services.evaluation import evaluation
+from ethics_api.services.revisions import Expected
 
 from conftest import PROFILED_CRITERIA
 
@@ -84,17 +90,50 @@ def scorings(monkeypatch):
 
 
 @pytest.fixture
+def rankings_made(monkeypatch):
+    """How many ranking reports are worked out (a list that grows by one with each), with
+    an empty store of kept reports for this test alone."""
+    monkeypatch.setattr(evaluation_module, "REPORTS", scorecard_store.Kept(capacity=32))
+    calls = []
+    real = evaluation_module.ranking_report
+
+    def counted(*args, **kwargs):
+        calls.append(args[3])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(evaluation_module, "ranking_report", counted)
+    return calls
+
+
+@pytest.fixture
 def emptied(monkeypatch):
     """An empty store of kept scorecards for this test alone."""
     monkeypatch.setattr(scorecard_store, "RANKED", scorecard_store.Kept(capacity=1000))
     return scorecard_store.RANKED
 
 
-def recomputed(context, procurement, as_of, monkeypatch):
-    """The evaluation scored from the records alone: nothing kept is read, nothing kept."""
+@contextmanager
+def nothing_kept(monkeypatch):
+    """Scorecards and reports worked out from the records alone: nothing kept is read."""
     with monkeypatch.context() as patched:
         patched.setattr(scorecard_store, "RANKED", scorecard_store.Kept(capacity=0))
+        patched.setattr(evaluation_module, "REPORTS", scorecard_store.Kept(capacity=0))
+        yield
+
+
+def recomputed(context, procurement, as_of, monkeypatch):
+    """The evaluation scored from the records alone: nothing kept is read, nothing kept."""
+    with nothing_kept(monkeypatch):
         return evaluation(context, procurement, as_of)
+
+
+def written(context, procurement, monkeypatch=None) -> dict:
+    """The live ranking as the API writes it out, as of the context's now; from the records
+    alone when given `monkeypatch`."""
+    if monkeypatch is None:
+        return rankings.written_live_ranking(context, procurement)
+    with nothing_kept(monkeypatch):
+        return rankings.written_live_ranking(context, procurement)
 
 
 def assert_same(kept, fresh) -> None:
@@ -243,7 +282,7 @@ def _instants(submitted: list[dt.datetime], hours: list[int], offsets: list[int]
     offsets=st.lists(st.integers(0, 2), min_size=1, max_size=3),
 )
 def test_a_ranking_from_kept_scorecards_equals_its_recomputation(
-    acting, reading, clock, monkeypatch, scorings, drawn, history, hours, offsets
+    acting, reading, clock, monkeypatch, scorings, rankings_made, drawn, history, hours, offsets
 ):
     clock.now = T0
     vendor_ids = [vendor(acting, f"Bidder {uuid.uuid4().hex[:8]}") for _ in range(3)]
@@ -261,14 +300,19 @@ def test_a_ranking_from_kept_scorecards_equals_its_recomputation(
     for as_of in instants:  # each bidder's scorecard kept for each stretch asked about
         with reading() as context:
             evaluation(context, _row(context, procurement), as_of)
-    # The second time, every scorecard is read as kept, and equals the one recomputed.
+    # The second time, every scorecard and report is read as kept, and equals the one
+    # recomputed; and so does the ranking as written out, as of that instant.
     for as_of in reversed(instants):
         with reading() as context:
             found = _row(context, procurement)
             scorings.clear()
+            rankings_made.clear()
             kept = evaluation(context, found, as_of)
             assert scorings == []
+            assert rankings_made == []
             assert_same(kept, recomputed(context, found, as_of, monkeypatch))
+            clock.now = as_of
+            assert written(context, found) == written(context, found, monkeypatch)
 
 
 def _row(context, procurement) -> Procurement:
@@ -342,6 +386,77 @@ def test_every_change_of_an_input_is_seen_at_once(acting, reading, clock, monkey
     # Past the validity of every assessment, nothing is current.
     clock.advance(days=31)
     assert ranked_now() == {first: None, second: None}
+
+
+def test_every_change_is_seen_at_once_in_the_ranking_as_written_out(
+    acting, reading, clock, monkeypatch, rankings_made
+):
+    """What the kept report leaves out (readiness, declarations, the vendors' details) is
+    worked out on every read; what it holds is kept under everything it depends on."""
+    clock.now = T0
+    procurement, (first, second) = _evaluating(acting)
+    _assess(acting, procurement, first, 3)
+    _assess(acting, procurement, second, 3)
+
+    def written_now() -> tuple[dict, bool]:
+        """The ranking written out, and whether its report was worked out for it (not read
+        as kept); checked against its recomputation."""
+        with reading() as context:
+            found = lookup.get(context, Procurement, procurement.id)
+            made = len(rankings_made)
+            kept = written(context, found)
+            worked_out = len(rankings_made) > made
+            assert kept == written(context, found, monkeypatch)
+            return kept, worked_out
+
+    def blocking(found: dict) -> list[str]:
+        return sorted(item["code"] for item in found["readiness"]["blocking"])
+
+    start, worked_out = written_now()
+    assert worked_out
+    assert written_now() == (start, False)  # read as kept, the same instant
+    assert start["tie_for_first"] is True
+    assert "tie_without_tie_break" in blocking(start)
+    tie_break = {"vendor_id": uuid.UUID(first), "reason": "Lower price."}
+    move(acting, procurement, tie_break=tie_break)  # a kept input
+    tie_broken, worked_out = written_now()
+    assert worked_out
+    assert tie_broken["winner_vendor_id"] == first
+    assert "tie_without_tie_break" not in blocking(tie_broken)
+    with acting(Role.BUYER, "Bea") as context:  # a vendor's details: read on every read
+        revision = vendors.get_vendor(context, first).revision
+        vendors.update_vendor(context, first, {"email": None}, Expected(frozenset({revision})))
+    no_email, worked_out = written_now()
+    assert not worked_out
+    missing = [
+        (item["vendor_id"], "email address" in item["message"])
+        for item in no_email["readiness"]["warnings"]
+        if item["code"] == "supplier_details_missing"
+    ]
+    assert missing == [(first, True)]
+    declare(acting, procurement, "Carol")  # a declaration: read on every read
+    declared, worked_out = written_now()
+    assert not worked_out
+    assert len(declared["declarations"]) == len(tie_broken["declarations"]) + 1
+    clock.advance(hours=1)  # later, the same report but for its as_of
+    later, worked_out = written_now()
+    assert not worked_out
+    assert later["as_of"] != declared["as_of"]
+    assert {**later, "as_of": declared["as_of"]} == declared
+    with acting(Role.VENDOR, "Vic", vendor_id=second) as context:  # a kept input
+        disputes.open_dispute(
+            context,
+            second,
+            {
+                "indicator": "d1",
+                "statement": "Our audit says otherwise.",
+                "procurement_id": uuid.UUID(procurement.id),
+            },
+        )
+    disputed, worked_out = written_now()
+    assert worked_out
+    by_vendor = {row["vendor_id"]: row["disputed_indicators"] for row in disputed["ranking"]}
+    assert by_vendor == {first: [], second: ["d1"]}
 
 
 def test_a_writing_transaction_keeps_nothing(acting, reading, clock, emptied):

@@ -176,11 +176,10 @@ def list_components(procurement_id, pagination_parameters):
 @blp.alt_response(404, response="NOT_FOUND")
 def get_ranking(procurement_id):
     """The bidders ranked (eligible first), with the ranking's sensitivity to the weights"""
-    _, found, final = rankings.procurement_ranking(context(), procurement_id)
-    if final:
-        # Stored as it was served at closing; served again exactly, not recomputed.
-        return current_app.json.response(found)
-    return found
+    # Written out by the service: as stored at closing once closed, else as of now, its
+    # report's part written once per change of its inputs rather than on every read.
+    _, written = rankings.written_ranking(context(), procurement_id)
+    return current_app.json.response(written)
 
 
 @blp.route("/<uuid:procurement_id>/ranking.csv")

@@ -3,8 +3,9 @@ made of them (with exact values: one computation for every rendering)."""
 
 import dataclasses
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import cast
+from typing import TypeVar, cast
 
 from sqlalchemy import Select, bindparam, select
 
@@ -20,6 +21,9 @@ from .context import Context
 from .gates import gates_of, with_gates
 from .scope import InScope, Scope, assessments_in
 from .scorecards import open_disputes, scored, weights_of
+
+Span = tuple[dt.datetime, dt.datetime]
+T = TypeVar("T")
 
 
 def bidders_with_scorecards(
@@ -94,14 +98,27 @@ def scored_bidders(
     vendors: list[Vendor],
     fingerprints: dict[str, list] | None = None,
 ) -> list[ranking.Bidder]:
-    """The vendors as bidders with their scorecards on `as_of`, a failed gate a knockout.
+    """The vendors as bidders with their scorecards on `as_of`, a failed gate a knockout."""
+    return _scored_bidders(context, procurement, criteria_set, as_of, vendors, fingerprints)[0]
+
+
+def _scored_bidders(
+    context: Context,
+    procurement: Procurement,
+    criteria_set: CriteriaSet,
+    as_of: dt.datetime,
+    vendors: list[Vendor],
+    fingerprints: dict[str, list] | None = None,
+) -> tuple[list[ranking.Bidder], dict[str, str] | None, Span | None]:
+    """`scored_bidders`, with each bidder's inputs key and the stretch of time over which
+    all their scorecards hold (both None unless every bidder's inputs are known).
 
     Given the fingerprints of the bidders' records (`_bidders_and_records`), each scorecard
     is the one kept for its inputs (scorecard_store.RANKED) when there is one, else scored
     from the records and kept: the records are read (two queries, whatever the number of
     bidders) only when some scorecard is not kept.
     """
-    scopes = [Scope.of_procurement(v.id, procurement, criteria_set) for v in vendors]
+    scopes = Scope.of_bidders([v.id for v in vendors], procurement, criteria_set)
     recorded = gates_of(context, procurement) if criteria_set.gates else {}
     fingerprints = fingerprints or {}
     # A writing transaction's records may still be rolled back: nothing it reads is kept.
@@ -112,7 +129,7 @@ def scored_bidders(
         for scope in scopes
         if scope.vendor_id in fingerprints
     }
-    cards = _kept(keys, as_of)
+    cards, spans = _kept(keys, as_of)
     missing = [scope for scope in scopes if scope.vendor_id not in cards]
     for scope, found in zip(missing, assessments_in(context.session, missing), strict=True):
         card = cards[scope.vendor_id] = _scored(procurement, criteria_set, as_of, found, recorded)
@@ -120,24 +137,33 @@ def scored_bidders(
         # between (PostgreSQL reads each statement afresh) would not match its key.
         fingerprinted = fingerprints.get(scope.vendor_id)
         if fingerprinted is not None and scorecard_store.fingerprint_of(found) == fingerprinted:
-            span = scorecard_store.stretch(found, criteria_set, as_of)
-            scorecard_store.RANKED.put(keys[scope.vendor_id], span, card)
-    return [ranking.Bidder(vendor.id, vendor.name, *cards[vendor.id]) for vendor in vendors]
+            span = spans[scope.vendor_id] = scorecard_store.stretch(found, criteria_set, as_of)
+            scorecard_store.RANKED.put(keys[scope.vendor_id], span, (*card, span))
+    bidders = [ranking.Bidder(vendor.id, vendor.name, *cards[vendor.id]) for vendor in vendors]
+    if len(spans) < len(vendors):
+        return bidders, None, None
+    common = (
+        max((start for start, _ in spans.values()), default=scorecard_store.EARLIEST),
+        min((end for _, end in spans.values()), default=scorecard_store.LATEST),
+    )
+    return bidders, keys, common
 
 
-def _kept(keys: dict[str, str], as_of: dt.datetime) -> dict[str, tuple[Scorecard | None, bool]]:
+def _kept(
+    keys: dict[str, str], as_of: dt.datetime
+) -> tuple[dict[str, tuple[Scorecard | None, bool]], dict[str, Span]]:
     """The scorecards kept for these inputs on `as_of` (with whether they reuse standalone
-    work), by vendor id; those not kept are left out."""
-    cards = {}
+    work), and the stretch each holds over, by vendor id; those not kept are left out."""
+    cards, spans = {}, {}
     for vendor_id, key in keys.items():
         hit, value = scorecard_store.RANKED.get(key, as_of)
         if hit:
-            scorecard, reused = cast(tuple[Scorecard | None, bool], value)
+            scorecard, reused, span = cast(tuple[Scorecard | None, bool, Span], value)
             # Within the stretch it was kept for, only the scorecard's `as_of` differs.
             if scorecard is not None:
                 scorecard = dataclasses.replace(scorecard, as_of=as_of)
-            cards[vendor_id] = (scorecard, reused)
-    return cards
+            cards[vendor_id], spans[vendor_id] = (scorecard, reused), span
+    return cards, spans
 
 
 def _key(procurement, scope: Scope, recorded: dict, as_of: dt.datetime, records: list) -> str:
@@ -178,6 +204,21 @@ def _scored(
     return scorecard, reused
 
 
+class KeptReport:
+    """A ranking report kept for its inputs, with what readers derived from it alone (its
+    rendering, readiness warnings that rest on the scorecards only): all the same for every
+    instant of its stretch but the report's `as_of` value, which readers put back in."""
+
+    def __init__(self, report: dict):
+        self.report = report
+        self.derived: dict[str, object] = {}
+
+
+# A report of 50 bidders with its rendering took about 320 KB (tracemalloc): the reports of
+# a few dozen procurements being evaluated at once take some 10 MB of a worker's memory.
+REPORTS = scorecard_store.Kept(capacity=32)
+
+
 @dataclass(frozen=True)
 class Evaluation:
     """The bidders' scorecards on one instant, and the ranking report made of them."""
@@ -185,48 +226,97 @@ class Evaluation:
     bidders: list[ranking.Bidder]
     report: dict
     vendors: dict[str, Vendor]  # the bidders' vendor records, by id
+    kept: KeptReport | None = None  # the report as kept for its inputs, when it may be
 
     @property
     def scorecards(self) -> dict[str, Scorecard]:
         """The assessed bidders' scorecards, by vendor id."""
         return {b.vendor_id: b.scorecard for b in self.bidders if b.scorecard is not None}
 
+    def derived(self, name: str, compute: Callable[[], T]) -> T:
+        """`compute()`, a function of the report and scorecards alone (never of the instant):
+        worked out once per kept report, on every call when the report is not kept."""
+        if self.kept is None:
+            return compute()
+        if name not in self.kept.derived:
+            self.kept.derived[name] = compute()
+        return cast(T, self.kept.derived[name])
+
 
 def evaluation(
     context: Context, procurement: Procurement, as_of: dt.datetime, final: bool = False
 ) -> Evaluation:
     """The procurement's evaluation on `as_of`, with exact values: one computation for every
-    rendering."""
+    rendering.
+
+    The report is a function of its inputs (the bidders' kept scorecards, by their keys, the
+    procurement's state, open disputes, award components) and of `as_of`, which it only
+    states: so it is kept under the fingerprint of those inputs for the stretch of time the
+    bidders' scorecards all hold over, and read back while nothing changes.
+    """
     criteria_set = lookup.set_of(context, procurement)
     vendors, fingerprints = _bidders_and_records(context, procurement, criteria_set)
-    bidders = scored_bidders(context, procurement, criteria_set, as_of, vendors, fingerprints)
+    bidders, keys, span = _scored_bidders(
+        context, procurement, criteria_set, as_of, vendors, fingerprints
+    )
     disputes = open_disputes(context, [b.vendor_id for b in bidders], criteria_set, procurement.id)
     disputed = {vendor: [d.indicator for d in found] for vendor, found in disputes.items()}
     applicability = criteria_set.in_procurement(procurement.profile)
     # A criterion the profile leaves out is scored for no bidder: it takes no share of the weight.
     covered = {c.key for c in criteria_set.criteria if applicability.covers(c)}
     weights = {k: w for k, w in weights_of(procurement, criteria_set).items() if k in covered}
-    report = ranking_report(
-        criteria_set,
-        weights,
-        bidders,
-        as_of,
-        disputed,
-        procurement.weights_fixed_at,
-        procurement.tie_break,
-        procurement.share,
-        components_of(context, procurement),
-    )
-    return Evaluation(
-        bidders,
-        {
-            "procurement_id": procurement.id,
-            "ocid": procurement.ocid,
-            "status": ProcurementStatus.CLOSED if final else procurement.status,
-            "final": final,
-            "profile": procurement.profile,
-            "tier": applicability.tier,
-            **report,
-        },
-        {vendor.id: vendor for vendor in vendors},
-    )
+    components = components_of(context, procurement)
+    status = ProcurementStatus.CLOSED if final else procurement.status
+    key = None
+    if keys is not None and span is not None:
+        key = scorecard_store.inputs_sha256(
+            {
+                "use": "ranking report",
+                "bidders": [[v.id, v.name, keys[v.id]] for v in vendors],
+                "procurement": [
+                    procurement.id,
+                    procurement.ocid,
+                    status,
+                    final,
+                    procurement.profile,
+                    procurement.weights_fixed_at,
+                    procurement.tie_break,
+                    procurement.share,
+                ],
+                "criteria_set": [criteria_set.ref, criteria_set.sha256],
+                "weights": weights,
+                "disputed": disputed,
+                "components": {v: [repr(c) for c in found] for v, found in components.items()},
+                "tier": applicability.tier,
+                "utc_offset": str(as_of.utcoffset()),
+            }
+        )
+        hit, value = REPORTS.get(key, as_of)
+        if hit:
+            found = cast(KeptReport, value)
+            report = {**found.report, "as_of": as_of}
+            return Evaluation(bidders, report, {v.id: v for v in vendors}, found)
+    report = {
+        "procurement_id": procurement.id,
+        "ocid": procurement.ocid,
+        "status": status,
+        "final": final,
+        "profile": procurement.profile,
+        "tier": applicability.tier,
+        **ranking_report(
+            criteria_set,
+            weights,
+            bidders,
+            as_of,
+            disputed,
+            procurement.weights_fixed_at,
+            procurement.tie_break,
+            procurement.share,
+            components,
+        ),
+    }
+    kept: KeptReport | None = None
+    if key is not None and span is not None:
+        kept = KeptReport(report)
+        REPORTS.put(key, span, kept)
+    return Evaluation(bidders, report, {v.id: v for v in vendors}, kept)

@@ -1,8 +1,11 @@
-"""A procurement's ranking: computed while it is open, stored at closing.
+"""A procurement's ranking: worked out while it is open, stored at closing.
 
-While a procurement is open its ranking is computed from the bidders' current assessments on
-every request; at closing it is stored as it was served, and every document of a closed
-procurement (CSV, summaries, OCDS) is rendered from that stored ranking, never recomputed.
+While a procurement is open its ranking is worked out from the bidders' current assessments,
+through what is kept for its inputs (each bidder's scorecard, the report and its rendering:
+services/evaluation.py), so a read while nothing changes scores and ranks nothing; its
+readiness and declarations are worked out on every read. At closing it is stored as it was
+served, and every document of a closed procurement (CSV, summaries, OCDS) is rendered from
+that stored ranking, never recomputed.
 """
 
 import datetime as dt
@@ -36,6 +39,29 @@ def served(exact_ranking: dict) -> dict:
     return RankingSchema().dump(exact_ranking)
 
 
+# What differs from one read of a live ranking to the next while its report is kept: the
+# instant, and the readiness and declarations, which are worked out on every read.
+_PER_READ = ("as_of", "readiness", "declarations")
+_KEPT_PART = RankingSchema(exclude=_PER_READ)
+_READ_PART = RankingSchema(only=_PER_READ)
+_ORDER = tuple(RankingSchema().dump_fields)
+
+
+def written_live_ranking(context: Context, procurement: Procurement) -> dict:
+    """`served(live_ranking(...))` as of now, the report's part written out once per kept
+    report rather than on every read (it is most of a ranking's writing)."""
+    evaluated = evaluation(context, procurement, context.now())
+    declared = all_of(context, procurement)
+    exact = {
+        **evaluated.report,
+        "readiness": readiness_of(context, procurement, evaluated, declared),
+        "declarations": sorted(declared.values(), key=lambda d: (d.declared_at, d.id)),
+    }
+    report_part = evaluated.derived("written", lambda: _KEPT_PART.dump(exact))
+    parts = {**report_part, **_READ_PART.dump(exact)}
+    return {name: parts[name] for name in _ORDER if name in parts}
+
+
 def procurement_ranking(context: Context, procurement_id) -> tuple[Procurement, dict, bool]:
     """The procurement, its ranking and whether that ranking is the stored final one (already
     written out) rather than computed now (exact values)."""
@@ -48,8 +74,11 @@ def procurement_ranking(context: Context, procurement_id) -> tuple[Procurement, 
 
 def written_ranking(context: Context, procurement_id) -> tuple[Procurement, dict]:
     """The ranking as written out: the one stored at closing, else the ranking as of now."""
-    procurement, found, final = procurement_ranking(context, procurement_id)
-    return procurement, found if final else served(found)
+    procurement = lookup.get(context, Procurement, procurement_id)
+    require_weights_fixed(procurement)
+    if procurement.final_ranking is not None:
+        return procurement, procurement.final_ranking
+    return procurement, written_live_ranking(context, procurement)
 
 
 def agreed_levels(context: Context, procurement_id) -> tuple[Procurement, list[dict]]:

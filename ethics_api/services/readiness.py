@@ -10,7 +10,8 @@ rationale repeated by an evaluator across many answers; a bidder whose evidence 
 self-declared.
 """
 
-from collections import Counter
+import threading
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -125,8 +126,13 @@ def readiness_of(
     blocking += _unchecked_gates(context, procurement, names)
     warnings += _supplier_details_missing(evaluated, names)
     warnings += _narrow_margin(ranked)
-    warnings += _repeated_rationales(context, scorecards)
-    warnings += _self_declared_only(scorecards, names)
+    # Both rest on the scorecards alone (and on records, never edited): once per kept report.
+    warnings += evaluated.derived(
+        "repeated_rationales", lambda: _repeated_rationales(context, scorecards)
+    )
+    warnings += evaluated.derived(
+        "self_declared_only", lambda: _self_declared_only(scorecards, names)
+    )
     return Readiness(blocking, warnings)
 
 
@@ -265,18 +271,53 @@ def _declarations(
     return items
 
 
+# Each assessment's rationales, normalised and counted, by assessment id: records are never
+# edited, so they are read and decoded once per worker rather than on every ranking.
+_RATIONALES: OrderedDict[str, Counter] = OrderedDict()
+# About 10 KB each for 50 answers: 2,000 assessments (a dozen large tenders) in some 20 MB.
+_RATIONALES_KEPT = 2_000
+_RATIONALES_LOCK = threading.Lock()
+
+
+def _rationales(context: Context, assessment_ids: list[str]) -> dict[str, Counter]:
+    """The rationales of these assessments, each normalised (spaces, case), counted."""
+    with _RATIONALES_LOCK:
+        found = {i: _RATIONALES[i] for i in assessment_ids if i in _RATIONALES}
+    missing = [i for i in assessment_ids if i not in found]
+    if missing:
+        rows = context.session.execute(
+            select(Assessment.id, Assessment.answers).where(Assessment.id.in_(missing))
+        )
+        read = {
+            assessment_id: Counter(
+                " ".join(answer["rationale"].split()).casefold()
+                for answer in answers
+                if answer.get("rationale")
+            )
+            for assessment_id, answers in rows
+        }
+        found.update(read)
+        with _RATIONALES_LOCK:
+            _RATIONALES.update(read)
+            while len(_RATIONALES) > _RATIONALES_KEPT:
+                _RATIONALES.popitem(last=False)
+    return found
+
+
 def _repeated_rationales(context: Context, scorecards: Scorecards) -> list[Item]:
     used = [a.id for card in scorecards.values() for a in card.assessments]
-    records = context.session.scalars(select(Assessment).where(Assessment.id.in_(used))).all()
-    items = []
-    for record_person, name in sorted({(r.person_id, r.assessor) for r in records}):
-        texts = Counter(
-            " ".join(answer["rationale"].split()).casefold()
-            for record in records
-            if record.person_id == record_person
-            for answer in record.answers
-            if answer.get("rationale")
+    authors = context.session.execute(
+        select(Assessment.id, Assessment.person_id, Assessment.assessor).where(
+            Assessment.id.in_(used)
         )
+    ).all()
+    rationales = _rationales(context, [assessment_id for assessment_id, _, _ in authors])
+    items = []
+    for record_person, name in sorted({(person, assessor) for _, person, assessor in authors}):
+        texts: Counter = Counter()
+        for assessment_id, person, _ in authors:
+            if person == record_person:
+                texts.update(rationales[assessment_id])
         for text, times in texts.items():
             if times >= REPEATED_RATIONALE:
                 items.append(

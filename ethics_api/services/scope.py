@@ -38,6 +38,21 @@ class Scope:
             applicability_of(procurement, criteria_set),
         )
 
+    @classmethod
+    def of_bidders(cls, vendor_ids, procurement, criteria_set: CriteriaSet) -> list["Scope"]:
+        """`of_procurement` for each vendor, what applies worked out once for all of them."""
+        applicability = applicability_of(procurement, criteria_set)
+        return [
+            cls(
+                vendor_id,
+                criteria_set,
+                procurement.id,
+                procurement.reuse_standalone,
+                applicability,
+            )
+            for vendor_id in vendor_ids
+        ]
+
     @property
     def applicability(self) -> Applicability:
         return self.profile or self.criteria_set.applicability(None)
