@@ -57,11 +57,13 @@ def bidder_vendors(
 
 def _bidders_statement(reach: str, one: bool) -> Select:
     """The bidders' vendor records, each with the fingerprint of the records its scorecard
-    draws on (scorecard_store.records_fingerprint), in one statement."""
+    draws on (scorecard_store.records_fingerprint), in one statement; in one order whatever
+    the database's plan (a kept report's key lists them in it)."""
     statement = (
         select(Vendor, *scorecard_store.fingerprint_columns(reach, Bidder.vendor_id))
         .join(Bidder, Bidder.vendor_id == Vendor.id)
         .where(Bidder.procurement_id == bindparam("procurement_id"))
+        .order_by(Vendor.id)
     )
     return statement.where(Vendor.id == bindparam("vendor_id")) if one else statement
 
