@@ -12,6 +12,7 @@ written out too (its readiness and declarations are worked out on every read).
 """
 
 import datetime as dt
+import json
 import uuid
 from contextlib import contextmanager
 
@@ -313,6 +314,9 @@ def test_a_ranking_from_kept_scorecards_equals_its_recomputation(
             assert_same(kept, recomputed(context, found, as_of, monkeypatch))
             clock.now = as_of
             assert written(context, found) == written(context, found, monkeypatch)
+            # The JSON text sent, its kept part encoded once, is that ranking's text.
+            sent = rankings.live_ranking_json(context, found).decode()
+            assert sent == json.dumps(written(context, found, monkeypatch), separators=(",", ":"))
 
 
 def _row(context, procurement) -> Procurement:

@@ -177,9 +177,9 @@ def list_components(procurement_id, pagination_parameters):
 def get_ranking(procurement_id):
     """The bidders ranked (eligible first), with the ranking's sensitivity to the weights"""
     # Written out by the service: as stored at closing once closed, else as of now, its
-    # report's part written once per change of its inputs rather than on every read.
-    _, written = rankings.written_ranking(context(), procurement_id)
-    return current_app.json.response(written)
+    # report's part written and encoded once per change of its inputs, not on every read.
+    body = rankings.ranking_json(context(), procurement_id)
+    return current_app.response_class(body + b"\n", mimetype="application/json")
 
 
 @blp.route("/<uuid:procurement_id>/ranking.csv")
