@@ -9,15 +9,17 @@ that stored ranking, never recomputed.
 """
 
 import datetime as dt
+import functools
 import json
 
 from ..models import Procurement
+from ..schemas.declarations import ReadinessSchema
 from ..schemas.procurements import RankingSchema
 from . import lookup, scorecard_store
 from .context import Context
 from .declarations import all_of
 from .evaluation import bidders_with_scorecards, evaluation
-from .readiness import readiness_of
+from .readiness import Item, Readiness, readiness_of
 from .scorecards import require_weights_fixed
 
 
@@ -46,6 +48,7 @@ _PER_READ = ("as_of", "readiness", "declarations")
 _KEPT_PART = RankingSchema(exclude=_PER_READ)
 _READ_PART = RankingSchema(only=_PER_READ)
 _ORDER = tuple(RankingSchema().dump_fields)
+_READINESS = ReadinessSchema()  # as RankingSchema nests it
 # The JSON text is the kept part with the instant spliced in and these two appended.
 _LAST = ("readiness", "declarations")
 assert _ORDER[-len(_LAST) :] == _LAST, "readiness and declarations must end a ranking"
@@ -86,14 +89,27 @@ def live_ranking_json(context: Context, procurement: Procurement) -> bytes:
             _in_order({**report_part, "as_of": None}), context.now()
         ),
     )
-    read = _READ_PART.dump(exact)
-    last = "".join(f",{json.dumps(name)}:{_json(read[name])}" for name in _LAST)
+    read = _READ_PART.dump({"as_of": exact["as_of"], "declarations": exact["declarations"]})
+    readiness = exact["readiness"]
+    written = {
+        "readiness": _readiness_json(tuple(readiness.blocking), tuple(readiness.warnings)),
+        "declarations": _json(read["declarations"]),
+    }
+    last = "".join(f",{json.dumps(name)}:{written[name]}" for name in _LAST)
     # The tail closes the document: what is read each time goes before its brace.
     return f"{head}{_json(read['as_of'])}{tail[:-1]}{last}}}".encode()
 
 
 def _json(value) -> str:
     return json.dumps(value, separators=(",", ":"))
+
+
+@functools.lru_cache(maxsize=64)
+def _readiness_json(blocking: tuple[Item, ...], warnings: tuple[Item, ...]) -> str:
+    """A readiness as a ranking writes it (its items are values: the same items, the same
+    text). Worked out on every read, it is most often what the last read found, and a
+    procurement far from closing has an item or two per bidder."""
+    return _json(_READINESS.dump(Readiness(list(blocking), list(warnings))))
 
 
 def procurement_ranking(context: Context, procurement_id) -> tuple[Procurement, dict, bool]:
