@@ -487,7 +487,7 @@ def test_records_read_after_their_fingerprint_are_not_kept_under_it(
     with reading() as context:
         found = lookup.get(context, Procurement, procurement.id)
         criteria_set = lookup.set_of(context, found)
-        vendors, stale = module._bidders_and_records(context, found, criteria_set)
+        vendors, stale, _ = module._bidders_and_records(context, found, criteria_set)
     _assess(acting, procurement, first, 1, who="Bob")  # committed after the fingerprint
     with reading() as context:
         found = lookup.get(context, Procurement, procurement.id)

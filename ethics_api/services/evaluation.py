@@ -37,8 +37,11 @@ def bidders_with_scorecards(
 
     A constant number of queries whatever the number of bidders and assessments.
     """
-    vendors, fingerprints = _bidders_and_records(context, procurement, criteria_set, vendor_id)
-    return scored_bidders(context, procurement, criteria_set, as_of, vendors, fingerprints)
+    vendors, fingerprints, gates = _bidders_and_records(
+        context, procurement, criteria_set, vendor_id
+    )
+    found = _scored_bidders(context, procurement, criteria_set, as_of, vendors, fingerprints, gates)
+    return found[0]
 
 
 def bidder_vendors(
@@ -56,11 +59,11 @@ def bidder_vendors(
 
 
 def _bidders_statement(reach: str, one: bool) -> Select:
-    """The bidders' vendor records, each with the fingerprint of the records its scorecard
-    draws on (scorecard_store.records_fingerprint), in one statement; in one order whatever
-    the database's plan (a kept report's key lists them in it)."""
+    """The bidders' vendor records, each with its recorded gates and the fingerprint of the
+    records its scorecard draws on (scorecard_store.records_fingerprint), in one statement;
+    in one order whatever the database's plan (a kept report's key lists them in it)."""
     statement = (
-        select(Vendor, *scorecard_store.fingerprint_columns(reach, Bidder.vendor_id))
+        select(Vendor, Bidder.gates, *scorecard_store.fingerprint_columns(reach, Bidder.vendor_id))
         .join(Bidder, Bidder.vendor_id == Vendor.id)
         .where(Bidder.procurement_id == bindparam("procurement_id"))
         .order_by(Vendor.id)
@@ -78,18 +81,20 @@ _BIDDERS = {
 
 def _bidders_and_records(
     context: Context, procurement: Procurement, criteria_set: CriteriaSet, vendor_id=None
-) -> tuple[list[Vendor], dict[str, list]]:
-    """`bidder_vendors`, and the fingerprint of each bidder's records by vendor id."""
+) -> tuple[list[Vendor], dict[str, list], dict[str, dict]]:
+    """`bidder_vendors`, with the fingerprint of each bidder's records and its recorded
+    gates (`gates.gates_of`), by vendor id."""
     scope = Scope.of_procurement("", procurement, criteria_set)
     parameters = scorecard_store.reach_parameters(scope)
     if vendor_id is not None:
         parameters["vendor_id"] = vendor_id
     statement = _BIDDERS[scorecard_store.reach_of(scope), vendor_id is not None]
-    vendors, fingerprints = [], {}
-    for vendor, *fingerprint in context.session.execute(statement, parameters):
+    vendors, fingerprints, gates = [], {}, {}
+    for vendor, recorded, *fingerprint in context.session.execute(statement, parameters):
         vendors.append(vendor)
         fingerprints[vendor.id] = scorecard_store.written(fingerprint)
-    return vendors, fingerprints
+        gates[vendor.id] = recorded or {}
+    return vendors, fingerprints, gates
 
 
 def scored_bidders(
@@ -111,6 +116,7 @@ def _scored_bidders(
     as_of: dt.datetime,
     vendors: list[Vendor],
     fingerprints: dict[str, list] | None = None,
+    gates: dict[str, dict] | None = None,
 ) -> tuple[list[ranking.Bidder], dict[str, str] | None, Span | None]:
     """`scored_bidders`, with each bidder's inputs key and the stretch of time over which
     all their scorecards hold (both None unless every bidder's inputs are known).
@@ -118,10 +124,13 @@ def _scored_bidders(
     Given the fingerprints of the bidders' records (`_bidders_and_records`), each scorecard
     is the one kept for its inputs (scorecard_store.RANKED) when there is one, else scored
     from the records and kept: the records are read (two queries, whatever the number of
-    bidders) only when some scorecard is not kept.
+    bidders) only when some scorecard is not kept. `gates`: the bidders' recorded gates, when
+    read already.
     """
     scopes = Scope.of_bidders([v.id for v in vendors], procurement, criteria_set)
-    recorded = gates_of(context, procurement) if criteria_set.gates else {}
+    recorded: dict = {}
+    if criteria_set.gates:
+        recorded = gates_of(context, procurement) if gates is None else gates
     fingerprints = fingerprints or {}
     # A writing transaction's records may still be rolled back: nothing it reads is kept.
     if scorecard_store.writing(context.session):
@@ -228,6 +237,7 @@ class Evaluation:
     bidders: list[ranking.Bidder]
     report: dict
     vendors: dict[str, Vendor]  # the bidders' vendor records, by id
+    gates: dict[str, dict]  # the bidders' recorded gates, by vendor id
     kept: KeptReport | None = None  # the report as kept for its inputs, when it may be
 
     @property
@@ -257,9 +267,9 @@ def evaluation(
     bidders' scorecards all hold over, and read back while nothing changes.
     """
     criteria_set = lookup.set_of(context, procurement)
-    vendors, fingerprints = _bidders_and_records(context, procurement, criteria_set)
+    vendors, fingerprints, gates = _bidders_and_records(context, procurement, criteria_set)
     bidders, keys, span = _scored_bidders(
-        context, procurement, criteria_set, as_of, vendors, fingerprints
+        context, procurement, criteria_set, as_of, vendors, fingerprints, gates
     )
     disputes = open_disputes(context, [b.vendor_id for b in bidders], criteria_set, procurement.id)
     disputed = {vendor: [d.indicator for d in found] for vendor, found in disputes.items()}
@@ -297,7 +307,7 @@ def evaluation(
         if hit:
             found = cast(KeptReport, value)
             report = {**found.report, "as_of": as_of}
-            return Evaluation(bidders, report, {v.id: v for v in vendors}, found)
+            return Evaluation(bidders, report, {v.id: v for v in vendors}, gates, found)
     report = {
         "procurement_id": procurement.id,
         "ocid": procurement.ocid,
@@ -321,4 +331,4 @@ def evaluation(
     if key is not None and span is not None:
         kept = KeptReport(report)
         REPORTS.put(key, span, kept)
-    return Evaluation(bidders, report, {v.id: v for v in vendors}, kept)
+    return Evaluation(bidders, report, {v.id: v for v in vendors}, gates, kept)

@@ -123,7 +123,7 @@ def readiness_of(
             )
         )
     blocking += _missing_components(ranked)
-    blocking += _unchecked_gates(context, procurement, names)
+    blocking += _unchecked_gates(context, procurement, names, evaluated.gates)
     warnings += _supplier_details_missing(evaluated, names)
     warnings += _narrow_margin(ranked)
     # Both rest on the scorecards alone (and on records, never edited): once per kept report.
@@ -153,14 +153,16 @@ def _narrow_margin(ranked: dict) -> list[Item]:
     return []
 
 
-def _unchecked_gates(context: Context, procurement: Procurement, names: dict) -> list[Item]:
-    """Every gate of the set that applies, checked for every bidder: a tender from an excluded
-    supplier is disregarded, so the check comes before the award."""
+def _unchecked_gates(
+    context: Context, procurement: Procurement, names: dict, recorded: dict[str, dict]
+) -> list[Item]:
+    """Every gate of the set that applies, checked for every bidder (`recorded`: the gates
+    recorded, by vendor id): a tender from an excluded supplier is disregarded, so the check
+    comes before the award."""
     criteria_set = lookup.set_of(context, procurement)
     if not criteria_set.gates:
         return []
     applicability = criteria_set.in_procurement(procurement.profile)
-    recorded = gates.gates_of(context, procurement)
     return [
         Item(
             "gate_not_checked",
