@@ -20,6 +20,7 @@ import pytest
 from evaluation import BUYER, declare, move, vendor
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from spying import recorded_calls
 
 from ethics_api import scoring
 from ethics_api.enums import ProcurementStatus, Role
@@ -79,15 +80,7 @@ def reading(app, acting, clock):
 @pytest.fixture
 def scorings(monkeypatch):
     """How many scorecards are computed (a list that grows by one with each)."""
-    calls = []
-    real = scoring.score
-
-    def counted(*args, **kwargs):
-        calls.append(args[2])
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(scoring, "score", counted)
-    return calls
+    return recorded_calls(monkeypatch, scoring, "score", argument=2)
 
 
 @pytest.fixture
@@ -95,15 +88,7 @@ def rankings_made(monkeypatch):
     """How many ranking reports are worked out (a list that grows by one with each), with
     an empty store of kept reports for this test alone."""
     monkeypatch.setattr(evaluation_module, "REPORTS", scorecard_store.Kept(capacity=32))
-    calls = []
-    real = evaluation_module.ranking_report
-
-    def counted(*args, **kwargs):
-        calls.append(args[3])
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(evaluation_module, "ranking_report", counted)
-    return calls
+    return recorded_calls(monkeypatch, evaluation_module, "ranking_report", argument=3)
 
 
 @pytest.fixture

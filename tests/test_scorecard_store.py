@@ -14,6 +14,7 @@ import pytest
 from evaluation import assess, moderate, vendor
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from spying import recorded_calls
 from sqlalchemy import func, select
 
 from ethics_api import scoring
@@ -134,15 +135,7 @@ def test_a_stored_scorecard_equals_its_recomputation(acting, clock, history, hou
 @pytest.fixture
 def scorings(monkeypatch):
     """How many scorecards are computed (a list that grows by one with each)."""
-    calls = []
-    real = scoring.score
-
-    def counted(*args, **kwargs):
-        calls.append(args[2])
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(scoring, "score", counted)
-    return calls
+    return recorded_calls(monkeypatch, scoring, "score", argument=2)
 
 
 def _stored_rows(app) -> int:
