@@ -110,7 +110,7 @@ def readiness_of(
                 )
             )
 
-    blocking += _declarations(context, declared, scorecards)
+    blocking += _declarations(context, declared, evaluated)
     award = ranked["award"]
     if award["tie_for_first"] and award["tie_break"] is None:
         tied = [names[vendor_id] for vendor_id in award["first_vendor_ids"]]
@@ -229,30 +229,34 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
-def _evaluators(context: Context, scorecards: Scorecards) -> dict[str, str]:
-    """Everyone whose marks the ranking uses, by person id: the assessors and moderators of
-    the assessments and moderations its scorecards rest on."""
-    used = [a.id for card in scorecards.values() for a in card.assessments]
-    moderated = [m.id for card in scorecards.values() for m in card.moderations]
-    session = context.session
-    people = session.execute(
-        select(Person.id, Person.name)
-        .join(Assessment, Assessment.person_id == Person.id)
+def _evaluators(context: Context, evaluated: Evaluation) -> dict[str, str]:
+    """Everyone whose marks the ranking uses, by person id, with their names: the assessors
+    and moderators of the assessments and moderations its scorecards rest on. Who they are
+    is read once per kept report (records are never edited); their names on every read."""
+    people = evaluated.derived("evaluators", lambda: _evaluator_ids(context, evaluated))
+    if not people:
+        return {}
+    named = context.session.execute(select(Person.id, Person.name).where(Person.id.in_(people)))
+    return dict(sorted(named.all(), key=lambda p: (p[1], p[0])))
+
+
+def _evaluator_ids(context: Context, evaluated: Evaluation) -> list[str]:
+    scorecards = evaluated.scorecards.values()
+    used = [a.id for card in scorecards for a in card.assessments]
+    moderated = [m.id for card in scorecards for m in card.moderations]
+    found = context.session.scalars(
+        select(Assessment.person_id)
         .where(Assessment.id.in_(used))
-        .union(
-            select(Person.id, Person.name)
-            .join(Moderation, Moderation.person_id == Person.id)
-            .where(Moderation.id.in_(moderated))
-        )
-    ).all()
-    return dict(sorted(people, key=lambda p: p[1]))
+        .union(select(Moderation.person_id).where(Moderation.id.in_(moderated)))
+    )
+    return sorted(set(found))
 
 
 def _declarations(
-    context: Context, declared: dict[str, Declaration], scorecards: Scorecards
+    context: Context, declared: dict[str, Declaration], evaluated: Evaluation
 ) -> list[Item]:
     items = []
-    for person_id, name in _evaluators(context, scorecards).items():
+    for person_id, name in _evaluators(context, evaluated).items():
         declaration = declared.get(person_id)
         if declaration is None:
             items.append(
