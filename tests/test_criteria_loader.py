@@ -20,6 +20,7 @@ import yaml
 from ethics_api.criteria import CriteriaError, load_catalog, load_file, load_sets
 
 MINI_PATH = Path(__file__).parent / "criteria" / "mini-1.yaml"
+PROJECT_CRITERIA = Path(__file__).parents[1] / "criteria"
 
 
 def mini_doc() -> dict:
@@ -134,6 +135,23 @@ def test_long_decimals_are_read_exactly(tmp_path):
     path = tmp_path / "long-decimal.yaml"
     path.write_text(text, encoding="utf-8")
     assert load_file(path).criteria[0].indicators[1].weight == F(12345678901234567890, 10**20)
+
+
+@pytest.mark.skipif(not yaml.__with_libyaml__, reason="PyYAML built without libyaml")
+def test_the_files_are_parsed_by_libyaml_into_the_same_documents():
+    """Every app start reads the criteria: libyaml's parser, not PyYAML's pure-Python one
+    (about ten times slower), with the same documents as the pure one would give."""
+    from ethics_api.criteria import _exact_decimal, _ExactLoader
+
+    class PureExactLoader(yaml.SafeLoader):
+        pass
+
+    PureExactLoader.add_constructor("tag:yaml.org,2002:float", _exact_decimal)
+    assert issubclass(_ExactLoader, yaml.CSafeLoader)
+    for path in [MINI_PATH, *sorted(PROJECT_CRITERIA.glob("*.yaml"))]:
+        raw = path.read_bytes()
+        fast, pure = yaml.load(raw, Loader=_ExactLoader), yaml.load(raw, Loader=PureExactLoader)
+        assert repr(fast) == repr(pure), path  # repr: Decimal('0.10') is not Decimal('0.1')
 
 
 # --- one broken variant per rule ----------------------------------------------------------------
