@@ -44,7 +44,6 @@ class Defaults:
     # Rate limits (ratelimit.py): requests per API key, and failed authentications (401s) per
     # client address; a rate such as "300 per minute", or "off". The counts live in the
     # storage: memory:// counts in each gunicorn worker, redis://host:6379/0 shares them.
-    # Not RATELIMIT_*: those are Flask-Limiter's own settings, which it reads itself.
     RATE_LIMIT_DEFAULT: str = "300 per minute"
     RATE_LIMIT_FAILED_AUTH: str = "20 per minute"
     RATE_LIMIT_STORAGE_URI: str = "memory://"

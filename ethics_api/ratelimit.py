@@ -21,6 +21,8 @@ each process, so N gunicorn workers let up to N times a limit through; redis://h
 shares the counts between workers and hosts. Windows are fixed, and start at a key's (or an
 address's) first counted request.
 
+The counting is the `limits` library's, called directly: one hit in the store per request.
+
 A limit reached is a 429 problem+json, with Retry-After (seconds) and a detail naming the limit,
 rendered by the same handler as every other error. When the store cannot be reached, requests
 are let through and the failure is logged: the API does not go down with Redis.
@@ -29,13 +31,15 @@ are let through and the failure is logged: the API does not go down with Redis.
 import logging
 import math
 import time
+from dataclasses import dataclass
 
 from apispec import BasePlugin
 from flask import Flask, current_app, g, request
-from flask_limiter import Limiter, RateLimitExceeded
 from flask_smorest.utils import prepare_response
 from limits import RateLimitItem, parse_many
-from limits.errors import StorageError
+from limits.errors import ConfigurationError, StorageError
+from limits.storage import MemoryStorage, Storage, storage_from_string
+from limits.strategies import FixedWindowRateLimiter
 from werkzeug.exceptions import TooManyRequests
 
 from .auth import PAGES, PUBLIC_ENDPOINTS
@@ -43,10 +47,66 @@ from .errors import PROBLEM_JSON, ProblemApi
 
 OFF = frozenset({"", "off"})
 KEY_PREFIX = "ethics-api"  # every count in the store is under it
+PER_KEY_SCOPE = "key"
 FAILED_AUTH_SCOPE = "failed-auth"
 RESPONSE_NAME = "RATE_LIMITED"  # the OpenAPI component of the 429
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    """The app's limits, and the store their counts live in (app.extensions["ratelimit"])."""
+
+    storage: Storage
+    counter: FixedWindowRateLimiter
+    per_key: list[RateLimitItem]
+    failed_auth: list[RateLimitItem]
+
+    def spent(self, items: list[RateLimitItem], *identifiers: str) -> tuple[str, int] | None:
+        """Those of `items` used up for `identifiers`, and the seconds until they all renew;
+        None when none is."""
+        spent = [item for item in items if not self.counter.test(item, *identifiers)]
+        if not spent:
+            return None
+        retry_after = max(
+            _seconds_until(self.counter.get_window_stats(item, *identifiers).reset_time)
+            for item in spent
+        )
+        return "; ".join(str(item) for item in spent), retry_after
+
+    def hit(self, items: list[RateLimitItem], *identifiers: str) -> tuple[str, int] | None:
+        """Count one request against `items`, shortest window first, up to the first it goes
+        over: that limit and the seconds until its window ends; None when within all."""
+        for item in sorted(items):
+            if not self.counter.hit(item, *identifiers):
+                reset = self.counter.get_window_stats(item, *identifiers).reset_time
+                return str(item), _seconds_until(reset)
+        return None
+
+
+class MemoryCounts(MemoryStorage):
+    """memory://, with expired counts swept while counting rather than by a timer thread.
+
+    limits' MemoryStorage starts a thread (a 10 ms timer) on a hit whenever its last one has
+    ended: under load, on about every other request, each waiting for its thread to start.
+    A fixed window's count is dropped when it is read after its expiry anyway (`get`); the
+    sweep, every SWEEP_EVERY hits, only frees the counts of keys and addresses not seen again.
+    """
+
+    SWEEP_EVERY = 1000
+
+    def __init__(self, uri: str | None = None, **options) -> None:
+        super().__init__(uri, **options)
+        self.hits_since_sweep = 0
+
+    # MemoryStorage's own scheduler, by its private name: the only way in. A test checks that
+    # counting starts no thread, so a release of limits that renames it is noticed.
+    def _MemoryStorage__schedule_expiry(self) -> None:
+        self.hits_since_sweep += 1
+        if self.hits_since_sweep >= self.SWEEP_EVERY:
+            self.hits_since_sweep = 0
+            self._MemoryStorage__expire_events()  # type: ignore[attr-defined]
 
 
 def parse_limits(name: str, value: str | None) -> list[RateLimitItem]:
@@ -66,7 +126,7 @@ def parse_limits(name: str, value: str | None) -> list[RateLimitItem]:
 def per_process_warning(config, workers: int) -> str | None:
     """A loud warning when the limits count in each worker's memory and there are several
     workers (each lets a key's whole limit through); None when the limits hold as set."""
-    storage = (config.get("RATE_LIMIT_STORAGE_URI") or "memory://").strip()
+    storage = _storage_uri(config)
     limited = [
         name
         for name in ("RATE_LIMIT_DEFAULT", "RATE_LIMIT_FAILED_AUTH")
@@ -82,13 +142,23 @@ def per_process_warning(config, workers: int) -> str | None:
     )
 
 
-def _key_id() -> str:
-    return g.caller.key_id
+def _storage_uri(config) -> str:
+    return (config.get("RATE_LIMIT_STORAGE_URI") or "memory://").strip()
 
 
-def _not_authenticated() -> bool:
-    """Requests no key was checked for (public routes, preflights, 404s) are not counted."""
-    return "caller" not in g
+def _store(uri: str) -> Storage:
+    """The store a URI names; ValueError at start for one the service cannot count in."""
+    if uri.startswith("memory://"):
+        return MemoryCounts(uri, wrap_exceptions=True)
+    try:
+        storage = storage_from_string(uri, wrap_exceptions=True)
+    except (ConfigurationError, ValueError) as exc:
+        raise ValueError(f"RATE_LIMIT_STORAGE_URI is {uri!r}: {exc}") from None
+    if not isinstance(storage, Storage):  # limits' async stores (async+redis://...)
+        raise ValueError(
+            f"RATE_LIMIT_STORAGE_URI is {uri!r}: give memory:// or redis://host:6379/0"
+        )
+    return storage
 
 
 def _authenticates() -> bool:
@@ -116,109 +186,95 @@ def install(app: Flask, api: ProblemApi) -> None:
     failed_auth = parse_limits("RATE_LIMIT_FAILED_AUTH", app.config.get("RATE_LIMIT_FAILED_AUTH"))
     if not per_key and not failed_auth:
         return
-    limiter = Limiter(
-        key_func=_key_id,
-        # One budget per key across every operation (Flask-Limiter's "default limits" would
-        # give a key that many requests on each route).
-        application_limits=[app.config["RATE_LIMIT_DEFAULT"]] if per_key else None,
-        storage_uri=app.config.get("RATE_LIMIT_STORAGE_URI") or "memory://",
-        storage_options={"wrap_exceptions": True},
-        strategy="fixed-window",
-        key_prefix=KEY_PREFIX,
-        headers_enabled=False,
-        swallow_errors=True,  # the store is down: log, and serve
-    )
-    limiter.request_filter(_not_authenticated)
-    limiter.init_app(app)
-    if not limiter.enabled:  # RATELIMIT_ENABLED=False, Flask-Limiter's own switch
-        return
-    app.extensions["ratelimit"] = limiter
-    app.extensions["failed_auth_limits"] = failed_auth
+    # wrap_exceptions: whatever the store's client raises comes out as limits' StorageError.
+    storage = _store(_storage_uri(app.config))
+    limits = RateLimits(storage, FixedWindowRateLimiter(storage), per_key, failed_auth)
+    app.extensions["ratelimit"] = limits
+    if per_key:
+        _limit_keys(app, api, limits)
+    if failed_auth:
+        _limit_failed_authentications(app, api, limits)
+    _document(api)
 
-    @app.errorhandler(RateLimitExceeded)
-    def key_over_its_limit(error: RateLimitExceeded):
-        item = error.limit.limit
-        current = limiter.current_limit
+
+def _limit_keys(app: Flask, api: ProblemApi, limits: RateLimits) -> None:
+    @app.before_request
+    def count_the_key():
+        """One request against the caller's key; 429 once its limit is reached. Requests no
+        key was checked for (public routes, preflights, 404s) are not counted."""
+        caller = g.get("caller")
+        if caller is None:
+            return None
         try:
-            retry_after = (
-                _seconds_until(current.window.reset_time) if current else item.get_expiry()
-            )
+            over = limits.hit(limits.per_key, KEY_PREFIX, PER_KEY_SCOPE, caller.key_id)
         except StorageError:
-            retry_after = item.get_expiry()
-        caller = g.caller
+            log.exception("the rate limit store cannot be reached: a request not counted")
+            return None
+        if over is None:
+            return None
+        limit, retry_after = over
         log.info(
             "rate limit %s reached by key %s (%s) on %s %s",
-            item,
+            limit,
             caller.key_prefix,
             caller.role,
             request.method,
             request.path,
         )
         detail = (
-            f"Too many requests with this API key: its limit is {item}. "
+            f"Too many requests with this API key: its limit is {limit}. "
             f"Retry after {retry_after} seconds."
         )
         return api.handle_http_exception(TooManyRequests(detail, retry_after=retry_after))
 
-    if failed_auth:
-        _limit_failed_authentications(app, api, limiter, failed_auth)
-    _document(api)
+
+def _address() -> tuple[str, str, str]:
+    return KEY_PREFIX, FAILED_AUTH_SCOPE, request.remote_addr or ""
 
 
-def _identifiers() -> tuple[str, str, str]:
-    return KEY_PREFIX, request.remote_addr or "", FAILED_AUTH_SCOPE
-
-
-def _spent_limits(limiter: Limiter, items: list[RateLimitItem]) -> tuple[str, int] | None:
+def _spent_failures(limits: RateLimits) -> tuple[str, int] | None:
     """The address's used-up limits of failed authentications and the seconds until they
-    renew; None if none is."""
+    renew; None if none is, or if the store cannot tell."""
     try:
-        spent = [item for item in items if not limiter.limiter.test(item, *_identifiers())]
-        if not spent:
-            return None
-        retry_after = max(
-            _seconds_until(limiter.limiter.get_window_stats(item, *_identifiers()).reset_time)
-            for item in spent
-        )
+        return limits.spent(limits.failed_auth, *_address())
     except StorageError:
         log.exception("the rate limit store cannot be reached: failed authentications not checked")
         return None
-    return "; ".join(str(item) for item in spent), retry_after
 
 
-def _count_failure(limiter: Limiter, items: list[RateLimitItem]) -> None:
+def _count_failure(limits: RateLimits) -> None:
     try:
-        for item in items:
-            limiter.limiter.hit(item, *_identifiers())
+        for item in limits.failed_auth:
+            limits.counter.hit(item, *_address())
     except StorageError:
         log.exception("the rate limit store cannot be reached: a failed authentication not counted")
+
+
+def _counting_failures() -> RateLimits | None:
+    """The app's limits when this request's failed authentications count: a limit is set and
+    the request has an address."""
+    limits = current_app.extensions.get("ratelimit")
+    if limits is None or not limits.failed_auth or not request.remote_addr:
+        return None
+    return limits
 
 
 def sign_ins_refused_for() -> int | None:
     """Seconds before the request's address may try to sign in again, when its failed
     authentications (keys and passwords alike) have used up their limits; None otherwise."""
-    limiter = current_app.extensions.get("ratelimit")
-    items = current_app.extensions.get("failed_auth_limits")
-    if limiter is None or not items or not request.remote_addr:
-        return None
-    spent = _spent_limits(limiter, items)
+    limits = _counting_failures()
+    spent = _spent_failures(limits) if limits is not None else None
     return None if spent is None else spent[1]
 
 
 def count_failed_sign_in() -> None:
     """A wrong email or password counts against the address, as a wrong key does."""
-    limiter = current_app.extensions.get("ratelimit")
-    items = current_app.extensions.get("failed_auth_limits")
-    if limiter is not None and items and request.remote_addr:
-        _count_failure(limiter, items)
+    limits = _counting_failures()
+    if limits is not None:
+        _count_failure(limits)
 
 
-def _limit_failed_authentications(
-    app: Flask, api: ProblemApi, limiter: Limiter, items: list[RateLimitItem]
-) -> None:
-    def spent_limits() -> tuple[str, int] | None:
-        return _spent_limits(limiter, items)
-
+def _limit_failed_authentications(app: Flask, api: ProblemApi, limits: RateLimits) -> None:
     def count_or_refuse_failed_authentication(response):
         """A 401 counts against the address; once its limits are spent, it becomes a 429.
 
@@ -229,9 +285,9 @@ def _limit_failed_authentications(
         """
         if response.status_code != 401 or not request.remote_addr or not _authenticates():
             return response
-        spent = spent_limits()
+        spent = _spent_failures(limits)
         if spent is None:
-            _count_failure(limiter, items)
+            _count_failure(limits)
             return response
         limit, retry_after = spent
         # No credentials are logged: the address and the route only.

@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import re
+import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -22,7 +23,7 @@ import pytest
 import redis
 
 from ethics_api.auth import PUBLIC_ENDPOINTS
-from ethics_api.ratelimit import RESPONSE_NAME, parse_limits
+from ethics_api.ratelimit import RESPONSE_NAME, MemoryCounts, parse_limits
 
 from conftest import client_with_key, make_key, split_key
 from processes import START_TIMEOUT, Running, first_admin_key, free_port, serving
@@ -252,6 +253,46 @@ def test_settings_are_rates_or_off():
         parse_limits("RATE_LIMIT_DEFAULT", "lots")
 
 
+def test_a_store_the_service_cannot_count_in_is_refused_at_start(make_app):
+    for uri, reason in (("nonsense://x", "unknown storage scheme"), ("async+redis://h", "")):
+        with pytest.raises(
+            ValueError, match=re.escape(f"RATE_LIMIT_STORAGE_URI is '{uri}': {reason}")
+        ):
+            make_app(RATE_LIMIT_DEFAULT="10 per minute", RATE_LIMIT_STORAGE_URI=uri)
+
+
+def test_counting_in_memory_starts_no_thread(make_app, monkeypatch):
+    """limits' own memory store starts a timer thread on about every other hit under load,
+    and the request waits for it; the service's counts expire without one."""
+    app = make_app(RATE_LIMIT_DEFAULT="1000 per minute", RATE_LIMIT_FAILED_AUTH="1000/minute")
+    client = from_address(client_with_key(app, make_key(app, "buyer")), "203.0.113.20")
+    stranger = from_address(client_with_key(app, UNKNOWN_KEY), "203.0.113.21")
+    started = []
+
+    class CountedTimer(threading.Timer):
+        def start(self):
+            started.append(self)
+            super().start()
+
+    monkeypatch.setattr(threading, "Timer", CountedTimer)
+    for _ in range(20):
+        time.sleep(0.015)  # longer than the store's timer: each hit would start another
+        assert client.get("/v1/vendors").status_code == 200
+        assert stranger.get("/v1/vendors").status_code == 401
+    assert started == []
+
+
+def test_memory_counts_sweep_the_expired_ones_as_they_count():
+    counts = MemoryCounts("memory://")
+    counts.incr("address seen once", expiry=-1)  # its window is over: the first hit
+    for _ in range(MemoryCounts.SWEEP_EVERY - 2):
+        counts.incr("busy key", expiry=60)
+    assert "address seen once" in counts.storage  # not read again, not swept yet
+    counts.incr("busy key", expiry=60)  # the SWEEP_EVERY-th hit
+    assert "address seen once" not in counts.storage
+    assert counts.get("busy key") == MemoryCounts.SWEEP_EVERY - 1
+
+
 def test_an_unreachable_store_lets_requests_through_and_is_logged(make_app, caplog):
     app = make_app(
         RATE_LIMIT_DEFAULT="1 per minute",
@@ -265,7 +306,7 @@ def test_an_unreachable_store_lets_requests_through_and_is_logged(make_app, capl
     stranger = client_with_key(app, UNKNOWN_KEY)
     for _ in range(3):
         assert stranger.get("/v1/vendors").status_code == 401
-    assert "Failed to rate limit" in caplog.text
+    assert "the rate limit store cannot be reached: a request not counted" in caplog.text
     assert "failed authentications not checked" in caplog.text
 
 
