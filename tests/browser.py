@@ -80,8 +80,10 @@ def cli(folder: Path, database_url: str, *args: str, criteria: Path | None = Non
     return result.stdout
 
 
-@pytest.fixture(scope="module")
-def browser_session():
+@pytest.fixture(scope="session")
+def _chromium_process():
+    """Chromium, launched once per test process (Playwright's driver and the browser take some
+    seconds to start); every test still gets a fresh context of its own (`page`)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -90,6 +92,15 @@ def browser_session():
         )
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def browser_session(_chromium_process):
+    """The browser, for one module: any context the module's tests left open is closed when
+    the module ends, as it was when each module launched a browser of its own."""
+    yield _chromium_process
+    for context in _chromium_process.contexts:
+        context.close()
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import make_url, select, text
+from sqlalchemy import Engine, make_url, select, text
 
 from ethics_api import create_app, migrate
 from ethics_api.database import make_engine
@@ -49,15 +49,35 @@ def _postgres_configured() -> bool:
     )
 
 
+# Modules run first: each starts a served site, a browser or a build for its tests, or holds
+# tests that take from several seconds to a minute or more on their own. The suite runs with
+# `--dist worksteal` (pyproject.toml): a worker out of tests takes the last half of another's
+# queue, so what comes first is neither split between two workers (its set-up made twice) nor
+# left for last (one worker busy, the other idle).
+RUN_FIRST = (
+    "test_pages_browser",  # every test_pages_browser*.py
+    "test_openapi_contract",
+    "test_crash_safety",
+    "test_benchmarks",
+    "test_scorecard_store",
+    "test_ranking_store",
+    "test_wheel",
+    "test_serve",
+)
+
+
+@pytest.hookimpl(trylast=True)  # after pytest has grouped the tests by backend
 def pytest_collection_modifyitems(config, items):
     """Without PostgreSQL, its half of the tests is deselected, not skipped one by one: a
-    default run says so once (below) instead of burying its summary under skip lines."""
-    if _postgres_configured():
-        return
-    postgres = [item for item in items if item.get_closest_marker("postgres") is not None]
-    if postgres:
-        config.hook.pytest_deselected(items=postgres)
-        items[:] = [item for item in items if item.get_closest_marker("postgres") is None]
+    default run says so once (below) instead of burying its summary under skip lines.
+
+    The modules of RUN_FIRST are moved to the front, in their order otherwise."""
+    if not _postgres_configured():
+        postgres = [item for item in items if item.get_closest_marker("postgres") is not None]
+        if postgres:
+            config.hook.pytest_deselected(items=postgres)
+            items[:] = [item for item in items if item.get_closest_marker("postgres") is None]
+    items.sort(key=lambda item: not item.path.name.startswith(RUN_FIRST))  # a stable sort
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -115,10 +135,14 @@ def database_url(request, tmp_path_factory):
         yield url
 
 
-def empty_tables(url: str) -> None:
+def empty_tables(url: str, engine: Engine | None = None) -> None:
     """Every table emptied, the append-only event log included: its triggers, which refuse
-    deletes, are set aside for this (PostgreSQL: replica mode; SQLite: dropped and put back)."""
-    engine = make_engine(url)
+    deletes, are set aside for this (PostgreSQL: replica mode; SQLite: dropped and put back).
+
+    Through `engine` when given (one kept open for the database), else through an engine of
+    its own, disposed of afterwards."""
+    own = engine is None
+    engine = make_engine(url) if own else engine
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
             connection.execute(text("SET LOCAL session_replication_role = replica"))
@@ -132,7 +156,8 @@ def empty_tables(url: str) -> None:
             connection.execute(table.delete())
         if guard:
             connection.execute(text(guard))
-    engine.dispose()
+    if own:
+        engine.dispose()
 
 
 class KeyClient(FlaskClient):
@@ -205,27 +230,140 @@ def first_start(app) -> str:
         return bootstrap(session)
 
 
+def _shape(app) -> tuple:
+    """What a test could change of an app besides its database, its configuration and its rate
+    limit counts: hooks, routes, error handlers, extensions, the WSGI callable, the templates'
+    names. An app whose shape a test changed is not handed to another test."""
+
+    def ids(functions: dict) -> tuple:
+        return tuple(sorted((repr(k), tuple(map(id, v))) for k, v in functions.items()))
+
+    handlers = tuple(
+        sorted(
+            (repr(scope), repr(code), repr(error), id(handler))
+            for scope, codes in app.error_handler_spec.items()
+            for code, errors in codes.items()
+            for error, handler in errors.items()
+        )
+    )
+    return (
+        ids(app.before_request_funcs),
+        ids(app.after_request_funcs),
+        ids(app.teardown_request_funcs),
+        tuple(map(id, app.teardown_appcontext_funcs)),
+        ids(app.url_value_preprocessors),
+        ids(app.url_default_functions),
+        ids(app.template_context_processors),
+        handlers,
+        tuple(sorted((name, id(view)) for name, view in app.view_functions.items())),
+        tuple(sorted(rule.rule for rule in app.url_map.iter_rules())),
+        tuple(sorted((name, id(value)) for name, value in app.extensions.items())),
+        tuple(sorted(app.blueprints)),
+        tuple(sorted(app.jinja_env.globals)),
+        tuple(sorted(app.jinja_env.filters)),
+        id(vars(app).get("wsgi_app")),  # a middleware put around the app
+        id(app.json),
+        id(app.session_interface),
+        id(app.request_class),
+        id(app.response_class),
+    )
+
+
+class AppPool:
+    """The apps `make_app` built on one database in this process, each as it was built, for
+    later tests that ask for the same settings: an app costs more to build (its OpenAPI
+    document, its routes, the criteria read) than most tests take to run.
+
+    Only the app is reused, never what a test saw: every test still starts on an emptied
+    database with a first start of its own, and an app is lent again only with its
+    configuration as built, its rate limit counts cleared, and nothing a test added to it (an
+    app a test changed is disposed of instead). Apps whose limits count in a shared store
+    (Redis) are never reused: clearing it would clear other processes' counts.
+    """
+
+    SIZE = 6  # settings seen recently; most tests use a handful
+
+    def __init__(self, database_url: str) -> None:
+        self.database_url = database_url
+        self.idle: dict[tuple, tuple] = {}  # key -> (app, its configuration, its shape)
+        # Emptying the database before each test through one engine: a connection to
+        # PostgreSQL costs more than emptying its tables.
+        self.engine = make_engine(database_url)
+
+    @staticmethod
+    def key(config: dict) -> tuple:
+        # The environment counts: create_app reads the ETHICS_* variables too.
+        environment = sorted((k, v) for k, v in os.environ.items() if k.startswith("ETHICS_"))
+        return (repr(sorted(config.items())), repr(environment))
+
+    def take(self, config: dict):
+        key = self.key(config)
+        if key in self.idle:
+            app, built, shape = self.idle.pop(key)
+            app.config.clear()
+            app.config.update(built)
+            limits = app.extensions.get("ratelimit")
+            if limits is not None:
+                limits.storage.reset()
+            # As if it had never served: a test may still add a route or a hook to it (it is
+            # then not reused, see give_back).
+            app._got_first_request = False
+            return app, key, built, shape
+        app = app_on(self.database_url, **config)
+        return app, key, dict(app.config), _shape(app)
+
+    def give_back(self, app, key: tuple, built: dict, shape: tuple) -> None:
+        storage = (app.config.get("RATE_LIMIT_STORAGE_URI") or "memory://").strip()
+        current = {k: v for k, v in app.config.items() if k != "ADMIN_KEY"}
+        unchanged = current == {k: v for k, v in built.items() if k != "ADMIN_KEY"}
+        if key in self.idle or not storage.startswith("memory://") or not unchanged:
+            app.extensions["database"].dispose()
+            return
+        if _shape(app) != shape:
+            app.extensions["database"].dispose()
+            return
+        self.idle[key] = (app, built, shape)
+        while len(self.idle) > self.SIZE:
+            oldest = next(iter(self.idle))
+            self.idle.pop(oldest)[0].extensions["database"].dispose()
+
+    def dispose(self) -> None:
+        for app, _built, _shape in self.idle.values():
+            app.extensions["database"].dispose()
+        self.idle.clear()
+        self.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def app_pool(database_url):
+    """The apps built on the session's database, disposed of before it is dropped."""
+    pool = AppPool(database_url)
+    yield pool
+    pool.dispose()
+
+
 @pytest.fixture
-def make_app(database_url):
-    """Build apps on the session's database, emptied for each test; disposes their engines.
+def make_app(database_url, app_pool):
+    """Build apps on the session's database, emptied for each test; disposes their engines (or
+    keeps an app its test left as built for a later test: AppPool).
 
     The database starts with one organisation and its admin key, like a first start; the
     apps' test clients send that key.
     """
-    empty_tables(database_url)
-    apps = []
+    empty_tables(database_url, app_pool.engine)
+    lent = []
     admin_key = []
 
     def build(**config):
-        app = app_on(database_url, **config)
-        apps.append(app)
+        app, *kept = app_pool.take(config)
+        lent.append((app, *kept))
         if not admin_key:
             admin_key.append(first_start(app))
         return with_admin_key(app, admin_key[0])
 
     yield build
-    for app in apps:
-        app.extensions["database"].dispose()
+    for app, *kept in lent:
+        app_pool.give_back(app, *kept)
 
 
 @pytest.fixture

@@ -52,7 +52,7 @@ def wait_until_up(port: int, process: subprocess.Popen, log_text: Callable[[], s
                     return
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             pass
-        time.sleep(0.2)
+        time.sleep(0.05)
     pytest.fail(f"serve did not answer /healthz within {START_TIMEOUT} s:\n{log_text()}")
 
 
