@@ -135,11 +135,7 @@ def _scored_bidders(
     # A writing transaction's records may still be rolled back: nothing it reads is kept.
     if scorecard_store.writing(context.session):
         fingerprints = {}
-    keys = {
-        scope.vendor_id: _key(procurement, scope, recorded, as_of, fingerprints[scope.vendor_id])
-        for scope in scopes
-        if scope.vendor_id in fingerprints
-    }
+    keys = _keys(procurement, criteria_set, scopes, recorded, as_of, fingerprints)
     cards, spans = _kept(keys, as_of)
     missing = [scope for scope in scopes if scope.vendor_id not in cards]
     for scope, found in zip(missing, assessments_in(context.session, missing), strict=True):
@@ -177,26 +173,40 @@ def _kept(
     return cards, spans
 
 
-def _key(procurement, scope: Scope, recorded: dict, as_of: dt.datetime, records: list) -> str:
-    """Everything a bidder's scorecard in a ranking depends on but the instant: the scope
-    (set, procurement, its weights, profile and reuse), the bidder's gates, its records, and
-    the offset the instant's day is counted in."""
-    return scorecard_store.inputs_sha256(
+def _keys(
+    procurement: Procurement,
+    criteria_set: CriteriaSet,
+    scopes: list[Scope],
+    recorded: dict,
+    as_of: dt.datetime,
+    fingerprints: dict[str, list],
+) -> dict[str, str]:
+    """The key of each bidder's scorecard whose records are fingerprinted, by vendor id:
+    everything it depends on but the instant. What all the bidders share (the set, the
+    procurement's weights and profile, the offset the instant's day is counted in) is
+    fingerprinted once; each bidder's key adds its scope's reuse of standalone work, its gates
+    and its records to that."""
+    shared = scorecard_store.inputs_sha256(
         {
             "use": "ranking",
-            "vendor": scope.vendor_id,
-            "criteria_set": [scope.criteria_set.ref, scope.criteria_set.sha256],
-            "procurement": [
-                procurement.id,
-                procurement.weights,
-                procurement.profile,
-                scope.reuse_standalone,
-            ],
-            "gates": recorded.get(scope.vendor_id, {}),
-            "records": records,
+            "criteria_set": [criteria_set.ref, criteria_set.sha256],
+            "procurement": [procurement.id, procurement.weights, procurement.profile],
             "utc_offset": str(as_of.utcoffset()),
         }
     )
+    return {
+        scope.vendor_id: scorecard_store.inputs_sha256(
+            {
+                "shared": shared,
+                "vendor": scope.vendor_id,
+                "reuse": scope.reuse_standalone,
+                "gates": recorded.get(scope.vendor_id, {}),
+                "records": fingerprints[scope.vendor_id],
+            }
+        )
+        for scope in scopes
+        if scope.vendor_id in fingerprints
+    }
 
 
 def _scored(
