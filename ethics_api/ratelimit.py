@@ -76,9 +76,9 @@ class RateLimits:
         return "; ".join(str(item) for item in spent), retry_after
 
     def hit(self, items: list[RateLimitItem], *identifiers: str) -> tuple[str, int] | None:
-        """Count one request against `items`, shortest window first, up to the first it goes
-        over: that limit and the seconds until its window ends; None when within all."""
-        for item in sorted(items):
+        """Count one request against `items`, in their order, up to the first it goes over:
+        that limit and the seconds until its window ends; None when within all of them."""
+        for item in items:
             if not self.counter.hit(item, *identifiers):
                 reset = self.counter.get_window_stats(item, *identifiers).reset_time
                 return str(item), _seconds_until(reset)
@@ -147,7 +147,8 @@ def _storage_uri(config) -> str:
 
 
 def _store(uri: str) -> Storage:
-    """The store a URI names; ValueError at start for one the service cannot count in."""
+    """The store a URI names; ValueError at start for one the service cannot count in.
+    With wrap_exceptions, whatever the store's client raises comes out as a StorageError."""
     if uri.startswith("memory://"):
         return MemoryCounts(uri, wrap_exceptions=True)
     try:
@@ -186,9 +187,9 @@ def install(app: Flask, api: ProblemApi) -> None:
     failed_auth = parse_limits("RATE_LIMIT_FAILED_AUTH", app.config.get("RATE_LIMIT_FAILED_AUTH"))
     if not per_key and not failed_auth:
         return
-    # wrap_exceptions: whatever the store's client raises comes out as limits' StorageError.
     storage = _store(_storage_uri(app.config))
-    limits = RateLimits(storage, FixedWindowRateLimiter(storage), per_key, failed_auth)
+    # A key's limits are counted shortest window first, up to the first one it goes over.
+    limits = RateLimits(storage, FixedWindowRateLimiter(storage), sorted(per_key), failed_auth)
     app.extensions["ratelimit"] = limits
     if per_key:
         _limit_keys(app, api, limits)
