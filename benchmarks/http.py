@@ -33,7 +33,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 
 from ethics_api.config import PROJECT_CRITERIA_DIR
 from ethics_api.models import Assessment, Organisation, Person, Vendor
@@ -344,7 +344,15 @@ def _historic(service: Service, vendor_id: str, count: int) -> None:
     ]
     with service.app.extensions["database"].transaction() as session:
         session.execute(insert(Assessment), rows)
+        _records_changed(session, [vendor_id])
     settle(service)
+
+
+def _records_changed(session, vendor_ids: list[str]) -> None:
+    """What the application layer does with each record it writes (scorecard_store.
+    records_changed): the vendors' stored scorecards are no longer theirs."""
+    bumped = Vendor.records_revision + 1
+    session.execute(update(Vendor).where(Vendor.id.in_(vendor_ids)).values(records_revision=bumped))
 
 
 def settle(service: Service) -> None:
@@ -387,6 +395,7 @@ def fill(service: Service, template_vendor: str, total: int) -> float:
         ]
         with database.transaction() as session:
             session.execute(insert(Assessment), rows)
+            _records_changed(session, vendors)
         have += count
     settle(service)
     return time.perf_counter() - started

@@ -163,6 +163,10 @@ class Vendor(Base):
     # Bumped by every update. The ETag is derived from it, and If-Match is checked in the
     # UPDATE's own WHERE clause, so two concurrent writers can never both win.
     revision: Mapped[int] = mapped_column(Integer, default=1)
+    # Bumped in the transaction of every assessment, moderation and dispute recorded about the
+    # vendor: what its scorecards draw on, in any scope. Stored scorecards are keyed by it, so
+    # finding one reads no record (services/scorecard_store.py).
+    records_revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     @property
     def identifier(self) -> dict | None:

@@ -200,6 +200,8 @@ def test_other_roles_but_admin_cannot_open_disputes(setting):
 
 
 def test_open_disputes_are_flagged_on_scorecards_and_the_ranking(setting):
+    for card in (setting.scorecard(), setting.scorecard(procurement=True)):  # now stored
+        assert card["disputed_indicators"] == []
     standalone = setting.open("p2")
     scoped = setting.open("t1", procurement_id=setting.procurement_id)
 
@@ -241,6 +243,8 @@ def test_two_disputes_on_one_indicator_flag_it_once(setting):
 
 def test_a_moderator_rejects_a_dispute_with_reasons(setting):
     dispute = setting.open("p2", evidence=[EVIDENCE])
+    for card in (setting.scorecard(), setting.scorecard(procurement=True)):  # now stored
+        assert card["disputed_indicators"] == ["p2"]
     resolved = ok(setting.resolve(dispute["id"], outcome="rejected", reasons=REASONS))
     assert resolved["status"] == "rejected"
     assert resolved["statement"] == STATEMENT

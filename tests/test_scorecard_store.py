@@ -9,19 +9,21 @@ of an input is seen at once.
 import datetime as dt
 import json
 import uuid
+from contextlib import contextmanager
 
 import pytest
 from evaluation import assess, moderate, vendor
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from spying import recorded_calls
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from ethics_api import scoring
 from ethics_api.enums import Role
 from ethics_api.models import StoredScorecard
 from ethics_api.schemas.scorecards import ScorecardSchema
 from ethics_api.services import scorecards
+from ethics_api.services.context import Context
 from ethics_api.services.errors import NotFound
 
 from payloads import MINI_KEYS, answer, assessment
@@ -29,6 +31,8 @@ from payloads import MINI_KEYS, answer, assessment
 T0 = dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC)
 VALIDITY = dt.timedelta(days=30)  # mini@1
 OFFSETS = [dt.UTC, dt.timezone(dt.timedelta(hours=2)), dt.timezone(dt.timedelta(hours=-5))]
+
+THREES = [answer(key, 3) for key in MINI_KEYS]
 
 levels = st.one_of(st.none(), st.integers(0, 4))
 evidence_item = st.fixed_dictionaries(
@@ -193,3 +197,85 @@ def test_a_vendor_reads_its_own_anonymised_scorecard_not_the_named_one(app, clie
     anonymous = own.get(f"/v1/vendors/{vendor_id}/scorecard").json
     assert "Alice Smith" not in json.dumps(anonymous)
     assert anonymous["total"] == named["total"]
+
+
+@contextmanager
+def _statements(app):
+    """The SQL statements run while the block runs."""
+    seen: list[str] = []
+
+    def record(_connection, _cursor, statement, *_args):
+        seen.append(statement)
+
+    engine = app.extensions["database"].engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def _reading(app, acting, clock):
+    """A buyer's context in a read transaction, as a GET request has."""
+    with acting(Role.BUYER, "Bea") as writing:
+        caller = writing.caller
+    session = app.extensions["database"].sessions()
+    session.begin()
+    return session, Context(
+        session, caller, app.extensions["catalog"], app.extensions["settings"], clock
+    )
+
+
+def test_a_stored_scorecard_is_found_without_reading_a_record(app, acting, clock):
+    """However long the vendor's history, finding its stored scorecard reads its row, not its
+    records: the history costs the first read, never the next ones."""
+    clock.now = T0
+    vendor_id = vendor(acting, "Acme")
+    for n in range(12):
+        clock.advance(hours=1)
+        assess(acting, vendor_id, f"Assessor {n}", answers=THREES)
+    session, context = _reading(app, acting, clock)
+    with session:
+        first = scorecards.served_scorecard(context, vendor_id)
+    session, context = _reading(app, acting, clock)
+    with session, _statements(app) as seen:
+        assert scorecards.served_scorecard(context, vendor_id) == first
+    touched = " ".join(seen).lower()
+    assert "vendors" in touched and "stored_scorecards" in touched
+    for table in ("assessments", "moderations", "disputes"):
+        assert table not in touched, seen
+
+
+def test_records_committed_after_the_revision_are_not_stored_under_it(
+    app, acting, clock, monkeypatch
+):
+    """On PostgreSQL each statement sees what was committed before it: a scorecard worked out
+    from records newer than the revision its key was made of is served, never stored under
+    that key. (SQLite reads one snapshot: what it stores there is the older revision's.)"""
+    clock.now = T0
+    vendor_id = vendor(acting, "Acme")
+    assess(acting, vendor_id, "Alice", answers=THREES)
+    records_in = scorecards.assessments_in
+
+    def another_assessment_commits_first(session, scopes):
+        monkeypatch.setattr(scorecards, "assessments_in", records_in)
+        assess(acting, vendor_id, "Bob", answers=THREES)
+        return records_in(session, scopes)
+
+    monkeypatch.setattr(scorecards, "assessments_in", another_assessment_commits_first)
+    session, context = _reading(app, acting, clock)
+    with session:
+        served = json.loads(scorecards.served_scorecard(context, vendor_id))
+    read_both = app.extensions["database"].engine.dialect.name == "postgresql"
+    assert served["assessors"] == (["Alice", "Bob"] if read_both else ["Alice"])
+    with app.extensions["database"].sessions() as reader:
+        stored = [
+            json.loads(row.head + '"x"' + row.tail)
+            for row in reader.scalars(select(StoredScorecard))
+        ]
+    assert [card["assessors"] for card in stored] == ([] if read_both else [["Alice"]])
+    # The next read, at the new revision, has both.
+    session, context = _reading(app, acting, clock)
+    with session:
+        after = json.loads(scorecards.served_scorecard(context, vendor_id))
+    assert after["assessors"] == ["Alice", "Bob"]

@@ -9,7 +9,7 @@ from ..enums import Action, ObjectType, ProcurementStatus, Role, WebhookEvent
 from ..exact import round_half_away
 from ..fingerprints import record_use
 from ..models import Assessment, Bidder, Procurement, Vendor
-from . import blind, changes, lookup
+from . import blind, changes, lookup, scorecard_store
 from .changes import Message
 from .context import Context
 from .declarations import require_cleared
@@ -75,6 +75,7 @@ def submit_assessment(context: Context, vendor_id, data: dict) -> Assessment:
     )
     before = current(context, scope, procurement) if compare else None
     session.add(record)
+    scorecard_store.records_changed(vendor)
     record_use(session, criteria_set)
     session.flush()
     after = current(context, scope, procurement) if compare else None

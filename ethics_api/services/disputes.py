@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from ..enums import Action, DisputeStatus, ObjectType, Role, WebhookEvent
 from ..models import Assessment, Bidder, Dispute, Procurement, Vendor
-from . import changes, lookup
+from . import changes, lookup, scorecard_store
 from .anonymity import anonymous_dispute
 from .changes import Message
 from .context import Context
@@ -105,6 +105,7 @@ def open_dispute(context: Context, vendor_id, data: dict) -> Dispute:
         updated_at=context.now(),
     )
     session.add(dispute)
+    scorecard_store.records_changed(vendor)
     session.flush()
     change = {**data, "vendor_id": vendor.id}
     changes.record(
@@ -140,6 +141,9 @@ def resolve_dispute(context: Context, dispute_id, data: dict) -> Dispute:
     dispute.resolved_by_person_id = context.caller.person_id
     dispute.resolved_at = dispute.updated_at = context.now()
     dispute.revision += 1
+    vendor = context.session.get(Vendor, dispute.vendor_id)
+    assert vendor is not None  # a foreign key
+    scorecard_store.records_changed(vendor)
     context.session.flush()
     change = data
     changes.record(

@@ -60,7 +60,7 @@ def bidder_vendors(
 
 def _bidders_statement(reach: str, one: bool) -> Select:
     """The bidders' vendor records, each with its recorded gates and the fingerprint of the
-    records its scorecard draws on (scorecard_store.records_fingerprint), in one statement;
+    records its scorecard draws on (scorecard_store.fingerprint_columns), in one statement;
     in one order whatever the database's plan (a kept report's key lists them in it)."""
     statement = (
         select(Vendor, Bidder.gates, *scorecard_store.fingerprint_columns(reach, Bidder.vendor_id))

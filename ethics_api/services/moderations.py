@@ -14,7 +14,7 @@ from ..enums import Action, ObjectType, ProcurementStatus
 from ..fingerprints import record_use
 from ..messages import pointer
 from ..models import Assessment, Bidder, Moderation, Procurement, Vendor
-from . import blind, changes, lookup
+from . import blind, changes, lookup, scorecard_store
 from .context import Context
 from .declarations import require_cleared
 from .errors import Conflict, FieldError, Forbidden, Invalid
@@ -117,6 +117,7 @@ def record_moderation(context: Context, vendor_id, data: dict) -> Moderation:
         submitted_at=context.now(),
     )
     context.session.add(record)
+    scorecard_store.records_changed(vendor)
     record_use(context.session, criteria_set)
     context.session.flush()
     changes.record(

@@ -9,23 +9,27 @@ document differs only by its `as_of` value. So it is stored once per set of inpu
 stretch of time between boundaries, split around its `as_of`, and served by joining the stored
 parts around the instant asked for: no scoring and no schema on the way out.
 
-Records are never edited nor deleted (a correction is a new record), so the number of records
-in a scope and the largest id and submission time among them identify the records exactly:
-the inputs are fingerprinted with a single aggregate query, never by reading the records.
+Records are never edited nor deleted (a correction is a new record), and every assessment,
+moderation and dispute recorded about a vendor bumps its `records_revision` in the same
+transaction (`records_changed`). So the vendor's row, read anyway, says whether anything a
+scorecard draws on has changed: finding a stored scorecard reads no record, however many the
+vendor has. On PostgreSQL the bump also takes the vendor's row lock, so revisions follow the
+order in which records commit; and a scorecard computed on a miss is stored only if the
+revision is still the one its key was made of once its records are read (`still_at`).
 
 Rankings need more than the served bytes: each bidder's exact `scoring.Scorecard` (criterion
 scores as fractions for the sensitivity and the margin, knockouts, confidence, the records it
 used, for readiness). Those are kept in the process (`RANKED`), not in the database: under the
-same kind of key (the fingerprint of everything a bidder's scorecard in a ranking depends on:
-scope, weights, profile, reuse, the bidder's gates, its records, the offset its day is counted
-in) and for the same stretch of time between boundaries, the scorecard differing only by its
-`as_of` within it. A worker scores each bidder once per change and reads it afterwards; a new
-worker starts empty, which costs one computation, never a wrong answer. The fingerprint is read
-in the statement that reads the bidders, so a ranking that finds every scorecard kept runs no
-more statements than before. Two rules keep it exact: a scorecard is kept only when the records
-scored are those fingerprinted (on PostgreSQL a record committed between two statements would
-otherwise be scored under an older key), and a writing transaction neither keeps nor reads
-one (its records may still be rolled back).
+fingerprint of everything a bidder's scorecard in a ranking depends on (scope, weights,
+profile, reuse, the bidder's gates, the count, largest id and latest submission of its records
+in the scope, read from an index, and the offset its day is counted in) and for the same
+stretch of time between boundaries, the scorecard differing only by its `as_of` within it. A
+worker scores each bidder once per change and reads it afterwards; a new worker starts empty,
+which costs one computation, never a wrong answer. The fingerprint is read in the statement
+that reads the bidders, so a ranking that finds every scorecard kept runs no more statements
+than before. Two rules keep it exact: a scorecard is kept only when the records scored are
+those fingerprinted (worked out again from the records read: what a revision cannot be), and
+a writing transaction neither keeps nor reads one (its records may still be rolled back).
 """
 
 import datetime as dt
@@ -38,14 +42,14 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from sqlalchemy import ColumnElement, Engine, Select, and_, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, Engine, and_, bindparam, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from .. import scoring
 from ..criteria import CriteriaSet
-from ..models import Assessment, Moderation, StoredScorecard, UTCDateTime
+from ..models import Assessment, Moderation, StoredScorecard, UTCDateTime, Vendor
 from .scope import InScope, Scope
 
 log = logging.getLogger(__name__)
@@ -89,6 +93,23 @@ CODE_SHA256 = _code_sha256()
 # --- what a scorecard depends on -------------------------------------------------------------
 
 
+def records_changed(vendor: Vendor) -> None:
+    """Note, in the transaction recording it, that an assessment, a moderation or a dispute
+    about the vendor changed what its scorecards draw on. Incremented by the database, not
+    from the value read, so concurrent writers never reuse a revision."""
+    vendor.records_revision = Vendor.records_revision + 1
+
+
+_REVISION = select(Vendor.records_revision).where(Vendor.id == bindparam("vendor_id"))
+
+
+def still_at(session: Session, vendor: Vendor, revision: int) -> bool:
+    """Whether the vendor's records are still at `revision`: read again after the records, so
+    that a record committed in between (PostgreSQL reads each statement afresh) is never
+    stored under the revision before it."""
+    return session.scalar(_REVISION, {"vendor_id": vendor.id}) == revision
+
+
 def _in_reach(model, reach: str) -> ColumnElement[bool]:
     """The rows made against a set in reach of a scope, its set and procurement as parameters:
     standalone ones, a procurement's own, or those and the standalone ones it may reuse."""
@@ -103,26 +124,6 @@ def _in_reach(model, reach: str) -> ColumnElement[bool]:
         model.criteria_version == bindparam("criteria_version"),
         made_in,
     )
-
-
-def _made_in(model, reach: str) -> ColumnElement[bool]:
-    """The rows a scope's scorecard draws on, its vendor as a parameter too."""
-    return and_(model.vendor_id == bindparam("vendor_id"), _in_reach(model, reach))
-
-
-def _fingerprint_statement(reach: str) -> Select:
-    """Count, largest id and latest submission of the assessments and moderations in reach."""
-    return select(
-        *(
-            select(aggregate).where(_made_in(model, reach)).scalar_subquery()
-            for model in (Assessment, Moderation)
-            for aggregate in (func.count(), func.max(model.id), func.max(model.submitted_at))
-        )
-    )
-
-
-# Built once: read on every scorecard request, where building them cost more than running them.
-_FINGERPRINTS = {reach: _fingerprint_statement(reach) for reach in ("standalone", "own", "reusing")}
 
 
 def reach_of(scope: Scope) -> str:
@@ -148,16 +149,10 @@ def written(values: Iterable) -> list:
     return [value.isoformat() if isinstance(value, dt.datetime) else value for value in values]
 
 
-def records_fingerprint(session: Session, scope: Scope) -> list:
-    """How many assessments and moderations the scope draws on, with the largest id and
-    submission time of each: one query, whatever their number."""
-    parameters = {"vendor_id": scope.vendor_id, **reach_parameters(scope)}
-    return written(session.execute(_FINGERPRINTS[reach_of(scope)], parameters).one())
-
-
 def fingerprint_columns(reach: str, vendor_id) -> list:
-    """`_fingerprint_statement` as columns of a query with a vendor id column `vendor_id`: the
-    fingerprint of each row's vendor, read in the same statement as the rows."""
+    """How many assessments and moderations each row's vendor has in reach, with the largest
+    id and submission time of each, as columns of a query with a vendor id column `vendor_id`:
+    read in the same statement as the rows, from an index, whatever their number."""
     return [
         select(aggregate)
         .where(model.vendor_id == vendor_id, _in_reach(model, reach))
@@ -173,8 +168,8 @@ def fingerprint_columns(reach: str, vendor_id) -> list:
 
 
 def fingerprint_of(found: InScope) -> list:
-    """`records_fingerprint` worked out from the records read for a scope: equal to it when
-    they are the records it counted."""
+    """`fingerprint_columns` worked out from the records read for a scope: equal to them when
+    they are the records they counted."""
     own, reusable = found.own, found.reusable
     parts: list = []
     for records in (

@@ -191,8 +191,9 @@ def served_scorecard(
     [found] = assessments_in(context.session, [asked.scope])
     document = ScorecardSchema().dump(_computed(context, asked, found))
     parts = scorecard_store.split_document(document, asked.as_of)
-    span = scorecard_store.stretch(found, asked.scope.criteria_set, asked.as_of)
-    scorecard_store.save(context.session, key, asked.vendor.id, span, parts, context.now())
+    if scorecard_store.still_at(context.session, asked.vendor, asked.records_revision):
+        span = scorecard_store.stretch(found, asked.scope.criteria_set, asked.as_of)
+        scorecard_store.save(context.session, key, asked.vendor.id, span, parts, context.now())
     return scorecard_store.joined(*parts, asked.as_of)
 
 
@@ -201,11 +202,11 @@ class _Asked:
     """A scorecard request, checked: who may read what, in which scope, on which instant."""
 
     vendor: Vendor
+    records_revision: int  # as read with the vendor, before its records
     scope: Scope
     procurement: Procurement | None
     bidder: Bidder | None
     as_of: dt.datetime
-    disputes: list[Dispute]
 
 
 def _asked(context: Context, vendor_id, criteria_ref: str | None, procurement_id, as_of) -> _Asked:
@@ -219,12 +220,12 @@ def _asked(context: Context, vendor_id, criteria_ref: str | None, procurement_id
         bidder = context.session.get(Bidder, (procurement.id, vendor.id))
         if bidder is None:
             raise NotFound("No scorecard: the vendor is not a bidder in this procurement.")
-    disputes = open_disputes(context, [vendor.id], scope.criteria_set, scope.procurement_id)
-    return _Asked(vendor, scope, procurement, bidder, as_of, disputes[vendor.id])
+    return _Asked(vendor, vendor.records_revision, scope, procurement, bidder, as_of)
 
 
 def _inputs(context: Context, asked: _Asked) -> dict:
-    """Everything the served document depends on but the instant (see scorecard_store)."""
+    """Everything the served document depends on but the instant (see scorecard_store): the
+    records and open disputes by the vendor's revision of them."""
     scope, procurement = asked.scope, asked.procurement
     return {
         "vendor": [asked.vendor.id, asked.vendor.name],
@@ -233,8 +234,7 @@ def _inputs(context: Context, asked: _Asked) -> dict:
         if procurement is None
         else [procurement.id, procurement.weights, procurement.profile, scope.reuse_standalone],
         "gates": None if asked.bidder is None else asked.bidder.gates,
-        "records": scorecard_store.records_fingerprint(context.session, scope),
-        "disputes": [[d.id, d.revision] for d in asked.disputes],
+        "records": asked.records_revision,
         "anonymous": context.caller.role == Role.VENDOR,
         "utc_offset": str(asked.as_of.utcoffset()),
     }
@@ -263,7 +263,8 @@ def _computed(context: Context, asked: _Asked, found: InScope) -> dict:
         )
     if context.caller.role == Role.VENDOR:
         scorecard = anonymous_scorecard(scorecard)
-    return presented(asked.vendor, scope.criteria_set, scorecard, asked.disputes)
+    disputes = open_disputes(context, [asked.vendor.id], scope.criteria_set, scope.procurement_id)
+    return presented(asked.vendor, scope.criteria_set, scorecard, disputes[asked.vendor.id])
 
 
 # A history is read a page of records at a time: each record examined is one scorecard computed.
