@@ -3,6 +3,7 @@
 import gzip
 import json
 
+import marshmallow as ma
 import pytest
 
 from ethics_api.auth import allow
@@ -210,3 +211,27 @@ def test_every_operation_documents_the_refusals_made_before_its_view(client):
                 continue
             expected = {"422"} | ({"400", "413", "415"} if "requestBody" in operation else set())
             assert expected <= set(operation["responses"]), (method, path)
+
+
+def test_requests_are_read_with_schemas_made_once_not_per_request(client, monkeypatch):
+    """A body, a query or a page is loaded with one schema per operation: making one (and
+    its nested ones) for every request cost a fifth of a scorecard read's own time."""
+    vendor_url = client.post("/v1/vendors", json=vendor("Acme")).headers["Location"]
+    requests = [
+        lambda: client.get("/v1/vendors?page_size=5"),  # pagination
+        lambda: client.get(f"{vendor_url}/scorecard?as_of=2026-01-01T00:00:00Z"),  # a query
+        lambda: client.post("/v1/vendors", json=vendor("Bolt")),  # a body
+    ]
+    for send in requests:
+        send()  # the first request of each made its schema, if any
+    made = []
+    real = ma.Schema.__init__
+
+    def making(self, *args, **kwargs):
+        made.append(type(self).__name__)
+        real(self, *args, **kwargs)
+
+    monkeypatch.setattr(ma.Schema, "__init__", making)
+    for send in requests:
+        assert send().status_code in (200, 201, 404)
+    assert made == ["PaginationMetadataSchema"]  # flask-smorest's own, for X-Pagination

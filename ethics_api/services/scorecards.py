@@ -173,6 +173,10 @@ def vendor_scorecard(
     return _computed(context, asked, assessments_in(context.session, [asked.scope])[0])
 
 
+# How a served scorecard is written out, made once (a schema is not cheap to make).
+_WRITTEN = ScorecardSchema()
+
+
 def served_scorecard(
     context: Context,
     vendor_id,
@@ -189,7 +193,7 @@ def served_scorecard(
     if stored is not None:
         return stored
     [found] = assessments_in(context.session, [asked.scope])
-    document = ScorecardSchema().dump(_computed(context, asked, found))
+    document = _WRITTEN.dump(_computed(context, asked, found))
     parts = scorecard_store.split_document(document, asked.as_of)
     if scorecard_store.still_at(context.session, asked.vendor, asked.records_revision):
         span = scorecard_store.stretch(found, asked.scope.criteria_set, asked.as_of)
