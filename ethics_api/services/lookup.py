@@ -4,6 +4,7 @@ A row of another organisation, or (for a vendor key) one about another vendor, i
 exactly as a row that does not exist: a caller never learns what it may not read.
 """
 
+from dataclasses import dataclass
 from functools import cache
 from typing import TypeVar, cast
 
@@ -18,13 +19,26 @@ from .errors import Invalid, NotFound
 Row = TypeVar("Row")
 
 
+@dataclass(frozen=True)
+class VendorRef:
+    """What a served scorecard needs of its vendor: who it is, whose, and the revision of its
+    records."""
+
+    id: str
+    organisation_id: str
+    name: str
+    records_revision: int
+
+
 def visible(caller: Caller, row) -> bool:
     """Whether the caller may know the row exists: its organisation's, and for a vendor key
     only what concerns its own vendor."""
     if getattr(row, "organisation_id", caller.organisation_id) != caller.organisation_id:
         return False
     if caller.role == Role.VENDOR:
-        vendor_id = row.id if isinstance(row, Vendor) else getattr(row, "vendor_id", None)
+        vendor_id = (
+            row.id if isinstance(row, Vendor | VendorRef) else getattr(row, "vendor_id", None)
+        )
         return vendor_id is None or vendor_id == caller.vendor_id
     return True
 
@@ -44,6 +58,22 @@ def find(context: Context, model: type[Row], object_id, lock: bool = False) -> R
     statement = _by_id(cast(type, model), lock)
     row = context.session.scalars(statement, {"id": str(object_id)}).first()
     return row if row is not None and visible(context.caller, row) else None
+
+
+_VENDOR_REF = select(Vendor.id, Vendor.organisation_id, Vendor.name, Vendor.records_revision).where(
+    Vendor.id == bindparam("id")
+)
+
+
+def vendor_ref(context: Context, vendor_id) -> VendorRef:
+    """The vendor named in a path, as the caller may see it; NotFound otherwise. Four columns
+    read on the connection: no ORM object to build and track, which cost a scorecard served
+    from the store a tenth of its time."""
+    found = context.session.connection().execute(_VENDOR_REF, {"id": str(vendor_id)}).first()
+    ref = None if found is None else VendorRef(*found)
+    if ref is None or not visible(context.caller, ref):
+        raise not_found(Vendor, vendor_id)
+    return ref
 
 
 def not_found(model: type, object_id) -> NotFound:

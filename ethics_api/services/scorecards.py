@@ -13,7 +13,7 @@ from ..answers import to_scoring
 from ..criteria import CriteriaSet
 from ..enums import DisputeStatus, ProcurementStatus, Role
 from ..exact import exact
-from ..models import Assessment, Bidder, Dispute, Procurement, Vendor
+from ..models import Assessment, Bidder, Dispute, Procurement
 from ..schemas.scorecards import ScorecardSchema
 from . import blind, lookup, scorecard_store
 from .anonymity import anonymous_scorecard, pseudonyms
@@ -114,7 +114,7 @@ def open_disputes(
 
 
 def presented(
-    vendor: Vendor, criteria_set: CriteriaSet, scorecard: scoring.Scorecard, disputes=()
+    vendor: lookup.VendorRef, criteria_set: CriteriaSet, scorecard: scoring.Scorecard, disputes=()
 ) -> dict:
     """The scorecard with the vendor, the set it names and the vendor's open disputes, ready
     for any renderer."""
@@ -137,13 +137,13 @@ def set_reference(criteria_set: CriteriaSet) -> dict:
 
 
 def _procurement_scope(
-    context: Context, vendor: Vendor, criteria_ref: str | None, procurement_id, what: str
+    context: Context, vendor_id: str, criteria_ref: str | None, procurement_id, what: str
 ) -> tuple[Scope, Procurement | None]:
     """The scope a query names: standalone on a set (the default set when none), or a
     procurement on its own set; a blind assessor must have assessed the vendor there first."""
     if procurement_id is None:
         criteria_set = lookup.criteria_set(context, criteria_ref, location="query")
-        scope, procurement = Scope(vendor.id, criteria_set), None
+        scope, procurement = Scope(vendor_id, criteria_set), None
     else:
         procurement = lookup.named_row(
             context, Procurement, procurement_id, "procurement_id", location="query"
@@ -155,7 +155,7 @@ def _procurement_scope(
                 "it closes."
             )
         criteria_set = lookup.procurement_set(context, procurement, criteria_ref, location="query")
-        scope = Scope.of_procurement(vendor.id, procurement, criteria_set)
+        scope = Scope.of_procurement(vendor_id, procurement, criteria_set)
     blind.require_own_first(context, scope, what)
     return scope, procurement
 
@@ -195,7 +195,7 @@ def served_scorecard(
     [found] = assessments_in(context.session, [asked.scope])
     document = _WRITTEN.dump(_computed(context, asked, found))
     parts = scorecard_store.split_document(document, asked.as_of)
-    if scorecard_store.still_at(context.session, asked.vendor, asked.records_revision):
+    if scorecard_store.still_at(context.session, asked.vendor.id, asked.vendor.records_revision):
         span = scorecard_store.stretch(found, asked.scope.criteria_set, asked.as_of)
         scorecard_store.save(context.session, key, asked.vendor.id, span, parts, context.now())
     return scorecard_store.joined(*parts, asked.as_of)
@@ -205,8 +205,7 @@ def served_scorecard(
 class _Asked:
     """A scorecard request, checked: who may read what, in which scope, on which instant."""
 
-    vendor: Vendor
-    records_revision: int  # as read with the vendor, before its records
+    vendor: lookup.VendorRef  # its records revision read with it, before its records
     scope: Scope
     procurement: Procurement | None
     bidder: Bidder | None
@@ -214,17 +213,17 @@ class _Asked:
 
 
 def _asked(context: Context, vendor_id, criteria_ref: str | None, procurement_id, as_of) -> _Asked:
-    vendor = lookup.get(context, Vendor, vendor_id)
+    vendor = lookup.vendor_ref(context, vendor_id)
     as_of = as_of or context.now()
     scope, procurement = _procurement_scope(
-        context, vendor, criteria_ref, procurement_id, "the combined scorecard"
+        context, vendor.id, criteria_ref, procurement_id, "the combined scorecard"
     )
     bidder = None
     if procurement is not None:
         bidder = context.session.get(Bidder, (procurement.id, vendor.id))
         if bidder is None:
             raise NotFound("No scorecard: the vendor is not a bidder in this procurement.")
-    return _Asked(vendor, vendor.records_revision, scope, procurement, bidder, as_of)
+    return _Asked(vendor, scope, procurement, bidder, as_of)
 
 
 def _inputs(context: Context, asked: _Asked) -> dict:
@@ -238,7 +237,7 @@ def _inputs(context: Context, asked: _Asked) -> dict:
         if procurement is None
         else [procurement.id, procurement.weights, procurement.profile, scope.reuse_standalone],
         "gates": None if asked.bidder is None else asked.bidder.gates,
-        "records": asked.records_revision,
+        "records": asked.vendor.records_revision,
         "anonymous": context.caller.role == Role.VENDOR,
         "utc_offset": str(asked.as_of.utcoffset()),
     }
@@ -287,9 +286,9 @@ def vendor_history(
     """How the vendor's total, grade and eligibility moved, assessment by assessment: the
     records from `start` (counted from 0, in order of submission), `limit` of them (all when
     None), and `next_start`, where the next page starts (None after the last record)."""
-    vendor = lookup.get(context, Vendor, vendor_id)
+    vendor = lookup.vendor_ref(context, vendor_id)
     scope, procurement = _procurement_scope(
-        context, vendor, criteria_ref, procurement_id, "the history"
+        context, vendor.id, criteria_ref, procurement_id, "the history"
     )
     [found] = assessments_in(context.session, [scope])
     work = found.all()
