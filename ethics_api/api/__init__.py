@@ -5,7 +5,7 @@ from functools import cache
 
 import marshmallow as ma
 import swagger_ui_bundle
-from flask import Flask, send_from_directory
+from flask import Flask, Response, send_from_directory
 from flask_smorest import Blueprint as SmorestBlueprint
 from webargs.flaskparser import FlaskParser
 
@@ -34,6 +34,15 @@ class Blueprint(SmorestBlueprint):
     # The contract: pages of 50 by default, 200 at most.
     DEFAULT_PAGINATION_PARAMETERS = {"page": 1, "page_size": 50, "max_page_size": 200}
     ARGUMENTS_PARSER = PAGINATION_ARGUMENTS_PARSER = _OneSchemaParser()
+
+    def _set_pagination_metadata(self, page_params, result, headers):
+        """The X-Pagination header, set on the response itself when a view returns its page
+        already written out (flask-smorest passes a Response on as it is, headers aside)."""
+        result, headers = super()._set_pagination_metadata(page_params, result, headers)
+        if isinstance(result, Response):
+            result.headers.update(headers)
+            return result, None
+        return result, headers
 
 
 def register_blueprints(app: Flask, api: ProblemApi) -> None:

@@ -1,6 +1,6 @@
 """Vendors: the companies whose AI systems are assessed."""
 
-from flask import url_for
+from flask import Response, url_for
 
 from ..auth import READERS, allow
 from ..enums import Role
@@ -47,8 +47,10 @@ def create_vendor(payload):
 @blp.paginate()
 def list_vendors(query, pagination_parameters):
     """List vendors by name, optionally searching names"""
-    found = vendors.list_vendors(context(), page(pagination_parameters), query.get("q"))
-    return items(found, pagination_parameters)
+    # Served as written, each vendor once per version (services.vendors).
+    found = vendors.written_vendors(context(), page(pagination_parameters), query.get("q"))
+    written = items(found, pagination_parameters)
+    return Response(f"[{','.join(written)}]\n", mimetype="application/json")
 
 
 @blp.route("/<uuid:vendor_id>")
@@ -57,8 +59,10 @@ def list_vendors(query, pagination_parameters):
 @blp.alt_response(404, response="NOT_FOUND")
 def get_vendor(vendor_id):
     """One vendor"""
-    vendor = vendors.get_vendor(context(), vendor_id)
-    return vendor, 200, {"ETag": etag_of(vendor)}
+    written = vendors.written_vendor(context(), vendor_id)
+    return Response(
+        f"{written.text}\n", mimetype="application/json", headers={"ETag": etag_of(written)}
+    )
 
 
 @blp.route("/<uuid:vendor_id>", methods=["PATCH"])

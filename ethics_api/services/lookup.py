@@ -33,14 +33,22 @@ class VendorRef:
 def visible(caller: Caller, row) -> bool:
     """Whether the caller may know the row exists: its organisation's, and for a vendor key
     only what concerns its own vendor."""
+    if isinstance(row, Vendor | VendorRef):
+        return vendor_visible(caller, row.organisation_id, row.id)
     if getattr(row, "organisation_id", caller.organisation_id) != caller.organisation_id:
         return False
     if caller.role == Role.VENDOR:
-        vendor_id = (
-            row.id if isinstance(row, Vendor | VendorRef) else getattr(row, "vendor_id", None)
-        )
+        vendor_id = getattr(row, "vendor_id", None)
         return vendor_id is None or vendor_id == caller.vendor_id
     return True
+
+
+def vendor_visible(caller: Caller, organisation_id: str, vendor_id: str) -> bool:
+    """Whether the caller may know the vendor exists: one of its organisation's, and for a
+    vendor key only its own."""
+    if organisation_id != caller.organisation_id:
+        return False
+    return caller.role != Role.VENDOR or vendor_id == caller.vendor_id
 
 
 @cache

@@ -1,14 +1,20 @@
 """Vendors: the companies whose AI systems are assessed."""
 
-from sqlalchemy import func, select
+import dataclasses
+import datetime as dt
+import json
+from functools import lru_cache
+
+from sqlalchemy import Row, Select, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..enums import Action, ObjectType, Role
 from ..models import Vendor
+from ..schemas.vendors import VendorSchema
 from . import changes, lookup
 from .context import Context
 from .errors import Conflict
-from .pages import Page, Paged, page_of
+from .pages import Page, Paged, page_of, page_of_rows
 from .revisions import Expected, update_if_expected
 
 
@@ -83,15 +89,73 @@ def find_by_identifier(context: Context, scheme: str, identifier: str) -> Vendor
 def list_vendors(context: Context, page: Page, name_contains: str | None = None) -> Paged:
     """The vendors the caller may see, by name; optionally those whose name contains a text
     (any case)."""
+    return page_of(context.session, _listed(context, select(Vendor), name_contains), page)
+
+
+def _listed(context: Context, statement: Select, name_contains: str | None) -> Select:
     caller = context.caller
-    statement = (
-        select(Vendor)
-        .where(Vendor.organisation_id == caller.organisation_id)
-        .order_by(Vendor.name, Vendor.id)
+    statement = statement.where(Vendor.organisation_id == caller.organisation_id).order_by(
+        Vendor.name, Vendor.id
     )
     if caller.role == Role.VENDOR:
         statement = statement.where(Vendor.id == caller.vendor_id)
     if name_contains is not None:
         pattern = name_contains.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         statement = statement.where(func.lower(Vendor.name).contains(pattern.lower(), escape="\\"))
-    return page_of(context.session, statement, page)
+    return statement
+
+
+# --- vendors as the API writes them --------------------------------------------------------
+#
+# A vendor's document depends on its row alone, and an update moves the row's revision and
+# updated_at: the two name one document. So reads take the row's columns on the connection (no
+# ORM object to build and track) and each version is written out once per worker, then kept:
+# together these were most of what reading a vendor cost beyond authenticating.
+
+
+@dataclasses.dataclass(frozen=True)
+class Written:
+    """A vendor's document, as JSON text, and the revision its ETag names."""
+
+    text: str
+    revision: int
+
+
+_COLUMNS = tuple(Vendor.__table__.c)
+_BY_ID = select(*_COLUMNS).where(Vendor.id == bindparam("id"))
+_SCHEMA = VendorSchema()
+
+
+@dataclasses.dataclass(frozen=True)
+class _Version:
+    id: str
+    revision: int
+    updated_at: dt.datetime
+    row: Row = dataclasses.field(compare=False, repr=False)  # what it is written from
+
+
+@lru_cache(maxsize=4096)
+def _written(version: _Version) -> str:
+    # A transient Vendor, never added to a session: the schema reads its properties too.
+    document = _SCHEMA.dump(Vendor(**version.row._mapping))
+    return json.dumps(document, separators=(",", ":"))
+
+
+def _text(row: Row) -> str:
+    return _written(_Version(row.id, row.revision, row.updated_at, row))
+
+
+def written_vendor(context: Context, vendor_id) -> Written:
+    """The vendor named in a path, written out, as the caller may see it; NotFound otherwise.
+    The same document as VendorSchema gives of `get_vendor`."""
+    row = context.session.connection().execute(_BY_ID, {"id": str(vendor_id)}).first()
+    if row is None or not lookup.vendor_visible(context.caller, row.organisation_id, row.id):
+        raise lookup.not_found(Vendor, vendor_id)
+    return Written(_text(row), row.revision)
+
+
+def written_vendors(context: Context, page: Page, name_contains: str | None = None) -> Paged[str]:
+    """`list_vendors`, each vendor written out."""
+    statement = _listed(context, select(*_COLUMNS), name_contains)
+    found = page_of_rows(context.session, statement, page)
+    return Paged([_text(row) for row in found.items], found.total)
