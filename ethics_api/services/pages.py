@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from sqlalchemy import Connection, Row, Select, func, select
+from sqlalchemy import Row, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 Item = TypeVar("Item")
@@ -23,28 +23,44 @@ class Paged(Generic[Item]):
     total: int
 
 
-def page_of(session: Session, statement: Select, page: Page) -> Paged:
+@dataclass(frozen=True)
+class Listing:
+    """A select's count and its window (`first` and `size` as parameters). Built once for a
+    list read on every request: building the two again for each page, and their cache keys,
+    cost more than running them."""
+
+    count: Select
+    window: Select
+
+    @classmethod
+    def of(cls, statement: Select) -> "Listing":
+        return cls(
+            select(func.count()).select_from(statement.order_by(None).subquery()),
+            statement.offset(bindparam("first")).limit(bindparam("size")),
+        )
+
+
+def page_of(
+    session: Session, statement: Select | Listing, page: Page, parameters: dict | None = None
+) -> Paged:
     """One page of a select of ORM objects, with the total of the whole list."""
-    total = _total(session, statement)
+    listing = statement if isinstance(statement, Listing) else Listing.of(statement)
+    total = session.scalar(listing.count, parameters) or 0
     if page.first >= total:
         return Paged([], total)  # past the end; also keeps absurd pages out of the SQL OFFSET
-    items = session.scalars(statement.offset(page.first).limit(page.size)).all()
-    return Paged(list(items), total)
+    window = {**(parameters or {}), "first": page.first, "size": page.size}
+    return Paged(list(session.scalars(listing.window, window).all()), total)
 
 
-def page_of_rows(session: Session, statement: Select, page: Page) -> Paged[Row]:
+def page_of_rows(session: Session, listing: Listing, page: Page, parameters: dict) -> Paged[Row]:
     """One page of a select of columns, read on the connection (no ORM objects), with the
     total of the whole list."""
     connection = session.connection()
-    total = _total(connection, statement)
+    total = connection.execute(listing.count, parameters).scalar() or 0
     if page.first >= total:
         return Paged([], total)
-    rows = connection.execute(statement.offset(page.first).limit(page.size)).all()
-    return Paged(list(rows), total)
-
-
-def _total(runner: Session | Connection, statement: Select) -> int:
-    return runner.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
+    window = {**parameters, "first": page.first, "size": page.size}
+    return Paged(list(connection.execute(listing.window, window).all()), total)
 
 
 def page_of_list(items: list[Item], page: Page) -> Paged[Item]:

@@ -3,9 +3,9 @@
 import dataclasses
 import datetime as dt
 import json
-from functools import lru_cache
+from functools import cache, lru_cache
 
-from sqlalchemy import Row, Select, bindparam, func, select
+from sqlalchemy import Row, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..enums import Action, ObjectType, Role
@@ -14,7 +14,7 @@ from ..schemas.vendors import VendorSchema
 from . import changes, lookup
 from .context import Context
 from .errors import Conflict
-from .pages import Page, Paged, page_of, page_of_rows
+from .pages import Listing, Page, Paged, page_of, page_of_rows
 from .revisions import Expected, update_if_expected
 
 
@@ -86,23 +86,41 @@ def find_by_identifier(context: Context, scheme: str, identifier: str) -> Vendor
     )
 
 
+# Every column of a vendor, for reads that need no ORM object.
+_COLUMNS = tuple(Vendor.__table__.c)
+
+
 def list_vendors(context: Context, page: Page, name_contains: str | None = None) -> Paged:
     """The vendors the caller may see, by name; optionally those whose name contains a text
     (any case)."""
-    return page_of(context.session, _listed(context, select(Vendor), name_contains), page)
+    listing = _listing(False, context.caller.role == Role.VENDOR, name_contains is not None)
+    return page_of(context.session, listing, page, _listed(context, name_contains))
 
 
-def _listed(context: Context, statement: Select, name_contains: str | None) -> Select:
+@cache
+def _listing(as_rows: bool, vendor_key: bool, searching: bool) -> Listing:
+    """The vendor list's statements, as ORM objects or as rows, for a vendor key or not, and
+    searching names or not; their values are the parameters `_listed` gives."""
+    statement = select(*_COLUMNS) if as_rows else select(Vendor)
+    statement = statement.where(Vendor.organisation_id == bindparam("organisation_id"))
+    if vendor_key:
+        statement = statement.where(Vendor.id == bindparam("vendor_id"))
+    if searching:
+        statement = statement.where(
+            func.lower(Vendor.name).contains(bindparam("pattern"), escape="\\")
+        )
+    return Listing.of(statement.order_by(Vendor.name, Vendor.id))
+
+
+def _listed(context: Context, name_contains: str | None) -> dict:
+    """The parameters of `_listing` for the caller and the text searched for."""
     caller = context.caller
-    statement = statement.where(Vendor.organisation_id == caller.organisation_id).order_by(
-        Vendor.name, Vendor.id
-    )
-    if caller.role == Role.VENDOR:
-        statement = statement.where(Vendor.id == caller.vendor_id)
+    parameters = {"organisation_id": caller.organisation_id, "vendor_id": caller.vendor_id}
     if name_contains is not None:
-        pattern = name_contains.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        statement = statement.where(func.lower(Vendor.name).contains(pattern.lower(), escape="\\"))
-    return statement
+        # Matched literally: LIKE's wildcards and its escape character escaped.
+        escaped = name_contains.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        parameters["pattern"] = escaped.lower()
+    return parameters
 
 
 # --- vendors as the API writes them --------------------------------------------------------
@@ -121,7 +139,6 @@ class Written:
     revision: int
 
 
-_COLUMNS = tuple(Vendor.__table__.c)
 _BY_ID = select(*_COLUMNS).where(Vendor.id == bindparam("id"))
 _SCHEMA = VendorSchema()
 
@@ -156,6 +173,6 @@ def written_vendor(context: Context, vendor_id) -> Written:
 
 def written_vendors(context: Context, page: Page, name_contains: str | None = None) -> Paged[str]:
     """`list_vendors`, each vendor written out."""
-    statement = _listed(context, select(*_COLUMNS), name_contains)
-    found = page_of_rows(context.session, statement, page)
+    listing = _listing(True, context.caller.role == Role.VENDOR, name_contains is not None)
+    found = page_of_rows(context.session, listing, page, _listed(context, name_contains))
     return Paged([_text(row) for row in found.items], found.total)
