@@ -8,7 +8,7 @@ never deadlock half way through a transaction.
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -31,12 +31,37 @@ def _sqlite_pragmas(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
+    @event.listens_for(engine, "commit")
+    def on_commit(connection):
+        # SQLite's data_version does not move for a connection's own commits (see
+        # `while_unchanged`): what was kept with it goes with them.
+        connection.info.pop(_UNCHANGED, None)
+
     @event.listens_for(engine, "begin")
     def on_begin(connection):
         immediate = connection.get_execution_options().get("sqlite_immediate", False)
         # Straight to the driver: every request begins a transaction, and the engine's
         # execution machinery cost twenty times what SQLite takes to run BEGIN.
         connection.connection.driver_connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+_UNCHANGED = "kept while the database is unchanged"
+
+
+def while_unchanged(connection: Connection) -> dict | None:
+    """A dict kept with this connection for as long as nobody commits a change to the
+    database, for what every request reads and almost none changes (API keys): on SQLite, whose
+    `PRAGMA data_version` tells in a few microseconds whether another connection has committed
+    since it was last asked, and whose own commits empty it (`on_commit`). None on other
+    databases, which have no such cheap question: read afresh there."""
+    if connection.dialect.name != "sqlite":
+        return None
+    # Straight to the driver, like BEGIN: the question is cheaper than the engine's machinery.
+    [version] = connection.connection.driver_connection.execute("PRAGMA data_version").fetchone()
+    kept = connection.info.get(_UNCHANGED)
+    if kept is None or kept[0] != version:
+        kept = connection.info[_UNCHANGED] = (version, {})
+    return kept[1]
 
 
 class Database:

@@ -10,9 +10,10 @@ import datetime as dt
 import hashlib
 import secrets
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
+from ..database import while_unchanged
 from ..enums import Action, ObjectType, Role
 from ..models import ApiKey, Organisation, Person, Vendor
 from . import changes, lookup
@@ -184,7 +185,7 @@ def bootstrap(session: Session) -> str | None:
 
 
 # Read on every authenticated request, so built once, and as plain columns: no ORM object to
-# build and track, and revocation and expiry read afresh each time (immediate in every worker).
+# build and track.
 _KEY_BY_DIGEST = (
     select(
         ApiKey.id,
@@ -202,20 +203,44 @@ _KEY_BY_DIGEST = (
 )
 
 
+@dataclasses.dataclass(frozen=True)
+class _Known:
+    """A valid key as read, and when it expires."""
+
+    caller: Caller
+    expires_at: dt.datetime | None
+
+
 def caller_for(session: Session, presented: str, now: dt.datetime) -> Caller:
     """The caller a presented key stands for: its person, with the key's role;
-    Unauthenticated when it stands for none."""
-    # On the connection: a Core read, without the ORM's execution machinery around it.
-    key = session.connection().execute(_KEY_BY_DIGEST, {"digest": digest(presented)}).first()
+    Unauthenticated when it stands for none.
+
+    Revocation and expiry take effect at once in every worker: a key is read afresh unless the
+    database can tell nothing was committed since it was last read on this connection (SQLite;
+    `database.while_unchanged`), and its expiry is checked on every request."""
+    connection = session.connection()
+    hashed = digest(presented)
+    kept = while_unchanged(connection)
+    known = kept.get(hashed) if kept is not None else None
+    if known is None:
+        known = _read(connection, hashed)
+        if kept is not None:
+            kept[hashed] = known
+    if known.expires_at is not None and known.expires_at <= now:
+        raise Unauthenticated("The API key has expired.")
+    return known.caller
+
+
+def _read(connection: Connection, hashed: str) -> _Known:
+    """The key with this digest, if it was not revoked; Unauthenticated otherwise."""
+    key = connection.execute(_KEY_BY_DIGEST, {"digest": hashed}).first()
     name = key.name if key is not None else None
     if key is None or name is None:
         raise Unauthenticated("The API key is not valid.")
     if key.revoked_at is not None:
         raise Unauthenticated("The API key was revoked.")
-    if key.expires_at is not None and key.expires_at <= now:
-        raise Unauthenticated("The API key has expired.")
     role = Role(key.role)
-    return Caller(
+    caller = Caller(
         organisation_id=key.organisation_id,
         role=role,
         name=name,
@@ -225,3 +250,4 @@ def caller_for(session: Session, presented: str, now: dt.datetime) -> Caller:
         key_prefix=key.prefix,
         vendor_id=key.vendor_id,
     )
+    return _Known(caller, key.expires_at)
