@@ -22,7 +22,7 @@ from ethics_api import scoring
 from ethics_api.enums import Role
 from ethics_api.models import StoredScorecard
 from ethics_api.schemas.scorecards import ScorecardSchema
-from ethics_api.services import scorecards
+from ethics_api.services import assessments, scorecard_store, scorecards
 from ethics_api.services.context import Context
 from ethics_api.services.errors import NotFound
 
@@ -237,13 +237,40 @@ def test_a_stored_scorecard_is_found_without_reading_a_record(app, acting, clock
     session, context = _reading(app, acting, clock)
     with session:
         first = scorecards.served_scorecard(context, vendor_id)
+    # In the worker that stored it, the document is kept in memory: only the vendor's row is
+    # read. In another worker (here: with nothing kept), the stored document is read too.
+    for kept_here in (True, False):
+        if not kept_here:
+            scorecard_store.SERVED.clear()
+        session, context = _reading(app, acting, clock)
+        with session, _statements(app) as seen:
+            assert scorecards.served_scorecard(context, vendor_id) == first
+        touched = " ".join(seen).lower()
+        assert "vendors" in touched
+        assert ("stored_scorecards" in touched) is not kept_here, seen
+        for table in ("assessments", "moderations", "disputes"):
+            assert table not in touched, seen
+
+
+def test_a_scorecard_computed_in_a_transaction_rolled_back_is_never_served(app, acting, clock):
+    """A writing transaction's records, and the records revision they moved to, may be rolled
+    back and the revision given to other records: what it computed is neither stored nor kept."""
+    clock.now = T0
+    vendor_id = vendor(acting, "Acme")
+    assess(acting, vendor_id, "Alice", answers=THREES)
+    with pytest.raises(RuntimeError), acting(Role.ASSESSOR, "Bob") as context:
+        body = {"answers": [answer(key, 1) for key in MINI_KEYS]}
+        assessments.submit_assessment(context, vendor_id, body)
+        rolled_back = json.loads(scorecards.served_scorecard(context, vendor_id))
+        assert rolled_back["assessors"] == ["Alice", "Bob"]
+        raise RuntimeError("the request fails after all")
+    clock.advance(hours=1)
+    assess(acting, vendor_id, "Cy", answers=THREES)  # the same revision, other records
     session, context = _reading(app, acting, clock)
-    with session, _statements(app) as seen:
-        assert scorecards.served_scorecard(context, vendor_id) == first
-    touched = " ".join(seen).lower()
-    assert "vendors" in touched and "stored_scorecards" in touched
-    for table in ("assessments", "moderations", "disputes"):
-        assert table not in touched, seen
+    with session:
+        served = json.loads(scorecards.served_scorecard(context, vendor_id))
+        assert served == _fresh(context, vendor_id, clock.now)
+    assert served["assessors"] == ["Alice", "Cy"]
 
 
 def test_records_committed_after_the_revision_are_not_stored_under_it(

@@ -15,7 +15,10 @@ transaction (`records_changed`). So the vendor's row, read anyway, says whether 
 scorecard draws on has changed: finding a stored scorecard reads no record, however many the
 vendor has. On PostgreSQL the bump also takes the vendor's row lock, so revisions follow the
 order in which records commit; and a scorecard computed on a miss is stored only if the
-revision is still the one its key was made of once its records are read (`still_at`).
+revision is still the one its key was made of once its records are read (`still_at`). A
+worker also keeps the documents it read or stored (`SERVED`): for its inputs and stretch of
+time a document never changes, so only what a writing transaction found or stored, which may
+yet be rolled back, is not kept.
 
 Rankings need more than the served bytes: each bidder's exact `scoring.Scorecard` (criterion
 scores as fractions for the sensitivity and the margin, knockouts, confidence, the records it
@@ -41,6 +44,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import cast
 
 from sqlalchemy import ColumnElement, Engine, and_, bindparam, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -272,7 +276,12 @@ def joined(head: str, tail: str, as_of: dt.datetime) -> bytes:
 
 
 _STORED = (
-    select(StoredScorecard.head, StoredScorecard.tail)
+    select(
+        StoredScorecard.valid_from,
+        StoredScorecard.valid_until,
+        StoredScorecard.head,
+        StoredScorecard.tail,
+    )
     .where(
         StoredScorecard.inputs_sha256 == bindparam("key"),
         StoredScorecard.valid_from <= bindparam("as_of", type_=UTCDateTime),
@@ -284,10 +293,27 @@ _STORED = (
 
 def read(session: Session, key: str, as_of: dt.datetime) -> bytes | None:
     """The stored document for these inputs on `as_of`; None when there is none yet."""
+    kept, parts = SERVED.get(key, as_of)
+    if kept:
+        head, tail = cast(tuple[str, str], parts)
+        return joined(head, tail, as_of)
     # On the connection: a Core read, without the ORM's execution machinery around it (which
     # cost three times the read itself).
     found = session.connection().execute(_STORED, {"key": key, "as_of": as_of}).first()
-    return None if found is None else joined(found.head, found.tail, as_of)
+    if found is None:
+        return None
+    _keep(session, key, (found.valid_from, found.valid_until), (found.head, found.tail))
+    return joined(found.head, found.tail, as_of)
+
+
+def _keep(
+    session: Session, key: str, span: tuple[dt.datetime, dt.datetime], parts: tuple[str, str]
+) -> None:
+    """Keep a stored document in this process too, when a reading transaction found or stored
+    it: a writing one's may yet be rolled back, and the revision in its key given to other
+    records."""
+    if not writing(session):
+        SERVED.put(key, span, parts)
 
 
 def save(
@@ -309,6 +335,7 @@ def save(
         "tail": parts[1],
         "computed_at": now,
     }
+    _keep(session, key, span, parts)
     bind = session.get_bind()
     dialect = postgresql if bind.dialect.name == "postgresql" else sqlite
     statement = dialect.insert(StoredScorecard).values(values).on_conflict_do_nothing()
@@ -380,3 +407,8 @@ class Kept:
 # A bidder's scorecard in a ranking of ai-ethics@1 (50 indicators, 3 assessments) took about
 # 35 KB (tracemalloc), so a thousand of them, some 35 MB, stay inside a worker's memory.
 RANKED = Kept(capacity=1000)
+# Served documents as stored, each the same for its inputs over its stretch of time, so a
+# worker that read or stored one need not read it again: found in memory, a scorecard costs
+# the vendor's row and no more. One of ai-ethics@1 with 50 indicators is about 35 KB of text;
+# three hundred, some 10 MB, stay inside a worker's memory.
+SERVED = Kept(capacity=300)
