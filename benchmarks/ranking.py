@@ -68,7 +68,7 @@ def run(service: Service, sizes: Sizes) -> list[Row]:
             subject=f"{many} bidders",
             subject_value=counts[many],
             unit="statements",
-            note="per request, authentication included; 1.00 means constant",
+            note="per request, the key's read left out; 1.00 means constant",
         ),
     ]
 
@@ -86,7 +86,9 @@ def _forgetting(service: Service, url: str) -> object:
 
 def _checked_statement_count(service: Service, url: str, bidders: int) -> int:
     """The statements of one ranking request, which must rank every bidder: a benchmark of a
-    ranking that left bidders out would measure the wrong thing."""
+    ranking that left bidders out would measure the wrong thing. The read of the caller's key
+    is authentication's, not the ranking's (SQLite skips it while nothing was committed since
+    the connection last read it), so it is not counted."""
     with statements(service.engine) as seen:
         ranked = service.call("GET", url).json["ranking"]
     if len(ranked) != bidders or not all(row["assessed"] for row in ranked):
@@ -94,4 +96,4 @@ def _checked_statement_count(service: Service, url: str, bidders: int) -> int:
         raise UnexpectedResponse(
             f"GET {url}: expected {bidders} assessed bidders, got {assessed} of {len(ranked)}"
         )
-    return len(seen)
+    return len([statement for statement in seen if "FROM api_keys" not in statement])
