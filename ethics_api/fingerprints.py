@@ -28,10 +28,13 @@ _FIRST_USE = {
 def record_use(session: Session, criteria_set: CriteriaSet) -> None:
     """Record the fingerprint on first use, in the caller's transaction.
 
-    Two first uses may race on PostgreSQL; ON CONFLICT DO NOTHING lets both commit.
+    Two first uses may race on PostgreSQL; ON CONFLICT DO NOTHING lets both commit. Run on the
+    connection: through the ORM session, a Core insert took its bulk-insert path, which cost
+    an assessment's write more than the insert.
     """
-    session.execute(
-        _FIRST_USE[session.get_bind().dialect.name],
+    connection = session.connection()
+    connection.execute(
+        _FIRST_USE[connection.dialect.name],
         {
             "key": criteria_set.key,
             "version": criteria_set.version,
