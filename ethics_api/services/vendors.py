@@ -93,14 +93,14 @@ _COLUMNS = tuple(Vendor.__table__.c)
 def list_vendors(context: Context, page: Page, name_contains: str | None = None) -> Paged:
     """The vendors the caller may see, by name; optionally those whose name contains a text
     (any case)."""
-    listing = _listing(False, context.caller.role == Role.VENDOR, name_contains is not None)
-    return page_of(context.session, listing, page, _listed(context, name_contains))
+    listing, parameters = _listed(context, False, name_contains)
+    return page_of(context.session, listing, page, parameters)
 
 
 @cache
 def _listing(as_rows: bool, vendor_key: bool, searching: bool) -> Listing:
     """The vendor list's statements, as ORM objects or as rows, for a vendor key or not, and
-    searching names or not; their values are the parameters `_listed` gives."""
+    searching names or not; `_listed` gives their parameters."""
     statement = select(*_COLUMNS) if as_rows else select(Vendor)
     statement = statement.where(Vendor.organisation_id == bindparam("organisation_id"))
     if vendor_key:
@@ -112,15 +112,17 @@ def _listing(as_rows: bool, vendor_key: bool, searching: bool) -> Listing:
     return Listing.of(statement.order_by(Vendor.name, Vendor.id))
 
 
-def _listed(context: Context, name_contains: str | None) -> dict:
-    """The parameters of `_listing` for the caller and the text searched for."""
+def _listed(context: Context, as_rows: bool, name_contains: str | None) -> tuple[Listing, dict]:
+    """The vendor list's statements for the caller and the text searched for, and their
+    parameters."""
     caller = context.caller
     parameters = {"organisation_id": caller.organisation_id, "vendor_id": caller.vendor_id}
     if name_contains is not None:
         # Matched literally: LIKE's wildcards and its escape character escaped.
         escaped = name_contains.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         parameters["pattern"] = escaped.lower()
-    return parameters
+    listing = _listing(as_rows, caller.role == Role.VENDOR, name_contains is not None)
+    return listing, parameters
 
 
 # --- vendors as the API writes them --------------------------------------------------------
@@ -173,6 +175,6 @@ def written_vendor(context: Context, vendor_id) -> Written:
 
 def written_vendors(context: Context, page: Page, name_contains: str | None = None) -> Paged[str]:
     """`list_vendors`, each vendor written out."""
-    listing = _listing(True, context.caller.role == Role.VENDOR, name_contains is not None)
-    found = page_of_rows(context.session, listing, page, _listed(context, name_contains))
+    listing, parameters = _listed(context, True, name_contains)
+    found = page_of_rows(context.session, listing, page, parameters)
     return Paged([_text(row) for row in found.items], found.total)
