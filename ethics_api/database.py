@@ -5,8 +5,9 @@ foreign keys) and takes its write lock at BEGIN for transactions that write, so 
 never deadlock half way through a transaction.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
@@ -46,22 +47,47 @@ def _sqlite_pragmas(engine: Engine) -> None:
 
 
 _UNCHANGED = "kept while the database is unchanged"
+# Enough for every key and vendor a busy worker reads between two commits; past it, what was
+# kept is dropped and read again (a search for any text must not grow it without end).
+_KEPT_AT_MOST = 2_000
+
+T = TypeVar("T")
+
+
+def writing(bind: Connection | Engine) -> bool:
+    """Whether the connection (or an engine's connections) is for writing transactions (a
+    POST, a command), whose own changes, not yet committed, no data version tells of."""
+    return bool(bind.get_execution_options().get("sqlite_immediate"))
 
 
 def while_unchanged(connection: Connection) -> dict | None:
     """A dict kept with this connection for as long as nobody commits a change to the
-    database, for what every request reads and almost none changes (API keys): on SQLite, whose
-    `PRAGMA data_version` tells in a few microseconds whether another connection has committed
-    since it was last asked, and whose own commits empty it (`on_commit`). None on other
-    databases, which have no such cheap question: read afresh there."""
-    if connection.dialect.name != "sqlite":
+    database, for what requests read far more often than anyone changes (keys, vendors): on
+    SQLite, whose `PRAGMA data_version` tells in a few microseconds whether another connection
+    has committed since it was last asked, and whose own commits empty it (`on_commit`). In a
+    reading transaction only, and there the pragma also starts its snapshot, so what is kept is
+    what the transaction would read. None elsewhere, and on other databases, which have no
+    such cheap question: read afresh there."""
+    if connection.dialect.name != "sqlite" or writing(connection):
         return None
     # Straight to the driver, like BEGIN: the question is cheaper than the engine's machinery.
     [version] = connection.connection.driver_connection.execute("PRAGMA data_version").fetchone()
     kept = connection.info.get(_UNCHANGED)
-    if kept is None or kept[0] != version:
+    if kept is None or kept[0] != version or len(kept[1]) >= _KEPT_AT_MOST:
         kept = connection.info[_UNCHANGED] = (version, {})
     return kept[1]
+
+
+def read_while_unchanged(connection: Connection, key: Hashable, read: Callable[[], T]) -> T:
+    """What `read()` returns, read once and kept under `key` while the database is unchanged
+    (`while_unchanged`); read every time where nothing can be kept. `read` raising keeps
+    nothing. What is kept is shared: callers must not change it."""
+    kept = while_unchanged(connection)
+    if kept is None:
+        return read()
+    if key not in kept:
+        kept[key] = read()
+    return kept[key]
 
 
 class Database:

@@ -13,7 +13,7 @@ import secrets
 from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
-from ..database import while_unchanged
+from ..database import read_while_unchanged
 from ..enums import Action, ObjectType, Role
 from ..models import ApiKey, Organisation, Person, Vendor
 from . import changes, lookup
@@ -220,12 +220,7 @@ def caller_for(session: Session, presented: str, now: dt.datetime) -> Caller:
     `database.while_unchanged`), and its expiry is checked on every request."""
     connection = session.connection()
     hashed = digest(presented)
-    kept = while_unchanged(connection)
-    known = kept.get(hashed) if kept is not None else None
-    if known is None:
-        known = _read(connection, hashed)
-        if kept is not None:
-            kept[hashed] = known
+    known = read_while_unchanged(connection, ("key", hashed), lambda: _read(connection, hashed))
     if known.expires_at is not None and known.expires_at <= now:
         raise Unauthenticated("The API key has expired.")
     return known.caller

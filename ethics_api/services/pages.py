@@ -1,9 +1,10 @@
 """Pages of lists: a window on a query, and the total a client needs to page through it."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from sqlalchemy import Row, Select, bindparam, func, select
+from sqlalchemy import Connection, Row, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 Item = TypeVar("Item")
@@ -19,7 +20,7 @@ class Page:
 
 @dataclass(frozen=True)
 class Paged(Generic[Item]):
-    items: list[Item]
+    items: Sequence[Item]  # may be shared with other requests (kept): read, never changed
     total: int
 
 
@@ -52,10 +53,11 @@ def page_of(
     return Paged(list(session.scalars(listing.window, window).all()), total)
 
 
-def page_of_rows(session: Session, listing: Listing, page: Page, parameters: dict) -> Paged[Row]:
+def page_of_rows(
+    connection: Connection, listing: Listing, page: Page, parameters: dict
+) -> Paged[Row]:
     """One page of a select of columns, read on the connection (no ORM objects), with the
     total of the whole list."""
-    connection = session.connection()
     total = connection.execute(listing.count, parameters).scalar() or 0
     if page.first >= total:
         return Paged([], total)

@@ -51,7 +51,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from .. import scoring
+from .. import database, scoring
 from ..criteria import CriteriaSet
 from ..models import Assessment, Moderation, StoredScorecard, UTCDateTime, Vendor
 from .scope import InScope, Scope
@@ -359,7 +359,7 @@ def save(
 def writing(session: Session) -> bool:
     """Whether the session is a writing transaction (a POST, a command), whose records may
     still be rolled back."""
-    return bool(session.get_bind().get_execution_options().get("sqlite_immediate"))
+    return database.writing(session.get_bind())
 
 
 class Kept:

@@ -7,6 +7,7 @@ A bidder ranked on reused standalone assessments disputes those, standalone on t
 procurement's criteria set: they are what its result rests on.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -89,7 +90,7 @@ def closed_bid(context: Context, procurement_id) -> Procurement:
     return procurement
 
 
-def own_disputes(context: Context) -> list[Dispute]:
+def own_disputes(context: Context) -> Sequence[Dispute]:
     """The vendor's disputes, newest first, as a vendor reads them (no resolver's name)."""
     return vendor_disputes(context, own_vendor(context), ALL_DISPUTES).items
 

@@ -8,6 +8,7 @@ from functools import cache, lru_cache
 from sqlalchemy import Row, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
+from ..database import read_while_unchanged
 from ..enums import Action, ObjectType, Role
 from ..models import Vendor
 from ..schemas.vendors import VendorSchema
@@ -167,7 +168,12 @@ def _text(row: Row) -> str:
 def written_vendor(context: Context, vendor_id) -> Written:
     """The vendor named in a path, written out, as the caller may see it; NotFound otherwise.
     The same document as VendorSchema gives of `get_vendor`."""
-    row = context.session.connection().execute(_BY_ID, {"id": str(vendor_id)}).first()
+    connection = context.session.connection()
+    row = read_while_unchanged(
+        connection,
+        ("vendor", str(vendor_id)),
+        lambda: connection.execute(_BY_ID, {"id": str(vendor_id)}).first(),
+    )
     if row is None or not lookup.vendor_visible(context.caller, row.organisation_id, row.id):
         raise lookup.not_found(Vendor, vendor_id)
     return Written(_text(row), row.revision)
@@ -176,5 +182,11 @@ def written_vendor(context: Context, vendor_id) -> Written:
 def written_vendors(context: Context, page: Page, name_contains: str | None = None) -> Paged[str]:
     """`list_vendors`, each vendor written out."""
     listing, parameters = _listed(context, True, name_contains)
-    found = page_of_rows(context.session, listing, page, parameters)
-    return Paged([_text(row) for row in found.items], found.total)
+    connection = context.session.connection()
+
+    def read() -> Paged[str]:
+        found = page_of_rows(connection, listing, page, parameters)
+        return Paged(tuple(_text(row) for row in found.items), found.total)
+
+    asked = (listing, tuple(sorted(parameters.items())), page.first, page.size)
+    return read_while_unchanged(connection, ("vendor page", *asked), read)

@@ -1,0 +1,171 @@
+"""What reading requests read far more often than anyone changes (keys, vendors, a page of
+vendors), read once per connection while SQLite can tell nothing was committed, and read
+afresh the moment anything is: from another connection, from the same one, or inside a
+transaction that writes."""
+
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.orm import Session
+
+from ethics_api import database
+from ethics_api.database import read_while_unchanged
+from ethics_api.enums import Role
+from ethics_api.services import lookup, vendors
+from ethics_api.services.context import Context
+from ethics_api.services.errors import NotFound
+from ethics_api.services.pages import Page
+from ethics_api.services.revisions import Expected
+
+from payloads import supplier
+
+
+def _sqlite(app) -> bool:
+    return app.extensions["database"].engine.dialect.name == "sqlite"
+
+
+@contextmanager
+def _vendor_reads(app):
+    """The statements that read vendors, counted on the engine."""
+    engine = app.extensions["database"].engine
+    reads: list[str] = []
+
+    def on_execute(_conn, _cursor, statement, *_):
+        if "FROM vendors" in statement:
+            reads.append(statement)
+
+    event.listen(engine, "before_cursor_execute", on_execute)
+    try:
+        yield reads
+    finally:
+        event.remove(engine, "before_cursor_execute", on_execute)
+
+
+@contextmanager
+def _reading(app, connection, caller):
+    """A reading request's context on a connection held by the test: its transaction ends
+    with the block, as a request's does."""
+    with Session(bind=connection) as session:
+        yield Context(session, caller, app.extensions["catalog"], app.extensions["settings"])
+
+
+def _auditor_and_vendor(acting, name: str = "Acme Analytics"):
+    with acting(Role.BUYER, "Bea") as context:
+        vendor_id = vendors.create_vendor(context, supplier(name)).id
+    with acting(Role.AUDITOR, "Aud") as context:
+        return context.caller, vendor_id
+
+
+def _every_vendor_read(context: Context, vendor_id: str) -> tuple:
+    return (
+        lookup.vendor_ref(context, vendor_id),
+        vendors.written_vendor(context, vendor_id),
+        vendors.written_vendors(context, Page(0, 20)),
+    )
+
+
+def test_a_vendor_is_read_once_while_nothing_is_committed(app, acting):
+    caller, vendor_id = _auditor_and_vendor(acting)
+    engine = app.extensions["database"].engine
+    with engine.connect() as connection, _vendor_reads(app) as reads:
+        found = []
+        for _ in range(3):
+            with _reading(app, connection, caller) as context:
+                found.append(_every_vendor_read(context, vendor_id))
+    assert found[0] == found[1] == found[2]
+    assert found[0][0].name == "Acme Analytics"
+    # The row, its four columns for a scorecard, and a page's count and window: once on
+    # SQLite; every time elsewhere.
+    assert len(reads) == (4 if _sqlite(app) else 12)
+
+
+def test_a_rename_through_another_connection_is_read_at_once(app, acting):
+    caller, vendor_id = _auditor_and_vendor(acting)
+    engine = app.extensions["database"].engine
+    with engine.connect() as connection:
+        with _reading(app, connection, caller) as context:
+            _every_vendor_read(context, vendor_id)
+        with acting(Role.BUYER, "Bea") as context:  # another connection
+            vendors.update_vendor(context, vendor_id, {"name": "Acme Ltd"}, Expected.of([1]))
+        with _reading(app, connection, caller) as context:
+            ref, written, page = _every_vendor_read(context, vendor_id)
+    assert ref.name == "Acme Ltd"
+    assert '"name":"Acme Ltd"' in written.text and written.revision == 2
+    assert page.items == (written.text,)
+
+
+def test_a_rename_on_the_same_connection_is_read_at_once(app, acting):
+    """SQLite's data_version does not move for a connection's own commits: they empty what
+    the connection kept."""
+    caller, vendor_id = _auditor_and_vendor(acting)
+    engine = app.extensions["database"].engine
+    with engine.connect() as connection:
+        with _reading(app, connection, caller) as context:
+            assert lookup.vendor_ref(context, vendor_id).name == "Acme Analytics"
+        with Session(bind=connection) as session:
+            session.execute(text("UPDATE vendors SET name = 'Acme Ltd'"))
+            session.commit()
+        with _reading(app, connection, caller) as context:
+            assert lookup.vendor_ref(context, vendor_id).name == "Acme Ltd"
+
+
+def test_a_writing_transaction_reads_its_own_changes_not_what_was_kept(app, acting):
+    caller, vendor_id = _auditor_and_vendor(acting)
+    writes = app.extensions["database"].engine.execution_options(sqlite_immediate=True)
+    with writes.connect() as connection:
+        with _reading(app, connection, caller) as context:
+            assert lookup.vendor_ref(context, vendor_id).name == "Acme Analytics"
+        with Session(bind=connection) as session:
+            session.execute(text("UPDATE vendors SET name = 'Acme Ltd'"))
+            context = Context(
+                session, caller, app.extensions["catalog"], app.extensions["settings"]
+            )
+            assert lookup.vendor_ref(context, vendor_id).name == "Acme Ltd"
+            session.rollback()
+
+
+def test_a_vendor_not_found_stays_not_found_for_other_callers_too(app, acting):
+    """What is kept is the row; who may see it is decided on every read."""
+    caller, vendor_id = _auditor_and_vendor(acting)
+    with acting(Role.VENDOR, "Vic", vendor_id="someone else") as context:
+        stranger = context.caller
+    engine = app.extensions["database"].engine
+    with engine.connect() as connection:
+        with _reading(app, connection, caller) as context:
+            assert vendors.written_vendor(context, vendor_id).revision == 1
+        with _reading(app, connection, stranger) as context, pytest.raises(NotFound):
+            vendors.written_vendor(context, vendor_id)
+
+
+def test_a_failed_read_keeps_nothing(app):
+    engine = app.extensions["database"].engine
+    calls = []
+
+    def read():
+        calls.append(1)
+        if len(calls) == 1:
+            raise LookupError("the first read fails")
+        return "read"
+
+    with engine.connect() as connection:
+        with pytest.raises(LookupError):
+            read_while_unchanged(connection, "what", read)
+        assert read_while_unchanged(connection, "what", read) == "read"
+        assert read_while_unchanged(connection, "what", read) == "read"
+        connection.rollback()
+    assert len(calls) == (2 if _sqlite(app) else 3)
+
+
+def test_what_is_kept_is_bounded(app, monkeypatch):
+    """Searches for any text must not grow a connection's memory without end: past the
+    bound, what was kept is emptied and read again."""
+    monkeypatch.setattr(database, "_KEPT_AT_MOST", 3)
+    engine = app.extensions["database"].engine
+    calls: list[int] = []
+    with engine.connect() as connection:
+        for key in (0, 1, 0, 2, 0):
+            read_while_unchanged(connection, key, lambda key=key: calls.append(key))
+        connection.rollback()
+    # 0 and 1 read, 0 found kept, 2 read (three kept), then 0 finds the bound reached.
+    assert calls == ([0, 1, 2, 0] if _sqlite(app) else [0, 1, 0, 2, 0])
