@@ -26,8 +26,9 @@ def schema(monkeypatch):
 
 
 def _parsed(schema, query: str):
+    """The arguments a view given the query gets, through webargs as flask-smorest calls it."""
     with APP.test_request_context(f"/v1/anything?{query}"):
-        return PARSER.parse(schema, request, location="query")
+        return PARSER.use_args(schema, location="query")(lambda arguments: arguments)()
 
 
 def test_a_query_string_is_loaded_once_and_each_request_gets_its_own(schema):
@@ -54,8 +55,9 @@ def test_pagination_parameters_are_each_requests_own(monkeypatch):
     # The schema class flask-smorest's pagination gives the parser.
     schema = _pagination_parameters_schema_factory(1, 50, 200)
     with APP.test_request_context("/v1/vendors?page=2&page_size=5"):
+        # As flask-smorest's pagination calls it.
         first = PARSER.parse(schema, request, location="query")
-        first.item_count = 7  # what flask-smorest's pagination sets on a request's own
+        first.item_count = 7  # what the pagination sets on a request's own
         second = PARSER.parse(schema, request, location="query")
     assert isinstance(second, PaginationParameters)
     assert (second.page, second.page_size, second.item_count) == (2, 5, None)

@@ -30,8 +30,9 @@ class _OneSchemaParser(FlaskParser):
         """A query string loads to the same arguments every time (its schemas read nothing but
         the string): each string's are kept, per schema, and every request given a copy of
         its own. Loading even an empty query cost a scorecard read a tenth of its own time.
-        What fails to load is never kept: it is refused again, as loudly, each time."""
-        if location != "query" or set(options) - _KEYED_OPTIONS:
+        What fails to load is never kept: it is refused again, as loudly, each time (so the
+        error status and headers asked for need no place in the key)."""
+        if location != "query" or options.get("validate") is not None:
             return super().parse(argmap, req, location=location, **options)
         key = (argmap, options.get("unknown"), request.query_string)
         loaded = _LOADED_QUERIES.get(key)
@@ -45,9 +46,6 @@ class _OneSchemaParser(FlaskParser):
         return copy.copy(loaded)
 
 
-# What a query parse may be given besides its schema and location, and still be kept: the
-# error status only shapes a refusal, which is never kept.
-_KEYED_OPTIONS = frozenset({"unknown", "error_status_code"})
 _LOADED_QUERIES: dict[tuple, object] = {}
 _LOADED_QUERIES_AT_MOST = 1_000
 
