@@ -3,22 +3,25 @@ vendors), read once per connection while SQLite can tell nothing was committed, 
 afresh the moment anything is: from another connection, from the same one, or inside a
 transaction that writes."""
 
+import json
 from contextlib import contextmanager
 
 import pytest
+from evaluation import assess
+from spying import recorded_calls
 from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
 from ethics_api import database
 from ethics_api.database import read_while_unchanged
 from ethics_api.enums import Role
-from ethics_api.services import lookup, vendors
+from ethics_api.services import lookup, scorecard_store, scorecards, vendors
 from ethics_api.services.context import Context
-from ethics_api.services.errors import NotFound
+from ethics_api.services.errors import Forbidden, NotFound
 from ethics_api.services.pages import Page
 from ethics_api.services.revisions import Expected
 
-from payloads import supplier
+from payloads import MINI_KEYS, answer, supplier
 
 
 def _sqlite(app) -> bool:
@@ -43,11 +46,12 @@ def _vendor_reads(app):
 
 
 @contextmanager
-def _reading(app, connection, caller):
+def _reading(app, connection, caller, clock=None):
     """A reading request's context on a connection held by the test: its transaction ends
-    with the block, as a request's does."""
+    with the block, as a request's does. On the tests' clock when given one."""
+    catalog, settings = app.extensions["catalog"], app.extensions["settings"]
     with Session(bind=connection) as session:
-        yield Context(session, caller, app.extensions["catalog"], app.extensions["settings"])
+        yield Context(session, caller, catalog, settings, *([clock] if clock else []))
 
 
 def _auditor_and_vendor(acting, name: str = "Acme Analytics"):
@@ -169,3 +173,50 @@ def test_what_is_kept_is_bounded(app, monkeypatch):
         connection.rollback()
     # 0 and 1 read, 0 found kept, 2 read (three kept), then 0 finds the bound reached.
     assert calls == ([0, 1, 2, 0] if _sqlite(app) else [0, 1, 0, 2, 0])
+
+
+def test_a_scorecards_inputs_are_worked_out_once_and_again_after_an_assessment(
+    app, acting, clock, monkeypatch
+):
+    """What a served scorecard is keyed by rests on the vendor's records: worked out once while
+    nothing is committed, and again, with the new assessment in, once one is."""
+    caller, vendor_id = _auditor_and_vendor(acting)
+    assess(acting, vendor_id, "Alice", answers=[answer(key, 3) for key in MINI_KEYS])
+    worked_out = recorded_calls(monkeypatch, scorecard_store, "inputs_sha256", 0)
+    engine = app.extensions["database"].engine
+    with engine.connect() as connection:
+        for _ in range(3):
+            with _reading(app, connection, caller, clock) as context:
+                first = json.loads(scorecards.served_scorecard(context, vendor_id))
+        # The first read stores the document it computed, a commit (on a connection of its
+        # own): the second works the inputs out again, the third finds them kept.
+        assert len(worked_out) == (2 if _sqlite(app) else 3)
+        assess(acting, vendor_id, "Bob", answers=[answer(key, 1) for key in MINI_KEYS])
+        with _reading(app, connection, caller, clock) as context:
+            second = json.loads(scorecards.served_scorecard(context, vendor_id))
+    assert first["assessors"] == ["Alice"]
+    assert second["assessors"] == ["Alice", "Bob"] and second["total"] < first["total"]
+
+
+def test_a_blind_assessor_is_refused_what_another_caller_read_and_until_they_assess(
+    app, acting, clock
+):
+    """What is kept is per caller: a scorecard an auditor read on the connection is still
+    refused to a blind assessor; and a refusal is never kept: once the assessor's own
+    assessment is committed, they read."""
+    auditor, vendor_id = _auditor_and_vendor(acting)
+    assess(acting, vendor_id, "Alice")
+    with acting(Role.ASSESSOR, "Bob") as context:
+        bob = context.caller
+    engine = app.extensions["database"].engine
+    with engine.connect() as connection:
+        for _ in range(2):  # the second finds what the first stored, kept
+            with _reading(app, connection, auditor, clock) as context:
+                assert json.loads(scorecards.served_scorecard(context, vendor_id))["assessors"]
+        for _ in range(2):
+            with _reading(app, connection, bob, clock) as context, pytest.raises(Forbidden):
+                scorecards.served_scorecard(context, vendor_id)
+        assess(acting, vendor_id, "Bob")
+        with _reading(app, connection, bob, clock) as context:
+            served = json.loads(scorecards.served_scorecard(context, vendor_id))
+    assert served["assessors"] == ["Alice", "Bob"]

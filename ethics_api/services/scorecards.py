@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, bindparam, or_, select
 from .. import scoring
 from ..answers import to_scoring
 from ..criteria import CriteriaSet
+from ..database import read_while_unchanged
 from ..enums import DisputeStatus, ProcurementStatus, Role
 from ..exact import exact
 from ..models import Assessment, Bidder, Dispute, Procurement
@@ -187,11 +188,24 @@ def served_scorecard(
     """`vendor_scorecard` as the JSON document a client receives: read from the scorecard
     store when its inputs have not changed since it was computed, else computed once and
     stored. Equal, by construction, to the document of `vendor_scorecard` on `as_of`."""
-    asked = _asked(context, vendor_id, criteria_ref, procurement_id, as_of)
-    key = scorecard_store.inputs_sha256(_inputs(context, asked))
-    stored = scorecard_store.read(context.session, key, asked.as_of)
+    as_of = as_of or context.now()
+
+    def asked_now() -> _Asked:
+        return _asked(context, vendor_id, criteria_ref, procurement_id, as_of)
+
+    # Who asks, for what and with which offset decide the inputs, together with what is
+    # stored: on SQLite they are worked out once while nothing is committed. The caller is
+    # part of the question: what one may read, another (a blind assessor) may not.
+    question = (context.caller, str(vendor_id), criteria_ref, procurement_id, as_of.utcoffset())
+    key = read_while_unchanged(
+        context.session.connection(),
+        ("scorecard inputs", *question),
+        lambda: scorecard_store.inputs_sha256(_inputs(context, asked_now())),
+    )
+    stored = scorecard_store.read(context.session, key, as_of)
     if stored is not None:
         return stored
+    asked = asked_now()
     [found] = assessments_in(context.session, [asked.scope])
     document = _WRITTEN.dump(_computed(context, asked, found))
     parts = scorecard_store.split_document(document, asked.as_of)
