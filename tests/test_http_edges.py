@@ -223,8 +223,16 @@ class Served:
             headers.setdefault("Authorization", f"Bearer {self.key}")
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         try:
-            connection.request(method, path, body=body, headers=headers, encode_chunked=chunked)
-            response = connection.getresponse()
+            try:
+                connection.request(method, path, body=body, headers=headers, encode_chunked=chunked)
+                response = connection.getresponse()
+            except (BrokenPipeError, ConnectionResetError):
+                # The server answered before the body was all sent (a 413 refuses the rest
+                # unread) and closed: its answer is still there to read, as curl reads it.
+                if connection.sock is None:
+                    raise
+                response = http.client.HTTPResponse(connection.sock, method=method)
+                response.begin()
             return response.status, response.headers, response.read()
         finally:
             connection.close()
