@@ -7,6 +7,7 @@ idempotency record) commits together or not at all.
 """
 
 from flask import current_app, g, request
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from .database import Database
@@ -19,13 +20,28 @@ def database() -> Database:
     return current_app.extensions["database"]
 
 
+def connection() -> Connection:
+    """The request's connection, in its transaction, for reads that need no ORM object. A
+    reading request opens one of its own and begins it at once (on SQLite the snapshot then
+    holds from its first read on); its session, made only if asked for, joins it. Opening and
+    closing a session on top cost a vendor read, kept in memory, a fifth of its time. A
+    writing request reads on its session's connection."""
+    if request.method not in SAFE_METHODS:
+        return session().connection()
+    if "db_connection" not in g:
+        opened = database().engine.connect()
+        opened.begin()
+        g.db_connection = opened
+    return g.db_connection
+
+
 def session() -> Session:
-    """The request's session, opened on first use."""
+    """The request's session, opened on first use; a reading request's joins its connection."""
     if "db_session" not in g:
-        factory = (
-            database().sessions if request.method in SAFE_METHODS else database().write_sessions
-        )
-        g.db_session = factory()
+        if request.method in SAFE_METHODS:
+            g.db_session = database().sessions(bind=connection())
+        else:
+            g.db_session = database().write_sessions()
     return g.db_session
 
 
@@ -42,6 +58,7 @@ def context() -> Context:
             caller(),
             current_app.extensions["catalog"],
             current_app.extensions["settings"],
+            reading_connection=connection() if request.method in SAFE_METHODS else None,
         )
     return g.context
 
@@ -63,3 +80,6 @@ def close(_exc: BaseException | None = None) -> None:
     db_session = g.pop("db_session", None)
     if db_session is not None:
         db_session.close()
+    db_connection = g.pop("db_connection", None)
+    if db_connection is not None:
+        db_connection.close()  # a reading request's: its transaction rolled back

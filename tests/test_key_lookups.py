@@ -36,7 +36,7 @@ def _request(connection, secret: str, now: dt.datetime | None = None):
     """What authentication does in a request: a session on the connection, its transaction
     ended when the request ends."""
     with Session(bind=connection) as session:
-        return caller_for(session, secret, now or utcnow())
+        return caller_for(session.connection(), secret, now or utcnow())
 
 
 def _sqlite(app) -> bool:

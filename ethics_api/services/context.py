@@ -9,6 +9,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from ..criteria import Catalog
@@ -59,9 +60,19 @@ class Context:
     catalog: Catalog | None = None
     settings: Settings = field(default_factory=Settings)
     clock: Callable[[], dt.datetime] = utcnow
+    # A reading request's own connection, in its transaction: Core reads run on it without
+    # beginning the ORM session, which joins the same transaction if anything asks for it.
+    reading_connection: Connection | None = None
 
     def now(self) -> dt.datetime:
         return self.clock()
+
+    def connection(self) -> Connection:
+        """The connection of the transaction, for reads that need no ORM object: a reading
+        request's own, or else the session's (beginning it if it has not begun)."""
+        if self.reading_connection is not None:
+            return self.reading_connection
+        return self.session.connection()
 
     @property
     def criteria(self) -> Catalog:

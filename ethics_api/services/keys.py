@@ -211,14 +211,13 @@ class _Known:
     expires_at: dt.datetime | None
 
 
-def caller_for(session: Session, presented: str, now: dt.datetime) -> Caller:
+def caller_for(connection: Connection, presented: str, now: dt.datetime) -> Caller:
     """The caller a presented key stands for: its person, with the key's role;
     Unauthenticated when it stands for none.
 
     Revocation and expiry take effect at once in every worker: a key is read afresh unless the
     database can tell nothing was committed since it was last read on this connection (SQLite;
     `database.while_unchanged`), and its expiry is checked on every request."""
-    connection = session.connection()
     hashed = digest(presented)
     known = read_while_unchanged(connection, ("key", hashed), lambda: _read(connection, hashed))
     if known.expires_at is not None and known.expires_at <= now:

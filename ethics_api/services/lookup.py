@@ -79,7 +79,7 @@ def vendor_ref(context: Context, vendor_id) -> VendorRef:
     read on the connection: no ORM object to build and track, which cost a scorecard served
     from the store a tenth of its time; and on SQLite read once while nothing is committed
     (`database.read_while_unchanged`)."""
-    connection = context.session.connection()
+    connection = context.connection()
 
     def read() -> VendorRef | None:
         found = connection.execute(_VENDOR_REF, {"id": str(vendor_id)}).first()

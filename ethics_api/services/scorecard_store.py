@@ -46,7 +46,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import cast
 
-from sqlalchemy import ColumnElement, Engine, and_, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Engine, and_, bindparam, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -291,7 +291,7 @@ _STORED = (
 )
 
 
-def read(session: Session, key: str, as_of: dt.datetime) -> bytes | None:
+def read(connection: Connection, key: str, as_of: dt.datetime) -> bytes | None:
     """The stored document for these inputs on `as_of`; None when there is none yet."""
     kept, parts = SERVED.get(key, as_of)
     if kept:
@@ -299,20 +299,23 @@ def read(session: Session, key: str, as_of: dt.datetime) -> bytes | None:
         return joined(head, tail, as_of)
     # On the connection: a Core read, without the ORM's execution machinery around it (which
     # cost three times the read itself).
-    found = session.connection().execute(_STORED, {"key": key, "as_of": as_of}).first()
+    found = connection.execute(_STORED, {"key": key, "as_of": as_of}).first()
     if found is None:
         return None
-    _keep(session, key, (found.valid_from, found.valid_until), (found.head, found.tail))
+    _keep(connection, key, (found.valid_from, found.valid_until), (found.head, found.tail))
     return joined(found.head, found.tail, as_of)
 
 
 def _keep(
-    session: Session, key: str, span: tuple[dt.datetime, dt.datetime], parts: tuple[str, str]
+    bind: Connection | Engine,
+    key: str,
+    span: tuple[dt.datetime, dt.datetime],
+    parts: tuple[str, str],
 ) -> None:
     """Keep a stored document in this process too, when a reading transaction found or stored
     it: a writing one's may yet be rolled back, and the revision in its key given to other
     records."""
-    if not writing(session):
+    if not database.writing(bind):
         SERVED.put(key, span, parts)
 
 
@@ -335,8 +338,8 @@ def save(
         "tail": parts[1],
         "computed_at": now,
     }
-    _keep(session, key, span, parts)
     bind = session.get_bind()
+    _keep(bind, key, span, parts)
     dialect = postgresql if bind.dialect.name == "postgresql" else sqlite
     statement = dialect.insert(StoredScorecard).values(values).on_conflict_do_nothing()
     try:

@@ -198,11 +198,11 @@ def served_scorecard(
     # part of the question: what one may read, another (a blind assessor) may not.
     question = (context.caller, str(vendor_id), criteria_ref, procurement_id, as_of.utcoffset())
     key = read_while_unchanged(
-        context.session.connection(),
+        context.connection(),
         ("scorecard inputs", *question),
         lambda: scorecard_store.inputs_sha256(_inputs(context, asked_now())),
     )
-    stored = scorecard_store.read(context.session, key, as_of)
+    stored = scorecard_store.read(context.connection(), key, as_of)
     if stored is not None:
         return stored
     asked = asked_now()

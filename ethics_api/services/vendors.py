@@ -168,7 +168,7 @@ def _text(row: Row) -> str:
 def written_vendor(context: Context, vendor_id) -> Written:
     """The vendor named in a path, written out, as the caller may see it; NotFound otherwise.
     The same document as VendorSchema gives of `get_vendor`."""
-    connection = context.session.connection()
+    connection = context.connection()
     row = read_while_unchanged(
         connection,
         ("vendor", str(vendor_id)),
@@ -182,7 +182,7 @@ def written_vendor(context: Context, vendor_id) -> Written:
 def written_vendors(context: Context, page: Page, name_contains: str | None = None) -> Paged[str]:
     """`list_vendors`, each vendor written out."""
     listing, parameters = _listed(context, True, name_contains)
-    connection = context.session.connection()
+    connection = context.connection()
 
     def read() -> Paged[str]:
         found = page_of_rows(connection, listing, page, parameters)
