@@ -1,4 +1,10 @@
-"""Counting the calls of a function the code under test makes, without changing what it does."""
+"""Counting what the code under test does (the calls of a function, the SQL an engine sends)
+without changing what it does."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine, event
 
 
 def recorded_calls(monkeypatch, owner, name: str, argument: int) -> list:
@@ -13,3 +19,18 @@ def recorded_calls(monkeypatch, owner, name: str, argument: int) -> list:
 
     monkeypatch.setattr(owner, name, counted)
     return calls
+
+
+@contextmanager
+def statements(engine: Engine) -> Iterator[list[str]]:
+    """The SQL statements the engine sends while the block runs, in order."""
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

@@ -8,8 +8,8 @@ from contextlib import contextmanager
 
 import pytest
 from evaluation import assess
-from spying import recorded_calls
-from sqlalchemy import event, text
+from spying import recorded_calls, statements
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ethics_api import database
@@ -28,21 +28,8 @@ def _sqlite(app) -> bool:
     return app.extensions["database"].engine.dialect.name == "sqlite"
 
 
-@contextmanager
-def _vendor_reads(app):
-    """The statements that read vendors, counted on the engine."""
-    engine = app.extensions["database"].engine
-    reads: list[str] = []
-
-    def on_execute(_conn, _cursor, statement, *_):
-        if "FROM vendors" in statement:
-            reads.append(statement)
-
-    event.listen(engine, "before_cursor_execute", on_execute)
-    try:
-        yield reads
-    finally:
-        event.remove(engine, "before_cursor_execute", on_execute)
+def _vendor_reads(seen: list[str]) -> list[str]:
+    return [statement for statement in seen if "FROM vendors" in statement]
 
 
 @contextmanager
@@ -72,7 +59,7 @@ def _every_vendor_read(context: Context, vendor_id: str) -> tuple:
 def test_a_vendor_is_read_once_while_nothing_is_committed(app, acting):
     caller, vendor_id = _auditor_and_vendor(acting)
     engine = app.extensions["database"].engine
-    with engine.connect() as connection, _vendor_reads(app) as reads:
+    with engine.connect() as connection, statements(engine) as seen:
         found = []
         for _ in range(3):
             with _reading(app, connection, caller) as context:
@@ -81,7 +68,7 @@ def test_a_vendor_is_read_once_while_nothing_is_committed(app, acting):
     assert found[0][0].name == "Acme Analytics"
     # The row, its four columns for a scorecard, and a page's count and window: once on
     # SQLite; every time elsewhere.
-    assert len(reads) == (4 if _sqlite(app) else 12)
+    assert len(_vendor_reads(seen)) == (4 if _sqlite(app) else 12)
 
 
 def test_a_rename_through_another_connection_is_read_at_once(app, acting):
