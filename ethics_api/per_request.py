@@ -23,9 +23,9 @@ def database() -> Database:
 def connection() -> Connection:
     """The request's connection, in its transaction, for reads that need no ORM object. A
     reading request opens one of its own and begins it at once (on SQLite the snapshot then
-    holds from its first read on); its session, made only if asked for, joins it: a session
-    begun and closed around the connection cost twice the connection alone. A writing
-    request reads on its session's connection."""
+    holds from its first read on); its session begins only if something loads ORM objects,
+    and then joins it: a session begun and closed around the connection cost twice the
+    connection alone. A writing request reads on its session's connection."""
     if request.method not in SAFE_METHODS:
         return session().connection()
     if "db_connection" not in g:
@@ -36,7 +36,8 @@ def connection() -> Connection:
 
 
 def session() -> Session:
-    """The request's session, opened on first use; a reading request's joins its connection."""
+    """The request's session, made on first use; a reading request's is bound to its
+    connection, and joins its transaction when it begins."""
     if "db_session" not in g:
         if request.method in SAFE_METHODS:
             g.db_session = database().sessions(bind=connection())
