@@ -20,7 +20,7 @@ import json
 import uuid
 
 import pytest
-from sqlalchemy import event
+from spying import statements
 
 from ethics_api import scoring
 from ethics_api.documents.markdown import readable_time
@@ -1337,19 +1337,10 @@ def test_users_text_stays_text_in_the_html_summary(client, tmp_path):
 def count_statements(app, client, url: str) -> int:
     """The statements one GET runs, but for the read of the caller's API key: authentication's,
     which SQLite skips while nothing was committed since the connection last read the key."""
-    engine = app.extensions["database"].engine
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with statements(app.extensions["database"].engine) as seen:
         response = client.get(url)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     assert response.status_code == 200, response.json
-    return len([s for s in statements if "FROM api_keys" not in s])
+    return len([s for s in seen if "FROM api_keys" not in s])
 
 
 def test_ranking_runs_a_fixed_number_of_queries(app, client):

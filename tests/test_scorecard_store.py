@@ -9,14 +9,13 @@ of an input is seen at once.
 import datetime as dt
 import json
 import uuid
-from contextlib import contextmanager
 
 import pytest
 from evaluation import assess, moderate, vendor
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from spying import recorded_calls
-from sqlalchemy import event, func, select
+from spying import recorded_calls, statements
+from sqlalchemy import func, select
 
 from ethics_api import scoring
 from ethics_api.enums import Role
@@ -199,22 +198,6 @@ def test_a_vendor_reads_its_own_anonymised_scorecard_not_the_named_one(app, clie
     assert anonymous["total"] == named["total"]
 
 
-@contextmanager
-def _statements(app):
-    """The SQL statements run while the block runs."""
-    seen: list[str] = []
-
-    def record(_connection, _cursor, statement, *_args):
-        seen.append(statement)
-
-    engine = app.extensions["database"].engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-
-
 def _reading(app, acting, clock):
     """A buyer's context in a read transaction, as a GET request has."""
     with acting(Role.BUYER, "Bea") as writing:
@@ -243,7 +226,7 @@ def test_a_stored_scorecard_is_found_without_reading_a_record(app, acting, clock
         if not kept_here:
             scorecard_store.SERVED.clear()
         session, context = _reading(app, acting, clock)
-        with session, _statements(app) as seen:
+        with session, statements(app.extensions["database"].engine) as seen:
             assert scorecards.served_scorecard(context, vendor_id) == first
         touched = " ".join(seen).lower()
         assert "vendors" in touched
