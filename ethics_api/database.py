@@ -2,7 +2,7 @@
 
 SQLite gets the pragmas it needs to behave under several gunicorn workers (WAL, a busy timeout,
 foreign keys) and takes its write lock at BEGIN for transactions that write, so two writers
-never deadlock half way through a transaction.
+never deadlock half way through a transaction; writers queue for it at `write_gate`.
 """
 
 from collections.abc import Callable, Hashable, Iterator
@@ -12,11 +12,17 @@ from typing import TypeVar
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from . import write_gate
+
+# Seconds a SQLite writer waits for the write lock (at the gate, then in SQLite) before failing.
+BUSY_TIMEOUT = 30
+
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT})
         _sqlite_pragmas(engine)
+        write_gate.install(engine)
         return engine
     return create_engine(url, pool_pre_ping=True)
 
@@ -28,7 +34,7 @@ def _sqlite_pragmas(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT * 1000}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
@@ -40,10 +46,18 @@ def _sqlite_pragmas(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
-        immediate = connection.get_execution_options().get("sqlite_immediate", False)
         # Straight to the driver: every request begins a transaction, and the engine's
         # execution machinery cost twenty times what SQLite takes to run BEGIN.
-        connection.connection.driver_connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        driver = connection.connection.driver_connection
+        if not writing(connection):
+            driver.execute("BEGIN")
+            return
+        write_gate.enter(connection.info, BUSY_TIMEOUT)
+        try:
+            driver.execute("BEGIN IMMEDIATE")
+        except BaseException:  # SQLite's busy timeout, say: the next writer may go in
+            write_gate.leave(connection.info)
+            raise
 
 
 _UNCHANGED = "kept while the database is unchanged"
