@@ -63,7 +63,7 @@ def authenticate() -> None:
         _unauthorized("Use the Bearer scheme: Authorization: Bearer <key>.")
     presented = presented.strip()
     try:
-        g.caller = caller_for(per_request.connection(), presented, utcnow())
+        g.caller = caller_for(per_request.reading_connection(), presented, utcnow())
     except Unauthenticated as exc:
         _unauthorized(str(exc), presented)
 

@@ -1,6 +1,7 @@
 """One database session and one application context per HTTP request.
 
-The session is opened on first use; requests that write take the write lock (SQLite) at BEGIN.
+The session is opened on first use; requests that write take the write lock (SQLite) at BEGIN,
+after their key is checked and their body loaded (`reading_connection`).
 After the view, a write that succeeded commits and anything else rolls back: views and use
 cases only flush, so what a request writes (its rows, its event, its webhook messages, its
 idempotency record) commits together or not at all.
@@ -28,6 +29,13 @@ def connection() -> Connection:
     connection alone. A writing request reads on its session's connection."""
     if request.method not in SAFE_METHODS:
         return session().connection()
+    return reading_connection()
+
+
+def reading_connection() -> Connection:
+    """A connection of the request's own in a reading transaction, begun at once: a reading
+    request's only one; a writing request's for its key, read before its write begins, so
+    that SQLite's write lock is not held while the key is checked and the body loaded."""
     if "db_connection" not in g:
         opened = database().engine.connect()
         opened.begin()

@@ -9,6 +9,7 @@ from ethics_api.enums import Role
 from ethics_api.models import Vendor
 from ethics_api.services import vendors
 
+from conftest import client_with_key
 from payloads import supplier, vendor
 
 
@@ -40,6 +41,27 @@ def test_a_reading_requests_session_joins_its_connection(app, acting):
 def test_a_writing_request_reads_on_its_sessions_connection(app):
     with app.test_request_context("/v1/vendors", method="POST"):
         assert per_request.connection() is per_request.session().connection()
+    assert _engine(app).pool.checkedout() == 0
+
+
+def test_a_writing_request_checks_its_key_and_body_before_it_begins_to_write(app, client):
+    """The key is read in a reading transaction and the body loaded before the write begins:
+    on SQLite a writer holds the write lock from BEGIN, and every other writer waits for it."""
+    begun = []
+
+    def on_begin(session, _transaction, _connection):
+        begun.append(session)
+
+    event.listen(Session, "after_begin", on_begin)
+    try:
+        stranger = client_with_key(app, "eth_0123abcd_not-a-key-of-anyone")
+        assert stranger.post("/v1/vendors", json=vendor("Acme")).status_code == 401
+        assert client.post("/v1/vendors", json={"name": 7}).status_code == 422
+        assert begun == []
+        assert client.post("/v1/vendors", json=vendor("Acme")).status_code == 201
+        assert begun  # what is listened to: a write that goes ahead begins its session
+    finally:
+        event.remove(Session, "after_begin", on_begin)
     assert _engine(app).pool.checkedout() == 0
 
 
