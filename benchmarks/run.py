@@ -10,7 +10,7 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
-from . import http, ranking, scorecard, writes
+from . import http, ranking, scorecard, writers, writes
 from .databases import backend_name, scratch_database
 from .report import Row, progress, table, write_json
 from .service import Service, running_service
@@ -81,7 +81,10 @@ def measure(services: list[Service], quick: bool) -> list[Row]:
     for service in services:
         rows += ranking.run(service, sizes)
         rows += scorecard.run(service, sizes)
-    return rows + writes.run(services, sizes)
+    rows += writes.run(services, sizes)
+    if any(service.engine.dialect.name == "sqlite" for service in services):
+        rows += writers.run(sizes.writer_seconds, sizes.writer_rounds)
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:

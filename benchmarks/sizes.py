@@ -12,6 +12,8 @@ class Sizes:
     read_rounds: int  # scorecard against the bare requests
     write_rounds: int
     warmup: int  # rounds run before measuring, not counted
+    writer_seconds: float  # of two SQLite writers at once, per round and side
+    writer_rounds: int
 
 
 FULL = Sizes(
@@ -22,6 +24,8 @@ FULL = Sizes(
     read_rounds=201,
     write_rounds=61,
     warmup=3,
+    writer_seconds=5,
+    writer_rounds=3,
 )
 # Enough to go through every code path and print every row, in a few seconds.
 QUICK = Sizes(
@@ -32,4 +36,6 @@ QUICK = Sizes(
     read_rounds=5,
     write_rounds=3,
     warmup=1,
+    writer_seconds=0.5,
+    writer_rounds=1,
 )

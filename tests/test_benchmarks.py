@@ -20,6 +20,10 @@ BENCHMARKS = (
     "scorecard over a vendor read",
     "writes: assessment over vendor",
 )
+SQLITE_ONLY = (
+    "writers: throughput of two at once, gate over busy handler",
+    "writers: p99 latency of two at once, gate over busy handler",
+)
 
 
 def scratch(database_url: str) -> str:
@@ -53,12 +57,13 @@ def test_quick_run_prints_every_benchmark_with_a_ratio(database_url, tmp_path):
     run = run_quick(database_url, results)
     assert run.returncode == 0, run.stderr
 
+    expected = BENCHMARKS + (SQLITE_ONLY if database_url.startswith("sqlite") else ())
     printed = table_ratios(run.stdout)
-    assert sorted(printed) == sorted(BENCHMARKS)
+    assert sorted(printed) == sorted(expected)
     assert all(float(ratio) > 0 for ratio in printed.values()), printed
 
     rows = {row["benchmark"]: row for row in json.loads(results.read_text())["rows"]}
-    assert sorted(rows) == sorted(BENCHMARKS)
+    assert sorted(rows) == sorted(expected)
     statements = rows["ranking: SQL statements"]
     # Fewer bidders than more, and one pass over the database whatever their number.
     assert statements["baseline"] != statements["subject"]
