@@ -29,11 +29,13 @@ _FILE, _HELD = "write gate file", "write gate held"
 
 
 def lock_path(engine: Engine) -> str | None:
-    """The gate's file beside the database's; None for a database with no file."""
+    """The gate's file beside the database's; None for a database with no file. Resolved, so
+    that every process reaching the database by whatever path (a link, a relative one) queues
+    at the same gate."""
     name = engine.url.database
     if not name or name == ":memory:" or name.startswith("file:"):
         return None
-    return f"{name}-writers.lock"
+    return f"{os.path.realpath(name)}-writers.lock"
 
 
 def install(engine: Engine) -> None:

@@ -54,8 +54,18 @@ def held_gate(engine):
 
 
 def test_the_gate_is_a_file_beside_the_database(engine, tmp_path):
-    assert write_gate.lock_path(engine) == f"{tmp_path / 'gate.db'}-writers.lock"
+    beside = f"{os.path.realpath(tmp_path / 'gate.db')}-writers.lock"
+    assert write_gate.lock_path(engine) == beside
     assert write_gate.lock_path(make_engine("sqlite://")) is None
+
+
+def test_a_database_reached_through_a_link_has_the_same_gate(engine, tmp_path):
+    (tmp_path / "linked").symlink_to(tmp_path, target_is_directory=True)
+    linked = make_engine(f"sqlite:///{tmp_path / 'linked' / 'gate.db'}")
+    assert write_gate.lock_path(linked) == write_gate.lock_path(engine)
+    with _writes(engine).begin():
+        assert not _gate_is_free(linked)
+    linked.dispose()
 
 
 def test_a_writing_transaction_holds_the_gate_until_it_commits(engine):
