@@ -2,8 +2,8 @@
 
 SQLite lets one transaction write at a time. A writer that finds the write lock taken waits in
 SQLite's busy handler, which sleeps longer and longer between tries (a tenth of a second at
-the end) and so favours whoever asks last: with two workers taking POSTs, one write in a
-hundred waited over a second while the lock was mostly free. So before BEGIN IMMEDIATE a
+the end) and so favours whoever asks last: with two workers taking POSTs, the slowest write in
+a hundred took up to 1.8 s while the lock was mostly free. So before BEGIN IMMEDIATE a
 writing connection takes an exclusive `flock` on `<database>-writers.lock`, trying again
 every millisecond or two, and lets it go when its transaction ends (commit, rollback, or the
 connection returned or closed). The kernel drops it with the process, so a killed worker
@@ -51,7 +51,9 @@ def install(engine: Engine) -> None:
     @event.listens_for(engine, "close")
     def close_file(_dbapi_connection, record):
         leave(record.info)
-        os.close(record.info.pop(_FILE))
+        descriptor = record.info.pop(_FILE, None)
+        if descriptor is not None:
+            os.close(descriptor)
 
     @event.listens_for(engine, "commit")
     def committed(connection):
