@@ -41,7 +41,8 @@ def median_ms(samples: list[float]) -> float:
 
 @contextmanager
 def statements(engine: Engine) -> Iterator[list[str]]:
-    """The SQL statements the engine runs while the block runs (as in tests/test_ratelimit.py)."""
+    """The SQL statements the engine runs while the block runs (the tests have their own, in
+    tests/spying.py: neither package imports the other)."""
     seen: list[str] = []
 
     def record(_conn, _cursor, statement, *_args):
