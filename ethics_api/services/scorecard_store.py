@@ -343,7 +343,7 @@ def save(
     dialect = postgresql if bind.dialect.name == "postgresql" else sqlite
     statement = dialect.insert(StoredScorecard).values(values).on_conflict_do_nothing()
     try:
-        if bind.get_execution_options().get("sqlite_immediate"):
+        if database.writing(bind):
             # A writing transaction (a POST, a command): the row commits with it.
             with session.begin_nested():
                 session.execute(statement)
