@@ -31,6 +31,7 @@ from .config import (
     flag,
     from_environment,
     proxy_count,
+    wait_in_seconds,
 )
 from .criteria import load_catalog
 from .database import Database
@@ -58,7 +59,12 @@ def create_app(config: Mapping | None = None) -> Flask:
     app.config["API_SPEC_OPTIONS"] = {"info": {"description": __doc__}}
 
     catalog = load_catalog(criteria_folders(app.config), default_criteria_set(app.config))
-    database = Database(app.config["DATABASE_URL"])
+    database = Database(
+        app.config["DATABASE_URL"],
+        wait_in_seconds(
+            app.config["DATABASE_BUSY_TIMEOUT_SECONDS"], "DATABASE_BUSY_TIMEOUT_SECONDS"
+        ),
+    )
     try:
         fingerprints.verify(database.engine, catalog)
         app.extensions["catalog"] = catalog

@@ -63,6 +63,10 @@ class Defaults:
     # client could write it itself).
     TRUSTED_PROXIES: int = 0
 
+    # Seconds a request waits for a lock the database holds for another transaction (SQLite's
+    # write lock, a PostgreSQL row or advisory lock) before it is answered 503, Retry-After.
+    DATABASE_BUSY_TIMEOUT_SECONDS: float = 30.0
+
     # The webhook worker (delivery.py): retries with exponential backoff, capped.
     WEBHOOK_BACKOFF_SECONDS: float = 10.0
     WEBHOOK_BACKOFF_CAP_SECONDS: float = 3600.0
@@ -92,6 +96,14 @@ def number(value: object, name: str = "the value") -> float:
         raise ValueError(f"{name} must be a number, not {value!r}") from None
 
 
+def wait_in_seconds(value: object, name: str = "the value") -> float:
+    """A number of seconds to wait: more than nothing, and finite."""
+    seconds = number(value, name)
+    if not 0 < seconds < float("inf"):
+        raise ValueError(f"{name} must be a number of seconds above 0, not {value!r}")
+    return seconds
+
+
 def whole_number(value: object, name: str = "the value") -> int:
     try:
         return int(value)  # type: ignore[call-overload]
@@ -113,6 +125,7 @@ def web_address(value: object, name: str = "the value") -> str:
 # Every setting an ETHICS_* environment variable may give, and how its text is read.
 ENVIRONMENT_SETTINGS = {
     "ETHICS_DATABASE_URL": ("DATABASE_URL", text),
+    "ETHICS_DATABASE_BUSY_TIMEOUT_SECONDS": ("DATABASE_BUSY_TIMEOUT_SECONDS", wait_in_seconds),
     "ETHICS_CRITERIA_DIR": ("CRITERIA_DIR", text),
     "ETHICS_DEFAULT_CRITERIA_SET": ("DEFAULT_CRITERIA_SET", text),
     "ETHICS_RATELIMIT_DEFAULT": ("RATE_LIMIT_DEFAULT", text),

@@ -3,38 +3,46 @@
 SQLite gets the pragmas it needs to behave under several gunicorn workers (WAL, a busy timeout,
 foreign keys) and takes its write lock at BEGIN for transactions that write, so two writers
 never deadlock half way through a transaction; writers queue for it at `write_gate`.
+PostgreSQL waits as long for any lock (`lock_timeout`): past it a request is answered 503
+(errors.py) rather than holding its worker for as long as another transaction holds a lock.
 """
 
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from . import write_gate
 
-# Seconds a SQLite writer waits for the write lock (at the gate, then in SQLite) before failing.
+# Seconds a transaction waits for a lock before failing: a SQLite writer for the write lock (at
+# the gate, then in SQLite), anything on PostgreSQL for a row, table or advisory lock.
 BUSY_TIMEOUT = 30
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, busy_timeout: float = BUSY_TIMEOUT) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT})
-        _sqlite_pragmas(engine)
+        engine = create_engine(url, connect_args={"timeout": busy_timeout})
+        _sqlite_pragmas(engine, busy_timeout)
         write_gate.install(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # Set as the connection opens (no statement, no round trip), after whatever options the
+    # URL gives (a search_path, say), which the connection's own arguments would replace.
+    given = make_url(url).query.get("options", ())
+    options = [*([given] if isinstance(given, str) else given)]
+    options.append(f"-c lock_timeout={round(busy_timeout * 1000)}")
+    return create_engine(url, pool_pre_ping=True, connect_args={"options": " ".join(options)})
 
 
-def _sqlite_pragmas(engine: Engine) -> None:
+def _sqlite_pragmas(engine: Engine, busy_timeout: float) -> None:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, _record):
         # Leave transaction control to the "begin" hook below rather than to pysqlite.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT * 1000}")
+        cursor.execute(f"PRAGMA busy_timeout={round(busy_timeout * 1000)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
@@ -52,7 +60,7 @@ def _sqlite_pragmas(engine: Engine) -> None:
         if not writing(connection):
             driver.execute("BEGIN")
             return
-        write_gate.enter(connection.info, BUSY_TIMEOUT)
+        write_gate.enter(connection.info, busy_timeout)
         try:
             driver.execute("BEGIN IMMEDIATE")
         except BaseException:  # SQLite's busy timeout, say: the next writer may go in
@@ -107,9 +115,9 @@ def read_while_unchanged(connection: Connection, key: Hashable, read: Callable[[
 class Database:
     """Engine and session factories, bound to the app as `app.extensions["database"]`."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, busy_timeout: float = BUSY_TIMEOUT):
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, busy_timeout)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.write_sessions = sessionmaker(
             self.engine.execution_options(sqlite_immediate=True), expire_on_commit=False

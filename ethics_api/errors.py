@@ -2,20 +2,23 @@
 
 The application layer raises domain errors (`services.errors`); the HTTP layer aborts with a
 status for what is its own (authentication, request bodies). Each, and every other failure, from
-routing (404, 405), from Werkzeug (413), from schema validation (422) or from a bug (500), is
-turned into the same shape here, and documented as such in the OpenAPI document.
+routing (404, 405), from Werkzeug (413), from schema validation (422), from a database that is
+busy or away (503) or from a bug (500), is turned into the same shape here, and documented as
+such in the OpenAPI document.
 """
 
 import http
 import json
 import logging
 import math
+import sqlite3
 
 import marshmallow as ma
 from apispec import BasePlugin
 from flask import Flask, current_app, g, request
 from flask_smorest import Api, abort
 from flask_smorest.utils import prepare_response
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
 from . import headers as security_headers
@@ -32,6 +35,22 @@ from .services.errors import (
 
 PROBLEM_JSON = "application/problem+json"
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+# The database could not do what was asked, through no fault of the request: SQLite's write
+# lock still taken when the wait for it ran out (raised by the write gate as SQLite itself
+# raises it), PostgreSQL away or ending the transaction (a deadlock, a serialisation failure),
+# no pooled connection free in time. Retried later, the same request may well succeed.
+DATABASE_UNAVAILABLE = (sa_exc.OperationalError, sa_exc.TimeoutError, sqlite3.OperationalError)
+RETRY_AFTER_SECONDS = 2
+DATABASE_UNAVAILABLE_RESPONSE = "DATABASE_UNAVAILABLE"
+UNAVAILABLE_DETAIL = (
+    "The database could not serve this request now: it is busy, or cannot be reached. Try "
+    f"again in {RETRY_AFTER_SECONDS} seconds; a write sent with an Idempotency-Key may be sent "
+    "again with the same key, and is done once at most."
+)
+# Blueprints whose requests come from people, with how they show a failure (a page, say):
+# registered by the blueprint, keyed by its name.
+FAILURE_PAGES = "failure pages"
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +133,8 @@ class ProblemApi(Api):
     ERROR_SCHEMA = ProblemSchema
 
     def handle_http_exception(self, error: HTTPException):
+        if error.code == 500:  # Flask's wrapping of a failure after the view, say a commit
+            return failed_unexpectedly(error)
         data = getattr(error, "data", None) or {}
         detail = data.get("message")
         errors = _field_errors(data)
@@ -266,7 +287,8 @@ def check_request_body() -> None:
 class _RequestChecksPlugin(BasePlugin):
     """Documents, on every operation, the refusals that come before its view: a query
     parameter it does not take or reads too kindly (422, api/strict_query.py), and for those
-    with a body, check_request_body's 400, 413 and 415."""
+    with a body, check_request_body's 400, 413 and 415; and on every operation with a key
+    (each reads its key from the database), the 503 of a database busy or away."""
 
     def operation_helper(self, path=None, operations=None, **kwargs) -> None:
         for operation in (operations or {}).values():
@@ -278,11 +300,31 @@ class _RequestChecksPlugin(BasePlugin):
                 refusals = ["400", "413", "415", "422"]
             for code in refusals:
                 responses.setdefault(code, http.HTTPStatus(int(code)).name)
+            if {"bearerAuth": []} in operation.get("security", []):
+                responses.setdefault("503", DATABASE_UNAVAILABLE_RESPONSE)
+
+
+def _document_database_unavailable(api: ProblemApi) -> None:
+    response = {
+        "description": "Service Unavailable: the database was busy (another write held it "
+        "longer than the wait allowed) or could not be reached; try again after Retry-After",
+        "schema": api.ERROR_SCHEMA,
+        "headers": {
+            "Retry-After": {
+                "description": "Seconds to wait before trying again",
+                "required": True,
+                "schema": {"type": "integer", "minimum": 1},
+            }
+        },
+    }
+    prepare_response(response, api.spec, PROBLEM_JSON)
+    api.spec.components.response(DATABASE_UNAVAILABLE_RESPONSE, response, lazy=True)
 
 
 def register(app: Flask, api: ProblemApi) -> None:
     app.before_request(check_request_body)
     security_headers.install(app)  # on every response, errors included
+    _document_database_unavailable(api)
     plugin = _RequestChecksPlugin()
     plugin.init_spec(api.spec)
     api.spec.plugins.append(plugin)
@@ -301,5 +343,31 @@ def register(app: Flask, api: ProblemApi) -> None:
     def unexpected(error: Exception):
         if isinstance(error, HTTPException):
             return api.handle_http_exception(error)
+        return failed_unexpectedly(error)
+
+
+def failed_unexpectedly(error: Exception):
+    """503 for a database busy or away, 500 for anything else: a failure in the view, or one
+    after it (a commit, say) that Flask hands over as a 500 holding it."""
+    cause = getattr(error, "original_exception", None) or error
+    if isinstance(cause, DATABASE_UNAVAILABLE):
+        log.error("database unavailable on %s %s", request.method, request.path, exc_info=cause)
+        return _failed(503, UNAVAILABLE_DETAIL, {"Retry-After": str(RETRY_AFTER_SECONDS)})
+    if not isinstance(error, HTTPException):  # Flask logged those it wrapped itself
         log.exception("unexpected error on %s %s", request.method, request.path)
-        return api.handle_http_exception(InternalServerError())
+    return _failed(500, InternalServerError.description, {})
+
+
+def _failed(status: int, detail: str, headers: dict):
+    """The answer to a request that failed through no fault of its own (500, 503): a
+    problem, or the page of the blueprint that registered one."""
+    page = current_app.extensions.get(FAILURE_PAGES, {}).get(request.blueprint)
+    if page is not None:
+        body, status = page(status, detail)
+        return current_app.response_class(body, status=status, headers=headers)
+    return current_app.response_class(
+        json.dumps(problem(status, detail)) + "\n",
+        status=status,
+        headers=headers,
+        mimetype=PROBLEM_JSON,
+    )

@@ -944,8 +944,8 @@ def opened_databases(monkeypatch):
     opened: list[ethics_api.Database] = []
 
     class Tracked(ethics_api.Database):
-        def __init__(self, url):
-            super().__init__(url)
+        def __init__(self, url, *options):
+            super().__init__(url, *options)
             opened.append(self)
 
     monkeypatch.setattr(ethics_api, "Database", Tracked)

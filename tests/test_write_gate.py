@@ -6,11 +6,12 @@ import fcntl
 import os
 import sqlite3
 import threading
+import time
 
 import pytest
 from sqlalchemy import text
 
-from ethics_api import database, write_gate
+from ethics_api import write_gate
 from ethics_api.database import make_engine
 
 
@@ -126,15 +127,16 @@ def test_a_writer_waits_at_the_gate_and_goes_in_once_it_opens(engine, held_gate)
     assert _notes(engine) == ["waited"]
 
 
-def test_a_writer_gives_up_after_the_busy_timeout_and_writes_nothing(
-    engine, held_gate, monkeypatch
-):
-    monkeypatch.setattr(database, "BUSY_TIMEOUT", 0.2)
+def test_a_writer_gives_up_after_the_busy_timeout_and_writes_nothing(engine, held_gate):
+    impatient = make_engine(str(engine.url), busy_timeout=0.2)
+    started = time.monotonic()
     with (
         pytest.raises(sqlite3.OperationalError, match="database is locked"),
-        _writes(engine).begin() as connection,
+        _writes(impatient).begin() as connection,
     ):
         connection.execute(text("INSERT INTO notes VALUES ('too late')"))
+    assert time.monotonic() - started < 10  # its own timeout, not the default 30 seconds
+    impatient.dispose()
     assert not _gate_is_free(engine)  # still the holder's
     held_gate()
     assert _notes(engine) == []

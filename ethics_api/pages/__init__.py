@@ -8,6 +8,8 @@ script, and every write goes through the same use cases as the API.
 
 from flask import Flask, request
 
+from ..errors import FAILURE_PAGES
+
 # Each module adds its pages to the blueprint.
 from . import (  # noqa: F401
     accounts,
@@ -20,7 +22,7 @@ from . import (  # noqa: F401
     scorecards,
     vendor_view,
 )
-from .blueprint import blp
+from .blueprint import blp, failure_page
 from .secret import secret_key
 
 # Scripts and styles come only from this service; no inline script, no frames, no plugins.
@@ -45,6 +47,7 @@ def install(app: Flask) -> None:
         WTF_CSRF_TIME_LIMIT=None,  # a token lives as long as the session that holds it
     )
     app.register_blueprint(blp)
+    app.extensions.setdefault(FAILURE_PAGES, {})[blp.name] = failure_page
 
     @app.after_request
     def page_headers(response):

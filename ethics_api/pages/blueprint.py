@@ -83,3 +83,16 @@ def _utc(instant: dt.datetime) -> dt.datetime:
 def error_page(status: int, message: str):
     """A page saying what went wrong in words, with its HTTP status."""
     return render_template("pages/error.html", status=status, message=message), status
+
+
+# What a person is told when a page fails through no fault of theirs (errors.FAILURE_PAGES):
+# the API's problem details speak to programs.
+FAILURE_MESSAGES = {
+    500: "Try again later. If it happens again, tell whoever runs this service.",
+    503: "The service's database is busy or cannot be reached. Wait a few seconds and try "
+    "again; if you were sending a form, check whether your change was saved first.",
+}
+
+
+def failure_page(status: int, _detail: str):
+    return error_page(status, FAILURE_MESSAGES[status])
