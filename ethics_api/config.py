@@ -4,6 +4,8 @@ import os
 from importlib.resources import files
 from pathlib import Path
 
+from .database import BUSY_TIMEOUT
+
 # The criteria sets the package carries: the repository's criteria/ folder, which the wheel
 # installs as ethics_api.default_criteria (and an editable install maps back to the folder).
 PROJECT_CRITERIA_DIR = Path(str(files("ethics_api.default_criteria")))
@@ -65,7 +67,7 @@ class Defaults:
 
     # Seconds a request waits for a lock the database holds for another transaction (SQLite's
     # write lock, a PostgreSQL row or advisory lock) before it is answered 503, Retry-After.
-    DATABASE_BUSY_TIMEOUT_SECONDS: float = 30.0
+    DATABASE_BUSY_TIMEOUT_SECONDS: float = BUSY_TIMEOUT
 
     # The webhook worker (delivery.py): retries with exponential backoff, capped.
     WEBHOOK_BACKOFF_SECONDS: float = 10.0

@@ -17,8 +17,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from . import write_gate
 
 # Seconds a transaction waits for a lock before failing: a SQLite writer for the write lock (at
-# the gate, then in SQLite), anything on PostgreSQL for a row, table or advisory lock.
-BUSY_TIMEOUT = 30
+# the gate, then in SQLite), anything on PostgreSQL for a row, table or advisory lock. Well
+# under gunicorn's 30 s worker timeout, so that a request kept waiting is answered (503) before
+# gunicorn would kill its worker mid-request.
+BUSY_TIMEOUT = 10
 
 
 def make_engine(url: str, busy_timeout: float = BUSY_TIMEOUT) -> Engine:
