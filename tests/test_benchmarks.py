@@ -75,6 +75,7 @@ HTTP_BENCHMARKS = (
     "http: GET vendor list page over GET /healthz",
     "http: GET scorecard over GET /healthz",
     "http: POST assessment (50 answers) over GET /healthz",
+    "http: POST assessment, loaded then refused (404) over GET /healthz",
     "http: acknowledged writes stored",
     "http: worker memory after the run",
 )
