@@ -304,27 +304,34 @@ class _RequestChecksPlugin(BasePlugin):
                 responses.setdefault("503", DATABASE_UNAVAILABLE_RESPONSE)
 
 
-def _document_database_unavailable(api: ProblemApi) -> None:
+def document_retry_after(api: ProblemApi, name: str, description: str, wait: str) -> None:
+    """A problem response component that says, in Retry-After, how many seconds to `wait`.
+    Lazy: in the document only if some operation refers to it."""
     response = {
-        "description": "Service Unavailable: the database was busy (another write held it "
-        "longer than the wait allowed) or could not be reached; try again after Retry-After",
+        "description": description,
         "schema": api.ERROR_SCHEMA,
         "headers": {
             "Retry-After": {
-                "description": "Seconds to wait before trying again",
+                "description": wait,
                 "required": True,
                 "schema": {"type": "integer", "minimum": 1},
             }
         },
     }
     prepare_response(response, api.spec, PROBLEM_JSON)
-    api.spec.components.response(DATABASE_UNAVAILABLE_RESPONSE, response, lazy=True)
+    api.spec.components.response(name, response, lazy=True)
 
 
 def register(app: Flask, api: ProblemApi) -> None:
     app.before_request(check_request_body)
     security_headers.install(app)  # on every response, errors included
-    _document_database_unavailable(api)
+    document_retry_after(
+        api,
+        DATABASE_UNAVAILABLE_RESPONSE,
+        "Service Unavailable: the database was busy (another write held it longer than the "
+        "wait allowed) or could not be reached; try again after Retry-After",
+        "Seconds to wait before trying again",
+    )
     plugin = _RequestChecksPlugin()
     plugin.init_spec(api.spec)
     api.spec.plugins.append(plugin)

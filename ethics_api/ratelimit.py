@@ -35,7 +35,6 @@ from dataclasses import dataclass
 
 from apispec import BasePlugin
 from flask import Flask, current_app, g, request
-from flask_smorest.utils import prepare_response
 from limits import RateLimitItem, parse_many
 from limits.errors import ConfigurationError, StorageError
 from limits.storage import MemoryStorage, Storage, storage_from_string
@@ -43,7 +42,7 @@ from limits.strategies import FixedWindowRateLimiter
 from werkzeug.exceptions import TooManyRequests
 
 from .auth import PAGES, PUBLIC_ENDPOINTS
-from .errors import PROBLEM_JSON, ProblemApi
+from .errors import ProblemApi, document_retry_after
 
 OFF = frozenset({"", "off"})
 KEY_PREFIX = "ethics-api"  # every count in the store is under it
@@ -333,21 +332,13 @@ class _TooManyRequestsPlugin(BasePlugin):
 
 
 def _document(api: ProblemApi) -> None:
-    response = {
-        "description": "Too Many Requests: the API key's rate limit, or the failed "
-        "authentications allowed from the client's address, is used up",
-        "schema": api.ERROR_SCHEMA,
-        "headers": {
-            "Retry-After": {
-                "description": "Seconds until the limit's window ends",
-                "required": True,
-                "schema": {"type": "integer", "minimum": 1},
-            }
-        },
-    }
-    prepare_response(response, api.spec, PROBLEM_JSON)
-    # Lazy: in the document only if some operation refers to it.
-    api.spec.components.response(RESPONSE_NAME, response, lazy=True)
+    document_retry_after(
+        api,
+        RESPONSE_NAME,
+        "Too Many Requests: the API key's rate limit, or the failed authentications allowed "
+        "from the client's address, is used up",
+        "Seconds until the limit's window ends",
+    )
     plugin = _TooManyRequestsPlugin()
     plugin.init_spec(api.spec)
     api.spec.plugins.append(plugin)
