@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from ethics_api import config, errors, write_gate
+from ethics_api.database import Database
 
 from payloads import vendor
 from responses import assert_problem
@@ -67,6 +68,23 @@ def test_a_write_kept_waiting_past_the_busy_timeout_is_a_503_that_writes_nothing
     # Once the lock is free, the same request goes through.
     assert client.post("/v1/vendors", json=vendor(name="Waited Ltd")).status_code == 201
     assert _vendor_total(client) == before + 1
+
+
+def test_a_database_out_of_reach_is_a_503(make_app, monkeypatch):
+    """Nothing listens where the database should be (port 1): the connection for the key's
+    read is refused by the driver itself."""
+    app = make_app()
+    unreachable = Database("postgresql+psycopg://nobody@127.0.0.1:1/nothing")
+    monkeypatch.setitem(app.extensions, "database", unreachable)
+    try:
+        for response in (
+            app.test_client().get("/v1/vendors"),
+            app.test_client().post("/v1/vendors", json=vendor(name="Unreached Ltd")),
+        ):
+            assert_problem(response, 503)
+            assert response.headers["Retry-After"] == str(errors.RETRY_AFTER_SECONDS)
+    finally:
+        unreachable.dispose()
 
 
 def test_a_database_failing_after_the_view_is_a_503_too(make_app):
