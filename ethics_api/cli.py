@@ -16,6 +16,7 @@ from .fields import hidden_character
 def _app() -> Iterator:
     """The app for one command; its database connections are closed when the command ends."""
     from . import create_app
+    from .errors import DATABASE_UNAVAILABLE
 
     try:
         app = create_app()
@@ -23,10 +24,25 @@ def _app() -> Iterator:
         raise click.ClickException(f"the service cannot start:\n{exc}") from None
     except ValueError as exc:  # a setting that is not what it should be, e.g. a rate limit
         raise click.ClickException(f"the service cannot start: {exc}") from None
+    except DATABASE_UNAVAILABLE as exc:
+        raise click.ClickException(_unavailable(exc)) from None
     try:
         yield app
+    except DATABASE_UNAVAILABLE as exc:
+        raise click.ClickException(_unavailable(exc)) from None
     finally:
         app.extensions["database"].dispose()
+
+
+def _unavailable(error: Exception) -> str:
+    """What a command says when the database is busy past its wait or cannot be reached: the
+    driver's own first line (which names the host, or the lock), without a traceback."""
+    cause = getattr(error, "orig", None) or error
+    reason = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+    return (
+        f"the database is busy or cannot be reached ({reason}). Check ETHICS_DATABASE_URL, "
+        "or try again once the database is free."
+    )
 
 
 def _shown_url(app) -> str:

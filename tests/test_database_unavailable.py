@@ -9,10 +9,12 @@ import time
 from contextlib import contextmanager
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from ethics_api import config, errors, write_gate
+from ethics_api.cli import main
 from ethics_api.database import Database
 
 from payloads import vendor
@@ -181,3 +183,34 @@ def test_a_busy_timeout_that_is_not_a_wait_is_refused_by_name(value):
     assert config.from_environment({"ETHICS_DATABASE_BUSY_TIMEOUT_SECONDS": "2.5"}) == {
         "DATABASE_BUSY_TIMEOUT_SECONDS": 2.5
     }
+
+
+@pytest.mark.parametrize("command", [["db", "upgrade"], ["keys", "list"]])
+def test_a_command_on_a_database_out_of_reach_says_so_without_a_traceback(command):
+    runner = CliRunner()
+    result = runner.invoke(
+        main, command, env={"ETHICS_DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/x"}
+    )
+    assert result.exit_code == 1
+    assert "Error: the database is busy or cannot be reached (" in result.output
+    assert "127.0.0.1" in result.output and "ETHICS_DATABASE_URL" in result.output
+    assert "Traceback" not in result.output and result.exception is not None
+
+
+def test_a_command_kept_waiting_for_the_write_lock_says_so(tmp_path, monkeypatch):
+    """A command's write waits for the lock as a request does, then stops with a message."""
+    database = tmp_path / "cli.db"
+    url = f"sqlite:///{database}"
+    runner = CliRunner()
+    env = {"ETHICS_DATABASE_URL": url, "ETHICS_DATABASE_BUSY_TIMEOUT_SECONDS": "0.2"}
+    assert runner.invoke(main, ["db", "upgrade"], env=env).exit_code == 0
+    descriptor = os.open(f"{os.path.realpath(database)}-writers.lock", os.O_RDWR | os.O_CREAT)
+    fcntl.flock(descriptor, fcntl.LOCK_EX)
+    try:
+        result = runner.invoke(
+            main, ["keys", "create", "--role", "auditor", "--name", "A"], env=env
+        )
+    finally:
+        os.close(descriptor)
+    assert result.exit_code == 1, result.output
+    assert "Error: the database is busy or cannot be reached (database is locked)" in result.output
