@@ -16,7 +16,7 @@ from .fields import hidden_character
 def _app() -> Iterator:
     """The app for one command; its database connections are closed when the command ends."""
     from . import create_app
-    from .errors import DATABASE_UNAVAILABLE
+    from .errors import DATABASE_UNAVAILABLE, why
 
     try:
         app = create_app()
@@ -25,20 +25,18 @@ def _app() -> Iterator:
     except ValueError as exc:  # a setting that is not what it should be, e.g. a rate limit
         raise click.ClickException(f"the service cannot start: {exc}") from None
     except DATABASE_UNAVAILABLE as exc:
-        raise click.ClickException(_unavailable(exc)) from None
+        raise click.ClickException(_unavailable(why(exc))) from None
     try:
         yield app
     except DATABASE_UNAVAILABLE as exc:
-        raise click.ClickException(_unavailable(exc)) from None
+        raise click.ClickException(_unavailable(why(exc))) from None
     finally:
         app.extensions["database"].dispose()
 
 
-def _unavailable(error: Exception) -> str:
+def _unavailable(reason: str) -> str:
     """What a command says when the database is busy past its wait or cannot be reached: the
-    driver's own first line (which names the host, or the lock), without a traceback."""
-    cause = getattr(error, "orig", None) or error
-    reason = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+    driver's own words (which name the host, or the lock), without a traceback."""
     return (
         f"the database is busy or cannot be reached ({reason}). Check ETHICS_DATABASE_URL, "
         "or try again once the database is free."

@@ -358,11 +358,20 @@ def failed_unexpectedly(error: Exception):
     after it (a commit, say) that Flask hands over as a 500 holding it."""
     cause = getattr(error, "original_exception", None) or error
     if isinstance(cause, DATABASE_UNAVAILABLE):
-        log.error("database unavailable on %s %s", request.method, request.path, exc_info=cause)
+        # Not a bug, so no traceback: what the operator needs is which request, and why.
+        log.warning("database unavailable on %s %s: %s", request.method, request.path, why(cause))
         return _failed(503, UNAVAILABLE_DETAIL, {"Retry-After": str(RETRY_AFTER_SECONDS)})
     if not isinstance(error, HTTPException):  # Flask logged those it wrapped itself
         log.exception("unexpected error on %s %s", request.method, request.path)
     return _failed(500, InternalServerError.description, {})
+
+
+def why(error: Exception) -> str:
+    """The first line of what the database's driver said (SQLAlchemy wraps it with the
+    statement and a link): "database is locked", "connection failed: ...", "canceling
+    statement due to lock timeout"."""
+    said = str(getattr(error, "orig", None) or error).strip()
+    return said.splitlines()[0] if said else type(error).__name__
 
 
 def _failed(status: int, detail: str, headers: dict):

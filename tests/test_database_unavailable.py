@@ -67,7 +67,9 @@ def test_a_write_kept_waiting_past_the_busy_timeout_is_a_503_that_writes_nothing
     assert response.headers["Retry-After"] == str(errors.RETRY_AFTER_SECONDS)
     assert "Idempotency-Key" in body["detail"]
     assert WAIT <= waited < 5  # the app's own wait, not the default 10 seconds
-    assert "database unavailable on POST /v1/vendors" in caplog.text
+    logged = "\n".join(r.getMessage() for r in caplog.records if r.name == errors.__name__)
+    assert "database unavailable on POST /v1/vendors: " in logged  # and why, in one line
+    assert "lock" in logged and "Traceback" not in caplog.text
     assert _vendor_total(client) == before
     # Once the lock is free, the same request goes through.
     assert client.post("/v1/vendors", json=vendor(name="Waited Ltd")).status_code == 201

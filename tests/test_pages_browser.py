@@ -3,6 +3,8 @@ instance (gunicorn, two workers). A person invited from the command line chooses
 and signs in with the keyboard only; every page passes axe-core with no serious or critical
 violation; the Content-Security-Policy holds with the page's own scripts running."""
 
+import fcntl
+import os
 import re
 
 import pytest
@@ -14,6 +16,11 @@ from processes import serving
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
+    yield from _invited_site(tmp_path_factory)
+
+
+def _invited_site(tmp_path_factory, settings: dict[str, str] | None = None):
+    """A served instance on SQLite whose one person, Alice, is invited: at `.invitation`."""
     folder = tmp_path_factory.mktemp("pages")
     database_url = f"sqlite:///{folder / 'ethics.db'}"
     cli(folder, database_url, "db", "upgrade", criteria=TEST_CRITERIA)
@@ -40,7 +47,8 @@ def site(tmp_path_factory):
         criteria=TEST_CRITERIA,
     )
     token = re.search(r"/invitations/(\S+)", printed)[1]
-    with serving(folder, database_url, workers=2) as running:
+    with serving(folder, database_url, workers=2, settings=settings) as running:
+        running.database = folder / "ethics.db"
         running.base = f"http://127.0.0.1:{running.port}"
         running.invitation = f"{running.base}/invitations/{token}"
         yield running
@@ -96,3 +104,40 @@ def test_the_demo_people_sign_in_and_see_their_work(demo_site, page, role):
     assert page.locator("h1").inner_text() == "My work"
     assert f"({role})" in page.locator("header").inner_text()
     assert axe_violations(page) == []
+
+
+@pytest.fixture(scope="module")
+def impatient_site(tmp_path_factory):
+    yield from _invited_site(tmp_path_factory, {"ETHICS_DATABASE_BUSY_TIMEOUT_SECONDS": "0.5"})
+
+
+def test_a_form_sent_while_the_database_is_busy_gets_a_page_and_can_be_sent_again(
+    impatient_site, page
+):
+    """Another writer holds SQLite's write lock past the service's wait: the person sees the
+    service's own page saying so (503), styled and accessible; sent again once the lock is
+    free, the same form goes through."""
+    page.goto(impatient_site.invitation)
+    descriptor = os.open(f"{os.path.realpath(impatient_site.database)}-writers.lock", os.O_RDWR)
+    fcntl.flock(descriptor, fcntl.LOCK_EX)
+    try:
+        page.fill("#password", PASSWORD)
+        page.keyboard.press("Tab")
+        page.keyboard.type(PASSWORD)
+        with page.expect_navigation() as sent:
+            page.keyboard.press("Enter")
+        assert sent.value.status == 503
+        assert sent.value.headers["retry-after"] == "2"
+        assert page.locator("h1").inner_text() == "Sorry, the service is unavailable"
+        assert "check whether your change was saved" in page.inner_text("main")
+        assert axe_violations(page) == []
+        assert page.csp_violations == []
+    finally:
+        os.close(descriptor)
+    page.go_back()
+    page.fill("#password", PASSWORD)
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{impatient_site.base}/my-work")
+    assert page.locator("h1").inner_text() == "My work"
