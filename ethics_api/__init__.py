@@ -44,7 +44,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     Raises CriteriaError when a criteria file breaks a rule or a file used for scoring changed:
     the service must not start with a rubric it cannot vouch for.
     """
-    app = Flask(__name__, instance_relative_config=True)
+    app = errors.RedactingFlask(__name__, instance_relative_config=True)
     app.json.sort_keys = False  # keep the documents' own order: vendor first, totals before detail
     app.config.from_object(Defaults)
     app.config.update(from_environment())

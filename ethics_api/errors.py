@@ -23,6 +23,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntit
 
 from . import headers as security_headers
 from .messages import flatten, pointer
+from .redaction import without_secrets
 from .services.errors import (
     Conflict,
     DomainError,
@@ -53,6 +54,16 @@ UNAVAILABLE_DETAIL = (
 FAILURE_PAGES = "failure pages"
 
 log = logging.getLogger(__name__)
+
+
+class RedactingFlask(Flask):
+    """Flask, whose own line for a failure after the view (a commit, say) names the path
+    without the secrets a path can hold, as every other log line of the service does."""
+
+    def log_exception(self, exc_info) -> None:
+        self.logger.error(
+            "Exception on %s [%s]", without_secrets(request.path), request.method, exc_info=exc_info
+        )
 
 
 class ProblemErrorSchema(ma.Schema):
@@ -359,10 +370,11 @@ def failed_unexpectedly(error: Exception):
     cause = getattr(error, "original_exception", None) or error
     if isinstance(cause, DATABASE_UNAVAILABLE):
         # Not a bug, so no traceback: what the operator needs is which request, and why.
-        log.warning("database unavailable on %s %s: %s", request.method, request.path, why(cause))
+        path = without_secrets(request.path)
+        log.warning("database unavailable on %s %s: %s", request.method, path, why(cause))
         return _failed(503, UNAVAILABLE_DETAIL, {"Retry-After": str(RETRY_AFTER_SECONDS)})
     if not isinstance(error, HTTPException):  # Flask logged those it wrapped itself
-        log.exception("unexpected error on %s %s", request.method, request.path)
+        log.exception("unexpected error on %s %s", request.method, without_secrets(request.path))
     return _failed(500, InternalServerError.description, {})
 
 

@@ -24,7 +24,6 @@ so an upgrade that moves them fails there rather than in production.
 import gc
 import json
 import os
-import re
 from http import HTTPStatus
 from pathlib import Path
 
@@ -33,11 +32,10 @@ import gunicorn.util
 from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
 
+from .redaction import REDACTED, without_secrets
+
 SERVER_NAME = "ethics-api"
 PROBLEM_JSON = "application/problem+json"
-# Paths whose last part is a secret: the one-time links that invite people to sign in.
-_SECRET_PATHS = re.compile(r"(/invitations/)[^/?#\s]+")
-REDACTED = "[redacted]"
 # Request headers (and their CGI names in the environment) that carry credentials.
 _CREDENTIAL_HEADERS = ("authorization", "proxy-authorization", "cookie", "x-api-key")
 _CREDENTIAL_ATOMS = frozenset(
@@ -49,11 +47,6 @@ _CREDENTIAL_ATOMS = frozenset(
 _ADDRESS_ATOMS = frozenset(
     {"U", "f", "{raw_uri}e", "{path_info}e", "{http_referer}e", "{referer}i"}
 )
-
-
-def without_secrets(address: str) -> str:
-    """A path or URL as it may be logged: no query string, no invitation token."""
-    return _SECRET_PATHS.sub(rf"\g<1>{REDACTED}", address.split("?", 1)[0])
 
 
 class CredentialFreeLogger(Logger):

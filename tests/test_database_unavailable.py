@@ -218,3 +218,45 @@ def test_a_command_kept_waiting_for_the_write_lock_says_so(tmp_path, monkeypatch
         os.close(descriptor)
     assert result.exit_code == 1, result.output
     assert "Error: the database is busy or cannot be reached (database is locked)" in result.output
+
+
+TOKEN = "one-time-token-Zq81xkP0"
+
+
+@pytest.mark.parametrize(
+    ("failure", "logged"),
+    [
+        (OperationalError("SELECT", {}, Exception("database is locked")), "database unavailable"),
+        (RuntimeError("a bug"), "unexpected error"),
+    ],
+    ids=["busy", "bug"],
+)
+def test_a_failure_on_an_invitation_logs_its_path_without_the_token(
+    make_app, caplog, failure, logged
+):
+    app = make_app()
+
+    def fails(token):
+        raise failure
+
+    app.view_functions["pages.invitation"] = fails
+    response = app.test_client().get(f"/invitations/{TOKEN}")
+    assert response.status_code in (500, 503)
+    assert f"{logged} on GET /invitations/[redacted]" in caplog.text
+    assert TOKEN not in caplog.text
+
+
+def test_flask_s_own_line_for_a_failure_after_the_view_hides_the_token_too(make_app, caplog):
+    app = make_app(PROPAGATE_EXCEPTIONS=False)
+    app.view_functions["pages.invitation"] = lambda token: "a page"
+
+    @app.after_request
+    def fails(response):
+        if response.status_code < 400:
+            raise RuntimeError("a bug after the view")
+        return response
+
+    response = app.test_client().get(f"/invitations/{TOKEN}")
+    assert response.status_code == 500
+    assert "Exception on /invitations/[redacted] [GET]" in caplog.text
+    assert TOKEN not in caplog.text
