@@ -120,20 +120,27 @@ class Killer(threading.Thread):
     def __init__(self, master: int):
         super().__init__(name="worker killer")
         self.master = master
-        self.kills = 0
+        self.killed: set[int] = set()
         self.stopping = threading.Event()
+
+    @property
+    def kills(self) -> int:
+        return len(self.killed)
 
     def run(self) -> None:
         chance = random.Random()
         while not self.stopping.wait(chance.uniform(*KILL_PAUSE)):
-            workers = workers_of(self.master)
+            # A worker in uninterruptible sleep (an fsync, say) dies only once it wakes: until
+            # then it is listed alive, and killing it again would count a kill that did nothing.
+            workers = [pid for pid in workers_of(self.master) if pid not in self.killed]
             if not workers:
                 continue  # all being replaced: nothing to kill this time
+            victim = chance.choice(workers)
             try:
-                os.kill(chance.choice(workers), signal.SIGKILL)
+                os.kill(victim, signal.SIGKILL)
             except ProcessLookupError:  # exited between the listing and the kill
                 continue
-            self.kills += 1
+            self.killed.add(victim)
 
 
 @contextmanager
