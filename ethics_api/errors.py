@@ -49,8 +49,8 @@ UNAVAILABLE_DETAIL = (
     f"again in {RETRY_AFTER_SECONDS} seconds; a write sent with an Idempotency-Key may be sent "
     "again with the same key, and is done once at most."
 )
-# Blueprints whose requests come from people, with how they show a failure (a page, say):
-# registered by the blueprint, keyed by its name.
+# Blueprints whose requests come from people, with how they show a failure of a status (a
+# page in words of their own, say): registered by the blueprint, keyed by its name.
 FAILURE_PAGES = "failure pages"
 
 log = logging.getLogger(__name__)
@@ -388,10 +388,10 @@ def why(error: Exception) -> str:
 
 def _failed(status: int, detail: str, headers: dict):
     """The answer to a request that failed through no fault of its own (500, 503): a
-    problem, or the page of the blueprint that registered one."""
+    problem with `detail`, or the page of the blueprint that registered one."""
     page = current_app.extensions.get(FAILURE_PAGES, {}).get(request.blueprint)
     if page is not None:
-        body, status = page(status, detail)
+        body, status = page(status)
         return current_app.response_class(body, status=status, headers=headers)
     return current_app.response_class(
         json.dumps(problem(status, detail)) + "\n",

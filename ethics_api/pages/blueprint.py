@@ -94,5 +94,5 @@ FAILURE_MESSAGES = {
 }
 
 
-def failure_page(status: int, _detail: str):
+def failure_page(status: int):
     return error_page(status, FAILURE_MESSAGES[status])
