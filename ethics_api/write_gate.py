@@ -35,7 +35,12 @@ def lock_path(engine: Engine) -> str | None:
     name = engine.url.database
     if not name or name == ":memory:" or name.startswith("file:"):
         return None
-    return f"{os.path.realpath(name)}-writers.lock"
+    return lock_file(name)
+
+
+def lock_file(database: str | os.PathLike) -> str:
+    """The gate's file of the SQLite database file `database`."""
+    return f"{os.path.realpath(database)}-writers.lock"
 
 
 def install(engine: Engine) -> None:

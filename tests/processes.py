@@ -1,5 +1,7 @@
-"""Starting and stopping a real `ethics-api serve` (gunicorn) in the tests."""
+"""Starting and stopping a real `ethics-api serve` (gunicorn) in the tests, and holding what
+another process would hold."""
 
+import fcntl
 import os
 import re
 import shutil
@@ -21,6 +23,19 @@ from conftest import TEST_CRITERIA
 
 START_TIMEOUT = 20  # seconds for gunicorn to answer /healthz
 STOP_TIMEOUT = 20  # seconds for a graceful stop after SIGTERM
+
+
+@contextmanager
+def gate_held(lock_file: str) -> Iterator[Callable[[], None]]:
+    """SQLite's write gate (`write_gate.lock_file`) held by an open file of its own, as
+    another process writing would hold it, until the block ends; yields a function that lets
+    it go sooner."""
+    descriptor = os.open(lock_file, os.O_RDWR | os.O_CREAT)
+    fcntl.flock(descriptor, fcntl.LOCK_EX)
+    try:
+        yield lambda: fcntl.flock(descriptor, fcntl.LOCK_UN)
+    finally:
+        os.close(descriptor)
 
 
 def free_port() -> int:

@@ -1,9 +1,7 @@
 """A database busy past the wait allowed, or away, is a 503 with Retry-After that changed
 nothing: never a 500, never a worker held for as long as another transaction holds a lock."""
 
-import fcntl
 import logging
-import os
 import threading
 import time
 from contextlib import contextmanager
@@ -18,6 +16,7 @@ from ethics_api.cli import main
 from ethics_api.database import Database
 
 from payloads import vendor
+from processes import gate_held
 from responses import assert_problem
 
 WAIT = 0.3  # the app's busy timeout in these tests, in seconds
@@ -29,12 +28,8 @@ def writes_held(app):
     it), or on PostgreSQL a lock on the audit log that lets reads through but no insert."""
     engine = app.extensions["database"].engine
     if engine.dialect.name == "sqlite":
-        descriptor = os.open(write_gate.lock_path(engine), os.O_RDWR | os.O_CREAT)
-        fcntl.flock(descriptor, fcntl.LOCK_EX)
-        try:
+        with gate_held(write_gate.lock_path(engine)):
             yield
-        finally:
-            os.close(descriptor)
         return
     with engine.connect() as other:
         other.execute(text("LOCK TABLE events IN EXCLUSIVE MODE"))
@@ -208,14 +203,10 @@ def test_a_command_kept_waiting_for_the_write_lock_says_so(tmp_path, monkeypatch
     runner = CliRunner()
     env = {"ETHICS_DATABASE_URL": url, "ETHICS_DATABASE_BUSY_TIMEOUT_SECONDS": "0.2"}
     assert runner.invoke(main, ["db", "upgrade"], env=env).exit_code == 0
-    descriptor = os.open(f"{os.path.realpath(database)}-writers.lock", os.O_RDWR | os.O_CREAT)
-    fcntl.flock(descriptor, fcntl.LOCK_EX)
-    try:
+    with gate_held(write_gate.lock_file(database)):
         result = runner.invoke(
             main, ["keys", "create", "--role", "auditor", "--name", "A"], env=env
         )
-    finally:
-        os.close(descriptor)
     assert result.exit_code == 1, result.output
     assert "Error: the database is busy or cannot be reached (database is locked)" in result.output
 

@@ -3,15 +3,15 @@ instance (gunicorn, two workers). A person invited from the command line chooses
 and signs in with the keyboard only; every page passes axe-core with no serious or critical
 violation; the Content-Security-Policy holds with the page's own scripts running."""
 
-import fcntl
-import os
 import re
 
 import pytest
 
+from ethics_api import write_gate
+
 from browser import PASSWORD, axe_violations, cli
 from conftest import TEST_CRITERIA
-from processes import serving
+from processes import gate_held, serving
 
 
 @pytest.fixture(scope="module")
@@ -117,27 +117,24 @@ def test_a_form_sent_while_the_database_is_busy_gets_a_page_and_can_be_sent_agai
     """Another writer holds SQLite's write lock past the service's wait: the person sees the
     service's own page saying so (503), styled and accessible; sent again once the lock is
     free, the same form goes through."""
-    page.goto(impatient_site.invitation)
-    descriptor = os.open(f"{os.path.realpath(impatient_site.database)}-writers.lock", os.O_RDWR)
-    fcntl.flock(descriptor, fcntl.LOCK_EX)
-    try:
+
+    def choose_the_password():
         page.fill("#password", PASSWORD)
         page.keyboard.press("Tab")
         page.keyboard.type(PASSWORD)
+        page.keyboard.press("Enter")
+
+    page.goto(impatient_site.invitation)
+    with gate_held(write_gate.lock_file(impatient_site.database)):
         with page.expect_navigation() as sent:
-            page.keyboard.press("Enter")
+            choose_the_password()
         assert sent.value.status == 503
         assert sent.value.headers["retry-after"] == "2"
         assert page.locator("h1").inner_text() == "Sorry, the service is unavailable"
         assert "check whether your change was saved" in page.inner_text("main")
         assert axe_violations(page) == []
         assert page.csp_violations == []
-    finally:
-        os.close(descriptor)
     page.go_back()
-    page.fill("#password", PASSWORD)
-    page.keyboard.press("Tab")
-    page.keyboard.type(PASSWORD)
-    page.keyboard.press("Enter")
+    choose_the_password()
     page.wait_for_url(f"{impatient_site.base}/my-work")
     assert page.locator("h1").inner_text() == "My work"

@@ -14,6 +14,8 @@ from sqlalchemy import text
 from ethics_api import write_gate
 from ethics_api.database import make_engine
 
+from processes import gate_held
+
 
 @pytest.fixture
 def engine(tmp_path):
@@ -48,10 +50,8 @@ def _notes(engine) -> list[str]:
 @pytest.fixture
 def held_gate(engine):
     """The gate held by another open file of it, as another worker would hold it."""
-    descriptor = os.open(write_gate.lock_path(engine), os.O_RDWR)
-    fcntl.flock(descriptor, fcntl.LOCK_EX)
-    yield lambda: fcntl.flock(descriptor, fcntl.LOCK_UN)
-    os.close(descriptor)
+    with gate_held(write_gate.lock_path(engine)) as release:
+        yield release
 
 
 def test_the_gate_is_a_file_beside_the_database(engine, tmp_path):
