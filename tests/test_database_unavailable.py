@@ -8,6 +8,7 @@ from contextlib import contextmanager
 
 import pytest
 from click.testing import CliRunner
+from gunicorn.config import Config as GunicornConfig
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
@@ -251,3 +252,10 @@ def test_flask_s_own_line_for_a_failure_after_the_view_hides_the_token_too(make_
     assert response.status_code == 500
     assert "Exception on /invitations/[redacted] [GET]" in caplog.text
     assert TOKEN not in caplog.text
+
+
+def test_the_default_wait_ends_before_gunicorn_would_kill_the_waiting_worker():
+    """`serve` leaves gunicorn's worker timeout as it is: a request waiting for a lock must
+    get its 503 well before the worker it holds is killed (and the client cut off)."""
+    worker_timeout = GunicornConfig().timeout
+    assert worker_timeout >= config.Defaults.DATABASE_BUSY_TIMEOUT_SECONDS * 2
